@@ -1,4 +1,4 @@
-// The order book's vocabulary, shared by the WASM engine's wrapper, the reference model in test/,
+// The order book's vocabulary (the matching rules are in README.md, "Matching rules"), shared by the WASM engine's wrapper, the reference model in test/,
 // the replay CLI and the symbol Durable Object.
 //
 // Ids are integers: order ids come from the gateway (Postgres), user ids from the users table.
