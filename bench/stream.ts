@@ -252,7 +252,9 @@ class Generator {
     const { book, stream } = this
     const d = 1 + Math.floor(50 * this.rand() * this.rand())
     const price =
-      side === BUY ? Math.min(this.mid - d, book.best[SELL] - 1) : Math.max(this.mid + d, book.best[BUY] + 1)
+      side === BUY
+        ? Math.min(this.mid - d, book.best[SELL] - 1)
+        : Math.max(this.mid + d, book.best[BUY] + 1)
     const qty = 1 + this.randInt(100)
     stream.kind[i] = PASSIVE
     stream.price[i] = price
