@@ -2,6 +2,7 @@
 // agree on every rule. A scenario is written once and run against each of them.
 
 import type { BookEvent, Command, Depth, NewOrder } from '../../src/engine/types.ts'
+import { newOrderBook } from '../../src/engine/wasm-file.ts'
 import { ReferenceBook } from './reference-book.ts'
 
 /** What the tests need from a book: the API shared by OrderBook and ReferenceBook. */
@@ -15,5 +16,6 @@ export interface Book {
 }
 
 export const implementations: [name: string, make: () => Book][] = [
+  ['wasm', () => newOrderBook()],
   ['reference', () => new ReferenceBook()],
 ]

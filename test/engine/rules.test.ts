@@ -487,19 +487,39 @@ for (const [name, make] of implementations) {
       expect(book.submit(limit(9, A, 'buy', 1, 100))).toEqual([rested(9, 100, 1)])
     })
 
-    test('ids and users up to the largest safe integer work', () => {
+    test('ids up to the largest safe integer are distinct and usable', () => {
       const book = make()
       const big = Number.MAX_SAFE_INTEGER
-      expect(book.submit(limit(big, big, 'sell', 5, 100))).toEqual([rested(big, 100, 5)])
-      expect(book.submit(limit(big - 1, big - 1, 'buy', 2, 100))).toEqual([
+      expect(book.submit(limit(big, A, 'sell', 5, 100))).toEqual([rested(big, 100, 5)])
+      // big - 1 and 2^32 + big differ from big only in high bits: no aliasing.
+      expect(book.submit(limit(big - 1, B, 'buy', 2, 100))).toEqual([
         fill(big - 1, big, 'buy', 100, 2),
       ])
-      // big and big - 1 are distinct users (no self-trade) and distinct ids.
-      expect(book.submit(limit(big - 2, big, 'buy', 1, 100))).toEqual([
-        canceled(big - 2, 1, 'self_trade'),
+      expect(book.submit(limit(2 ** 32 + 1, B, 'sell', 1, 101))).toEqual([
+        rested(2 ** 32 + 1, 101, 1),
       ])
+      expect(book.submit(limit(1, B, 'sell', 1, 102))).toEqual([rested(1, 102, 1)])
+      expect(book.submit(limit(big, C, 'sell', 1, 100))).toEqual([rejected(big, 'duplicate_id')])
       expect(book.amend(big, 1)).toEqual([amended(big, 1)])
       expect(book.cancel(big)).toEqual([canceled(big, 1, 'user')])
+      expect(book.cancel(2 ** 32 + 1)).toEqual([canceled(2 ** 32 + 1, 1, 'user')])
+      expect(book.depth()).toEqual({ bids: [], asks: [[102, 1, 1]] })
+    })
+
+    // types.ts: user ids are safe integers in [1, 2^53), like order ids.
+    test('users up to the largest safe integer are distinct', () => {
+      const book = make()
+      const big = Number.MAX_SAFE_INTEGER
+      expect(book.submit(limit(1, big, 'sell', 5, 100))).toEqual([rested(1, 100, 5)])
+      // big - 1 is another user: it trades with big instead of self-trading.
+      expect(book.submit(limit(2, big - 1, 'buy', 2, 100))).toEqual([fill(2, 1, 'buy', 100, 2)])
+      expect(book.submit(limit(3, big, 'buy', 1, 100))).toEqual([canceled(3, 1, 'self_trade')])
+      // 2^32 + 1 and 1 share the low 32 bits but are different users.
+      expect(book.submit(limit(4, 1, 'sell', 1, 101))).toEqual([rested(4, 101, 1)])
+      expect(book.submit(limit(5, 2 ** 32 + 1, 'buy', 4, 101))).toEqual([
+        fill(5, 1, 'buy', 100, 3),
+        fill(5, 4, 'buy', 101, 1),
+      ])
     })
   })
 
