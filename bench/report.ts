@@ -52,13 +52,15 @@ function summaryRows(o: Outcome): string[] {
   return rows
 }
 
+const p50p99 = (p: Percentiles) => (p.count ? `${duration(p.p50)} / ${duration(p.p99)}` : '-')
+
 function kindRows(o: Outcome): string[] {
   const wide = (name: string, cells: readonly string[]) =>
     name.padEnd(24) + cells.map((cell) => cell.padStart(20)).join('')
   const rows = [wide('p50 / p99 by kind', KIND_NAMES)]
   for (const [name, r] of [['engine, TS wrapper', o.engine], [PEER_NAME, o.peer]] as const) {
     const byKind = r?.latency.figures.byKind
-    if (byKind) rows.push(wide(name, byKind.map((p) => `${duration(p.p50)} / ${duration(p.p99)}`)))
+    if (byKind) rows.push(wide(name, byKind.map(p50p99)))
   }
   return rows
 }
