@@ -1,5 +1,5 @@
-// The order book's vocabulary (the matching rules are in README.md, "Matching rules"), shared by the WASM engine's wrapper, the reference model in test/,
-// the replay CLI and the symbol Durable Object.
+// The order book's vocabulary, shared by the WASM engine's wrapper, the reference model in test/,
+// the replay CLI and the symbol Durable Object. The matching rules are in README.md.
 //
 // Ids are integers: order ids come from the gateway (Postgres), user ids from the users table.
 // Both must be safe integers in [1, 2^53). Prices are ticks (cents), quantities are shares.
@@ -62,7 +62,5 @@ export interface Depth {
   asks: DepthLevel[]
 }
 
-/** The largest order quantity the book accepts; larger is `invalid`. */
-export const MAX_QTY = 1_000_000_000
-/** The largest price (ticks) the book accepts; larger is `invalid`. */
-export const MAX_PRICE = 2_000_000_000
+/** The largest quantity and price (ticks) the book accepts; larger is `invalid`. */
+export { MAX_PRICE, MAX_QTY } from './abi.ts'

@@ -1,0 +1,151 @@
+import {
+  COMMAND_CAPACITY, COMMAND_WORDS, DEPTH_WORDS, EVENT_WORDS, decodeEvent, encodeCommand,
+  encodeOrder,
+} from './abi.ts'
+import type { BookEvent, Command, Depth, DepthLevel, NewOrder } from './types.ts'
+
+interface BookExports {
+  memory: WebAssembly.Memory
+  commandBuffer(): number
+  execute(count: number): number
+  eventBuffer(): number
+  depth(maxLevels: number): number
+  openOrders(): number
+  snapshot(): number
+  outputBuffer(): number
+  inputBuffer(size: number): number
+  restore(size: number): number
+  stateHash(): bigint
+}
+
+/**
+ * One symbol's order book, running in its own WebAssembly instance. Commands are encoded into
+ * the book's command buffer and run in one call; the events they made are decoded from its
+ * event buffer. Not safe to share across concurrent callers (nothing in a Durable Object is).
+ */
+export class OrderBook {
+  private readonly wasm: BookExports
+  private readonly commandWord: number
+  private words: Int32Array
+
+  private constructor(instance: WebAssembly.Instance) {
+    this.wasm = instance.exports as unknown as BookExports
+    this.commandWord = this.wasm.commandBuffer() >>> 2
+    this.words = new Int32Array(this.wasm.memory.buffer)
+  }
+
+  /** A new, empty book. Instantiating a compiled module is synchronous and takes microseconds. */
+  static create(module: WebAssembly.Module): OrderBook {
+    return new OrderBook(new WebAssembly.Instance(module, { env: { abort } }))
+  }
+
+  submit(order: NewOrder): BookEvent[] {
+    encodeOrder(order, this.view(), this.commandWord)
+    return this.run(1)
+  }
+
+  cancel(id: number): BookEvent[] {
+    encodeCommand({ op: 'cancel', id }, this.view(), this.commandWord)
+    return this.run(1)
+  }
+
+  amend(id: number, qty: number): BookEvent[] {
+    encodeCommand({ op: 'amend', id, qty }, this.view(), this.commandWord)
+    return this.run(1)
+  }
+
+  close(): BookEvent[] {
+    encodeCommand({ op: 'close' }, this.view(), this.commandWord)
+    return this.run(1)
+  }
+
+  /** Runs many commands with one boundary crossing per COMMAND_CAPACITY commands. */
+  execute(commands: Command[]): BookEvent[] {
+    const events: BookEvent[] = []
+    for (let start = 0; start < commands.length; start += COMMAND_CAPACITY) {
+      const end = Math.min(start + COMMAND_CAPACITY, commands.length)
+      const words = this.view()
+      for (let i = start; i < end; i++) {
+        encodeCommand(commands[i], words, this.commandWord + (i - start) * COMMAND_WORDS)
+      }
+      for (const event of this.run(end - start)) events.push(event)
+    }
+    return events
+  }
+
+  /**
+   * Runs `count` already encoded command records (see encodeCommand) inside WASM and returns how
+   * many events they made, without decoding them: bulk replay and benchmarks.
+   */
+  executeEncoded(records: Int32Array, count: number): number {
+    let events = 0
+    for (let start = 0; start < count; start += COMMAND_CAPACITY) {
+      const n = Math.min(COMMAND_CAPACITY, count - start)
+      this.view().set(records.subarray(start * COMMAND_WORDS, (start + n) * COMMAND_WORDS), this.commandWord)
+      events += this.wasm.execute(n)
+    }
+    return events
+  }
+
+  /** Aggregated levels, best first, at most `maxLevels` per side. */
+  depth(maxLevels = 0x7fffffff): Depth {
+    const at = this.wasm.depth(Math.max(0, Math.min(maxLevels, 0x7fffffff))) >>> 2
+    const words = this.view()
+    const bids = readLevels(words, at + 2, words[at])
+    const asks = readLevels(words, at + 2 + words[at] * DEPTH_WORDS, words[at + 1])
+    return { bids, asks }
+  }
+
+  /** Number of live orders: resting plus pending stops. */
+  openOrders(): number {
+    return this.wasm.openOrders()
+  }
+
+  /** The book's whole state as bytes: resting orders, pending stops, every id it has seen. */
+  snapshot(): Uint8Array {
+    const length = this.wasm.snapshot()
+    const at = this.wasm.outputBuffer()
+    return new Uint8Array(this.wasm.memory.buffer, at, length).slice()
+  }
+
+  /** Replaces this book's state with a snapshot's; throws (leaving the book empty) if malformed. */
+  restore(snapshot: Uint8Array): void {
+    const at = this.wasm.inputBuffer(snapshot.length)
+    new Uint8Array(this.wasm.memory.buffer, at, snapshot.length).set(snapshot)
+    if (!this.wasm.restore(snapshot.length)) throw new Error('malformed order book snapshot')
+  }
+
+  /** A digest of the state (same state, same hash, whatever the history): 16 hex digits. */
+  hash(): string {
+    return BigInt.asUintN(64, this.wasm.stateHash()).toString(16).padStart(16, '0')
+  }
+
+  private run(count: number): BookEvent[] {
+    const n = this.wasm.execute(count)
+    const words = this.view()
+    const base = this.wasm.eventBuffer() >>> 2
+    const events = new Array<BookEvent>(n)
+    for (let i = 0; i < n; i++) events[i] = decodeEvent(words, base + i * EVENT_WORDS)
+    return events
+  }
+
+  /** The memory view, re-created when the book's memory has grown (which detaches the old one). */
+  private view(): Int32Array {
+    if (this.words.buffer !== this.wasm.memory.buffer) this.words = new Int32Array(this.wasm.memory.buffer)
+    return this.words
+  }
+}
+
+/** AssemblyScript's abort, reached only if the book runs out of memory. */
+function abort(): never {
+  throw new Error('order book aborted: out of memory')
+}
+
+function readLevels(words: Int32Array, at: number, count: number): DepthLevel[] {
+  const levels = new Array<DepthLevel>(count)
+  for (let i = 0; i < count; i++) {
+    const w = at + i * DEPTH_WORDS
+    levels[i] = [words[w], (words[w + 2] >>> 0) + words[w + 3] * 4294967296, words[w + 1]]
+  }
+  return levels
+}
