@@ -11,7 +11,7 @@ const SIDES: Side[] = ['buy', 'sell']
 
 /**
  * The order behind command i. Every order has its own user, so that self-trade prevention never
- * fires: nodejs-order-book has none, and the two books must stay comparable.
+ * fires: nodejs-order-book is driven without it, and both books must match the same shadow book.
  */
 function order(stream: Stream, i: number): NewOrder {
   const id = stream.id[i]
