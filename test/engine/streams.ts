@@ -1,0 +1,132 @@
+// Random command streams for the property tests, biased toward the cases where books go wrong:
+// few users (self-trades), few prices around a mid (crossing), ids reused (duplicates), cancels
+// and amends that hit live orders, and now and then an invalid value or a close.
+
+import fc from 'fast-check'
+import { MAX_PRICE, MAX_QTY, type Command, type NewOrder } from '../../src/engine/types.ts'
+
+const MID = 100
+
+/** Scales every property's numRuns: ENGINE_RUNS=20 for a long local soak. */
+export const RUNS_SCALE = Number(process.env.ENGINE_RUNS ?? 1)
+
+export const runs = (base: number) => Math.max(1, Math.round(base * RUNS_SCALE))
+
+const weighted = <T>(...choices: [number, fc.Arbitrary<T>][]) =>
+  fc.oneof(...choices.map(([weight, arbitrary]) => ({ weight, arbitrary })))
+
+const badNumber = fc.constantFrom(0, -1, 2.5, NaN, Infinity, -Infinity)
+
+const price = weighted(
+  [40, fc.integer({ min: MID - 4, max: MID + 4 })],
+  [1, fc.constantFrom(1, MAX_PRICE)],
+  [1, fc.oneof(badNumber, fc.constant(MAX_PRICE + 1))],
+)
+
+const qty = weighted(
+  [40, fc.integer({ min: 1, max: 10 })],
+  [1, fc.constantFrom(MAX_QTY, MAX_QTY - 1)],
+  [1, fc.oneof(badNumber, fc.constant(MAX_QTY + 1))],
+)
+
+// 2^31 - 1: the largest user the wrapper encodes today (types.ts promises 2^53 - 1; rules.test.ts
+// pins that separately, so this stream stays useful while the two disagree).
+const user = weighted([30, fc.integer({ min: 1, max: 3 })], [1, fc.constant(2 ** 31 - 1)])
+
+/** Absent is written both ways the contract allows. */
+const absent = fc.constantFrom(undefined, 0)
+
+const order = fc.record({
+  user,
+  side: fc.constantFrom('buy' as const, 'sell' as const),
+  type: weighted(
+    [6, fc.constant('limit' as const)],
+    [2, fc.constant('market' as const)],
+    [2, fc.constant('stop' as const)],
+    [2, fc.constant('stop_limit' as const)],
+  ),
+  qty,
+  tif: weighted(
+    [4, fc.constant('GTC' as const)],
+    [3, fc.constant('DAY' as const)],
+    [2, fc.constant('IOC' as const)],
+    [2, fc.constant('FOK' as const)],
+  ),
+  postOnly: weighted([7, fc.constant(undefined)], [2, fc.constant(false)], [1, fc.constant(true)]),
+  price,
+  stop: price,
+  absentPrice: absent,
+  absentStop: absent,
+  /** Rarely, give price and stop regardless of type (mostly invalid combinations). */
+  mismatched: weighted([40, fc.constant(false)], [1, fc.constant(true)]),
+  /** Reuse an earlier id (duplicate_id) instead of a fresh one. */
+  reuse: weighted([12, fc.constant(false)], [1, fc.constant(true)]),
+  /** Fresh ids are mostly small; some are near 2^53 to exercise the high bits. */
+  bigId: weighted([8, fc.constant(false)], [1, fc.constant(true)]),
+  pick: fc.nat(),
+})
+
+type Of<A> = A extends fc.Arbitrary<infer T> ? T : never
+
+/** A cancel or amend target: mostly a recently used id, sometimes one never used. */
+const target = fc.record({
+  known: weighted([6, fc.constant(true)], [1, fc.constant(false)]),
+  pick: fc.nat(),
+})
+
+const amendQty = weighted([6, fc.integer({ min: 1, max: 4 })], [1, badNumber])
+
+const raw = fc.oneof(
+  { weight: 70, arbitrary: order.map((o) => ({ op: 'new' as const, ...o })) },
+  { weight: 12, arbitrary: target.map((t) => ({ op: 'cancel' as const, ...t })) },
+  {
+    weight: 10,
+    arbitrary: fc.tuple(target, amendQty).map(([t, qty]) => ({ op: 'amend' as const, ...t, qty })),
+  },
+  { weight: 2, arbitrary: fc.constant({ op: 'close' as const }) },
+)
+
+/**
+ * Turns raw draws into commands: ids are assigned in order, so reuse and cancel/amend can point
+ * at ids the stream has already used (the last few, which are the likeliest to be live).
+ */
+function materialize(draws: Of<typeof raw>[]): Command[] {
+  const used: number[] = []
+  let next = 1
+  const target = (known: boolean, pick: number) =>
+    known && used.length > 0
+      ? used[used.length - 1 - (pick % Math.min(used.length, 6))]
+      : 1_000_000 + (pick % 1000)
+  return draws.map((d): Command => {
+    switch (d.op) {
+      case 'new': {
+        const reused = d.reuse && used.length > 0
+        const fresh = () => (d.bigId ? Number.MAX_SAFE_INTEGER - next++ : next++)
+        const id = reused ? used[d.pick % used.length] : fresh()
+        used.push(id)
+        return { op: 'new', ...toOrder(id, d) }
+      }
+      case 'cancel':
+        return { op: 'cancel', id: target(d.known, d.pick) }
+      case 'amend':
+        return { op: 'amend', id: target(d.known, d.pick), qty: d.qty }
+      case 'close':
+        return d
+    }
+  })
+}
+
+function toOrder(id: number, d: Of<typeof order>): NewOrder {
+  const { user, side, type, qty, tif } = d
+  const postOnly = d.postOnly
+  const base = { id, user, side, type, qty, tif, ...(postOnly === undefined ? {} : { postOnly }) }
+  if (d.mismatched) return { ...base, price: d.price, stop: d.stop }
+  const hasPrice = type === 'limit' || type === 'stop_limit'
+  const hasStop = type === 'stop' || type === 'stop_limit'
+  const price = hasPrice ? d.price : d.absentPrice
+  return { ...base, price, stop: hasStop ? d.stop : d.absentStop }
+}
+
+/** A stream of commands of up to `maxLength` commands. */
+export const commands = (maxLength: number) =>
+  fc.array(raw, { maxLength, size: 'max' }).map(materialize)
