@@ -10,7 +10,7 @@ import { newOrderBook } from '../../src/engine/wasm-file.ts'
 import type { Book } from './implementations.ts'
 import { Auditor } from './invariants.ts'
 import { ReferenceBook } from './reference-book.ts'
-import { commands, runs } from './streams.ts'
+import { TIMEOUT, commands, runs } from './streams.ts'
 
 function run(book: Book, command: Command) {
   switch (command.op) {
@@ -45,11 +45,11 @@ function compare(stream: Command[]): Book {
 describe('wasm engine vs reference model', () => {
   test('short streams: same events and depth after every command, invariants hold', () => {
     fc.assert(fc.property(commands(40), (stream) => void compare(stream)), { numRuns: runs(400) })
-  })
+  }, TIMEOUT)
 
   test('long streams reach deep books and many stops', () => {
     fc.assert(fc.property(commands(400), (stream) => void compare(stream)), { numRuns: runs(60) })
-  })
+  }, TIMEOUT)
 
   test('execute(batch) matches the reference command by command', () => {
     fc.assert(
@@ -62,7 +62,7 @@ describe('wasm engine vs reference model', () => {
       }),
       { numRuns: runs(100) },
     )
-  })
+  }, TIMEOUT)
 
   test('depth(maxLevels) is the first levels of the full depth', () => {
     fc.assert(
@@ -77,7 +77,7 @@ describe('wasm engine vs reference model', () => {
       }),
       { numRuns: runs(100) },
     )
-  })
+  }, TIMEOUT)
 })
 
 describe('the invariant checker itself', () => {
@@ -90,5 +90,5 @@ describe('the invariant checker itself', () => {
       }),
       { numRuns: runs(100) },
     )
-  })
+  }, TIMEOUT)
 })

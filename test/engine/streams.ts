@@ -12,6 +12,12 @@ export const RUNS_SCALE = Number(process.env.ENGINE_RUNS ?? 1)
 
 export const runs = (base: number) => Math.max(1, Math.round(base * RUNS_SCALE))
 
+// ENGINE_SEED=<seed> replays the runs of a failure fast-check reported.
+if (process.env.ENGINE_SEED) fc.configureGlobal({ seed: Number(process.env.ENGINE_SEED) })
+
+/** A per-test timeout that grows with RUNS_SCALE (each property takes ~1 s at scale 1). */
+export const TIMEOUT = 30_000 * Math.max(1, RUNS_SCALE)
+
 const weighted = <T>(...choices: [number, fc.Arbitrary<T>][]) =>
   fc.oneof(...choices.map(([weight, arbitrary]) => ({ weight, arbitrary })))
 
