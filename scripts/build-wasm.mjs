@@ -26,10 +26,15 @@ const upToDate =
 if (!upToDate) {
   const asc = new URL('../node_modules/.bin/asc', import.meta.url).pathname
   for (const target of targets) {
-    execFileSync(asc, ['assembly/index.ts', '--config', 'asconfig.json', '--target', target], {
-      cwd: wasmDir,
-      stdio: ['ignore', 2, 2],
-    })
+    try {
+      execFileSync(asc, ['assembly/index.ts', '--config', 'asconfig.json', '--target', target], {
+        cwd: wasmDir,
+        stdio: ['ignore', 2, 2],
+      })
+    } catch {
+      process.stderr.write(`asc failed to build the ${target} target (its errors are above)\n`)
+      process.exit(1)
+    }
   }
   writeFileSync(stampFile, digest)
   process.stderr.write(`built wasm/build/book.wasm (${targets.join(', ')})\n`)

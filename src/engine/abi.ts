@@ -61,14 +61,6 @@ export const MAX_PRICE = 2_000_000_000
 
 // ---- the TS side of the codec
 
-const TYPE_CODES: Record<string, number> = {
-  limit: TYPE_LIMIT,
-  market: TYPE_MARKET,
-  stop: TYPE_STOP,
-  stop_limit: TYPE_STOP_LIMIT,
-}
-const TIF_CODES: Record<string, number> = { GTC: TIF_GTC, DAY: TIF_DAY, IOC: TIF_IOC, FOK: TIF_FOK }
-const SIDE_FLAGS: Record<string, number> = { buy: 0, sell: FLAG_SELL }
 const TWO_32 = 4294967296
 
 const CANCEL_REASONS: Record<number, CancelReason> = {
@@ -88,50 +80,94 @@ const REJECT_REASONS: Record<number, RejectReason> = {
 
 /** Writes one command record at word `at` of `out`. */
 export function encodeCommand(cmd: Command, out: Int32Array, at: number): void {
-  out.fill(0, at, at + COMMAND_WORDS)
   switch (cmd.op) {
     case 'new':
       return encodeOrder(cmd, out, at)
     case 'cancel':
-      out[at] = OP_CANCEL
-      return writeId(out, at + 2, cmd.id)
+      return encodeTarget(OP_CANCEL, cmd.id, 0, out, at)
     case 'amend':
-      out[at] = OP_AMEND
-      writeId(out, at + 2, cmd.id)
-      out[at + 5] = word(cmd.qty, MAX_QTY)
-      return
+      return encodeTarget(OP_AMEND, cmd.id, word(cmd.qty, MAX_QTY), out, at)
     case 'close':
+      out.fill(0, at, at + COMMAND_WORDS)
       out[at] = OP_CLOSE
   }
 }
 
+/** A cancel or amend record: an existing order's id, and the new quantity for an amend. */
+export function encodeTarget(op: number, id: number, qty: number, out: Int32Array, at: number): void {
+  out[at] = op
+  out[at + 1] = 0
+  writeId(out, at + 2, id)
+  out[at + 4] = 0
+  out[at + 5] = qty
+  out[at + 6] = 0
+  out[at + 7] = 0
+}
+
 /** Writes a `new` command record for `order` at word `at` of `out`. */
 export function encodeOrder(order: NewOrder, out: Int32Array, at: number): void {
-  const side = SIDE_FLAGS[order.side]
-  const type = TYPE_CODES[order.type]
-  const tif = TIF_CODES[order.tif]
+  const side = sideFlag(order.side)
+  const type = typeCode(order.type)
+  const tif = tifCode(order.tif)
   out[at] = OP_NEW
-  out[at + 1] =
-    (side ?? 0) | ((type ?? 0) << TYPE_SHIFT) | ((tif ?? 0) << TIF_SHIFT) | (order.postOnly ? FLAG_POST_ONLY : 0)
+  out[at + 1] = side | (type << TYPE_SHIFT) | (tif << TIF_SHIFT) | (order.postOnly ? FLAG_POST_ONLY : 0)
   writeId(out, at + 2, order.id)
-  if (!Number.isSafeInteger(order.user) || order.user < 1 || order.user > 0x7fffffff) {
-    throw new RangeError(`user must be an integer in [1, 2^31): ${order.user}`)
+  const user = order.user
+  if (!(user >= 1 && user <= 0x7fffffff && Number.isInteger(user))) {
+    throw new RangeError(`user must be an integer in [1, 2^31): ${user}`)
   }
-  out[at + 4] = order.user
+  out[at + 4] = user
   // An unknown side, type or time in force cannot be encoded in the flags; the book refuses it
   // as `invalid` through an impossible quantity instead.
-  const known = side !== undefined && type !== undefined && tif !== undefined
-  out[at + 5] = known ? word(order.qty, MAX_QTY) : -1
-  out[at + 6] = word(order.price ?? 0, MAX_PRICE)
-  out[at + 7] = word(order.stop ?? 0, MAX_PRICE)
+  out[at + 5] = (side | type | tif) < 0 ? -1 : word(order.qty, MAX_QTY)
+  out[at + 6] = order.price === undefined ? 0 : word(order.price, MAX_PRICE)
+  out[at + 7] = order.stop === undefined ? 0 : word(order.stop, MAX_PRICE)
+}
+
+// Codes for the order's strings; -1 for anything else (the switches beat a lookup table on V8).
+function sideFlag(side: string): number {
+  return side === 'buy' ? 0 : side === 'sell' ? FLAG_SELL : -1
+}
+
+function typeCode(type: string): number {
+  switch (type) {
+    case 'limit':
+      return TYPE_LIMIT
+    case 'market':
+      return TYPE_MARKET
+    case 'stop':
+      return TYPE_STOP
+    case 'stop_limit':
+      return TYPE_STOP_LIMIT
+  }
+  return -1
+}
+
+function tifCode(tif: string): number {
+  switch (tif) {
+    case 'GTC':
+      return TIF_GTC
+    case 'DAY':
+      return TIF_DAY
+    case 'IOC':
+      return TIF_IOC
+    case 'FOK':
+      return TIF_FOK
+  }
+  return -1
 }
 
 /** Integers in [0, max] cross as they are; anything else as -1, which the book refuses. */
 function word(value: number, max: number): number {
-  return Number.isInteger(value) && value >= 0 && value <= max ? value : -1
+  return value >= 0 && value <= max && (value | 0) === value ? value : -1
 }
 
 function writeId(out: Int32Array, at: number, id: number): void {
+  if (id >= 1 && id <= 0x7fffffff && (id | 0) === id) {
+    out[at] = id
+    out[at + 1] = 0
+    return
+  }
   if (!Number.isSafeInteger(id) || id < 1) throw new RangeError(`order id must be a positive safe integer: ${id}`)
   const lo = id % TWO_32
   out[at] = lo | 0

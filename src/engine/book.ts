@@ -1,6 +1,6 @@
 import {
-  COMMAND_CAPACITY, COMMAND_WORDS, DEPTH_WORDS, EVENT_WORDS, decodeEvent, encodeCommand,
-  encodeOrder,
+  COMMAND_CAPACITY, COMMAND_WORDS, DEPTH_WORDS, EVENT_WORDS, OP_CANCEL, decodeEvent,
+  encodeCommand, encodeOrder, encodeTarget,
 } from './abi.ts'
 import type { BookEvent, Command, Depth, DepthLevel, NewOrder } from './types.ts'
 
@@ -9,6 +9,7 @@ interface BookExports {
   commandBuffer(): number
   execute(count: number): number
   eventBuffer(): number
+  eventBufferCapacity(): number
   depth(maxLevels: number): number
   openOrders(): number
   snapshot(): number
@@ -27,11 +28,15 @@ export class OrderBook {
   private readonly wasm: BookExports
   private readonly commandWord: number
   private words: Int32Array
+  private eventWord: number
+  private eventCapacity: number
 
   private constructor(instance: WebAssembly.Instance) {
     this.wasm = instance.exports as unknown as BookExports
     this.commandWord = this.wasm.commandBuffer() >>> 2
     this.words = new Int32Array(this.wasm.memory.buffer)
+    this.eventWord = this.wasm.eventBuffer() >>> 2
+    this.eventCapacity = this.wasm.eventBufferCapacity()
   }
 
   /** A new, empty book. Instantiating a compiled module is synchronous and takes microseconds. */
@@ -45,7 +50,7 @@ export class OrderBook {
   }
 
   cancel(id: number): BookEvent[] {
-    encodeCommand({ op: 'cancel', id }, this.view(), this.commandWord)
+    encodeTarget(OP_CANCEL, id, 0, this.view(), this.commandWord)
     return this.run(1)
   }
 
@@ -122,16 +127,23 @@ export class OrderBook {
 
   private run(count: number): BookEvent[] {
     const n = this.wasm.execute(count)
+    if (n > this.eventCapacity) {
+      // The buffer grew (and may have moved) to hold this batch's events.
+      this.eventWord = this.wasm.eventBuffer() >>> 2
+      this.eventCapacity = this.wasm.eventBufferCapacity()
+    }
     const words = this.view()
-    const base = this.wasm.eventBuffer() >>> 2
-    const events = new Array<BookEvent>(n)
-    for (let i = 0; i < n; i++) events[i] = decodeEvent(words, base + i * EVENT_WORDS)
+    const events: BookEvent[] = []
+    for (let i = 0; i < n; i++) events.push(decodeEvent(words, this.eventWord + i * EVENT_WORDS))
     return events
   }
 
-  /** The memory view, re-created when the book's memory has grown (which detaches the old one). */
+  /**
+   * The memory view, re-created when the book's memory has grown: growth detaches the old buffer,
+   * which empties its views (cheaper to test than fetching memory.buffer on every call).
+   */
   private view(): Int32Array {
-    if (this.words.buffer !== this.wasm.memory.buffer) this.words = new Int32Array(this.wasm.memory.buffer)
+    if (this.words.length === 0) this.words = new Int32Array(this.wasm.memory.buffer)
     return this.words
   }
 }

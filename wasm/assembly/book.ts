@@ -13,7 +13,6 @@ import {
   emitAmended, emitCanceled, emitExpired, emitFill, emitPending, emitRejected, emitRested,
   emitTriggered,
 } from './events'
-import { DONE, idInsert, idLookup, idSet, resetIds } from './ids'
 import {
   BookSide, addLevelQty, dequeue, enqueue, levelCount, levelHead, levelPrice, resetLevels,
 } from './levels'
@@ -21,6 +20,8 @@ import {
   NIL, allocOrder, freeOrder, liveOrders, orderFlags, orderId, orderLevel, orderNext, orderPrice,
   orderQty, orderSeq, orderUser, resetOrders, setOrderFlags, setOrderQty,
 } from './orders'
+import { liveInsert, liveLookup, liveRemove, resetLive } from './live'
+import { markSeen, resetSeen } from './seen'
 import { StopSide } from './stops'
 
 export const bids = new BookSide(false)
@@ -33,7 +34,8 @@ let traded = false
 
 export function resetBook(): void {
   resetOrders()
-  resetIds()
+  resetSeen()
+  resetLive()
   resetLevels()
   bids.clear()
   asks.clear()
@@ -69,20 +71,19 @@ function newOrder(record: usize, id: i64): void {
     emitRejected(id, REASON_INVALID)
     return
   }
-  if (!isValid(flags, qty, price, stop)) {
-    emitRejected(id, idInsert(id, DONE) ? REASON_INVALID : REASON_DUPLICATE_ID)
-    return
-  }
-  const slot = allocOrder(id, nextSeq, user, qty, price, stop, flags)
-  if (!idInsert(id, slot)) {
-    freeOrder(slot)
+  if (!markSeen(id)) {
     emitRejected(id, REASON_DUPLICATE_ID)
     return
   }
-  nextSeq++
+  if (!isValid(flags, qty, price, stop)) {
+    emitRejected(id, REASON_INVALID)
+    return
+  }
+  const slot = allocOrder(id, nextSeq++, user, qty, price, stop, flags)
   if (orderType(flags) >= TYPE_STOP) {
     setOrderFlags(slot, flags | FLAG_PENDING)
     stopsOf(slot).add(slot)
+    liveInsert(id, slot)
     emitPending(id, stop, qty)
     return
   }
@@ -102,7 +103,10 @@ function isValid(flags: i32, qty: i32, price: i32, stop: i32): bool {
   return true
 }
 
-/** An incoming order (new, or a stop just triggered) takes liquidity, then rests or ends. */
+/**
+ * An incoming order (new, or a stop just triggered) takes liquidity, then rests or ends. It is
+ * not in the live table while it does: it enters it only if it rests.
+ */
 function take(slot: i32): void {
   const flags = orderFlags(slot)
   const isSell = (flags & FLAG_SELL) != 0
@@ -113,25 +117,26 @@ function take(slot: i32): void {
   const id = orderId(slot)
   const opposite = isSell ? bids : asks
   if (flags & FLAG_POST_ONLY && crossesBest(opposite, isSell, price)) {
-    finish(slot)
+    freeOrder(slot)
     emitRejected(id, REASON_POST_ONLY)
     return
   }
   const qty = orderQty(slot)
   if (tif == TIF_FOK && fillable(slot, opposite, isSell, isMarket, price, qty) < qty) {
-    finish(slot)
+    freeOrder(slot)
     emitCanceled(id, qty, REASON_FOK)
     return
   }
   const selfTrade = match(slot, opposite, isSell, isMarket, price)
   const left = orderQty(slot)
   if (left == 0) {
-    finish(slot)
+    freeOrder(slot)
   } else if (selfTrade || isMarket || tif == TIF_IOC) {
-    finish(slot)
+    freeOrder(slot)
     emitCanceled(id, left, selfTrade ? REASON_SELF_TRADE : isMarket ? REASON_NO_LIQUIDITY : REASON_IOC)
   } else {
     enqueue((isSell ? asks : bids).levelFor(price), slot)
+    liveInsert(id, slot)
     emitRested(id, price, left)
   }
 }
@@ -200,6 +205,7 @@ function fireStops(): void {
     const slot = sell != NIL && (buy == NIL || orderSeq(sell) < orderSeq(buy)) ? sell : buy
     if (slot == NIL) return
     stopsOf(slot).remove(slot)
+    liveRemove(orderId(slot))
     setOrderFlags(slot, orderFlags(slot) & ~FLAG_PENDING)
     emitTriggered(orderId(slot))
     take(slot)
@@ -207,8 +213,8 @@ function fireStops(): void {
 }
 
 function cancel(id: i64): void {
-  const slot = idLookup(id)
-  if (slot < 0) {
+  const slot = liveLookup(id)
+  if (slot == NIL) {
     emitRejected(id, REASON_UNKNOWN_ORDER)
     return
   }
@@ -219,8 +225,8 @@ function cancel(id: i64): void {
 }
 
 function amend(id: i64, qty: i32): void {
-  const slot = idLookup(id)
-  if (slot < 0 || orderFlags(slot) & FLAG_PENDING) {
+  const slot = liveLookup(id)
+  if (slot == NIL || orderFlags(slot) & FLAG_PENDING) {
     emitRejected(id, REASON_UNKNOWN_ORDER)
     return
   }
@@ -312,9 +318,9 @@ function unbook(slot: i32): void {
   if (levelCount(level) == 0) sideOf(slot).remove(level)
 }
 
-/** The order is done: its id stays seen, its slot is reused. */
+/** A live order is done: out of the live table, its slot reused (its id stays seen). */
 function finish(slot: i32): void {
-  idSet(orderId(slot), DONE)
+  liveRemove(orderId(slot))
   freeOrder(slot)
 }
 

@@ -4,7 +4,7 @@
 
 import { COMMAND_CAPACITY, COMMAND_WORDS, DEPTH_WORDS } from './abi'
 import { asks, bids, executeCommand, resetBook } from './book'
-import { clearEvents, eventBase, eventCount, resetEvents } from './events'
+import { clearEvents, eventBase, eventCapacity, eventCount, resetEvents } from './events'
 import { BookSide, levelCount, levelPrice, levelQty } from './levels'
 import { liveOrders } from './orders'
 import { output, reserveOutput, writeI32, writeI64 } from './output'
@@ -29,8 +29,13 @@ export function execute(count: i32): i32 {
   return eventCount
 }
 
+/** Where the events are; it moves only when a batch made more events than the buffer held. */
 export function eventBuffer(): usize {
   return eventBase
+}
+
+export function eventBufferCapacity(): i32 {
+  return eventCapacity
 }
 
 /** Writes [bid levels, ask levels, then records best first] to the output buffer. */
@@ -83,8 +88,4 @@ export function restore(size: i32): bool {
 
 export function stateHash(): i64 {
   return snapshots.stateHash()
-}
-
-export function reset(): void {
-  resetBook()
 }

@@ -37,3 +37,9 @@ function ensure(bytes: i32): void {
   base = base == 0 ? heap.alloc(size) : heap.realloc(base, size)
   capacity = size
 }
+
+export function writeBytes(from: usize, bytes: i32): void {
+  ensure(length + bytes)
+  memory.copy(base + length, from, bytes)
+  length += bytes
+}

@@ -1,19 +1,20 @@
-// Snapshot, restore and the state hash. A snapshot lists the resting orders level by level
-// (worst to best price, FIFO within a level, so a restore appends), the pending stops in trigger
-// order, and every finished id, so duplicates are still refused after a restore. The hash covers
-// the same canonical content; finished ids enter it as an order-independent sum, because the id
-// table's layout depends on its history.
+// Snapshot, restore and the state hash. A snapshot is canonical (the same state always gives the
+// same bytes, whatever the history): a header, the resting orders level by level (worst to best
+// price, FIFO within a level, so a restore appends), the pending stops in trigger order, and the
+// pages of seen ids in ascending order, so duplicates are still refused after a restore. The
+// state hash is FNV-1a over those bytes.
 
 import { FLAG_PENDING, FLAG_SELL } from './abi'
 import { asks, bids, buyStops, lastPrice, nextSeq, resetBook, sellStops, setCounters } from './book'
-import { DONE, idInsert, idKeyAt, idLookup, idTableSize } from './ids'
 import { BookSide, enqueue, levelHead } from './levels'
+import { liveInsert } from './live'
 import {
   NIL, allocOrder, orderFlags, orderId, orderNext, orderPrice, orderQty, orderSeq, orderStop,
   orderUser,
 } from './orders'
+import { output, outputLength, reserveOutput, writeBytes, writeI32, writeI64 } from './output'
+import { pageBytes, pageFor, seenPageCount, sortedPageKeys } from './seen'
 import { StopSide } from './stops'
-import { output, outputLength, reserveOutput, writeI32, writeI64 } from './output'
 
 const MAGIC: i32 = 0x31534b42 // "BKS1"
 const VERSION: i32 = 1
@@ -22,91 +23,71 @@ const ORDER_RECORD_SIZE: i32 = 36
 
 /** Writes the snapshot to the output buffer; returns its length in bytes. */
 export function snapshot(): i32 {
-  const canonical = writeCanonical()
-  let done = 0
-  const tableSize = idTableSize()
-  for (let i = 0; i < tableSize; i++) {
-    const id = idKeyAt(i)
-    if (id != 0 && idLookup(id) == DONE) {
-      writeI64(id)
-      done++
-    }
-  }
-  store<i32>(output(), done, 28)
-  return canonical + done * 8
-}
-
-/** FNV-1a over the canonical part, mixed with the sum of the finished ids' hashes. */
-export function stateHash(): i64 {
-  const length = writeCanonical()
-  let hash: u64 = 0xcbf29ce484222325
-  const base = output()
-  for (let i = 0; i < length; i++) {
-    hash = (hash ^ <u64>load<u8>(base + i)) * 0x100000001b3
-  }
-  let ids: u64 = 0
-  const tableSize = idTableSize()
-  for (let i = 0; i < tableSize; i++) {
-    const id = idKeyAt(i)
-    if (id != 0 && idLookup(id) == DONE) ids += mix(<u64>id)
-  }
-  return <i64>mix(hash ^ ids)
-}
-
-/** Rebuilds the book from `length` bytes at `input`; false (book emptied) when malformed. */
-export function restore(input: usize, length: i32): bool {
-  resetBook()
-  if (length < HEADER_SIZE || load<i32>(input) != MAGIC || load<i32>(input, 4) != VERSION) return false
-  const orders = load<i32>(input, 20)
-  const stops = load<i32>(input, 24)
-  const done = load<i32>(input, 28)
-  if (orders < 0 || stops < 0 || done < 0) return false
-  if (<i64>length != HEADER_SIZE + <i64>(orders + stops) * ORDER_RECORD_SIZE + <i64>done * 8) return false
-  setCounters(load<i64>(input, 8), load<i32>(input, 16))
-  let p = input + HEADER_SIZE
-  for (let i = 0; i < orders + stops; i++) {
-    if (!restoreOrder(p)) {
-      resetBook()
-      return false
-    }
-    p += ORDER_RECORD_SIZE
-  }
-  for (let i = 0; i < done; i++) {
-    if (!idInsert(load<i64>(p), DONE)) {
-      resetBook()
-      return false
-    }
-    p += 8
-  }
-  return true
-}
-
-function restoreOrder(p: usize): bool {
-  const id = load<i64>(p)
-  const flags = load<i32>(p, 32)
-  const price = load<i32>(p, 24)
-  const slot = allocOrder(id, load<i64>(p, 8), load<i32>(p, 16), load<i32>(p, 20), price, load<i32>(p, 28), flags)
-  if (id <= 0 || orderQty(slot) <= 0 || !idInsert(id, slot)) return false
-  const isSell = (flags & FLAG_SELL) != 0
-  if (flags & FLAG_PENDING) (isSell ? sellStops : buyStops).push(slot)
-  else enqueue((isSell ? asks : bids).levelFor(price), slot)
-  return true
-}
-
-function writeCanonical(): i32 {
   reserveOutput(HEADER_SIZE)
   writeI32(MAGIC)
   writeI32(VERSION)
   writeI64(nextSeq)
   writeI32(lastPrice)
-  writeI32(0) // resting orders, stops and finished ids: counted below
+  writeI32(0) // resting orders, pending stops and id pages, counted below
   writeI32(0)
   writeI32(0)
-  const orderCount = writeSide(bids) + writeSide(asks)
-  const stopCount = writeStops(buyStops) + writeStops(sellStops)
-  store<i32>(output(), orderCount, 20)
-  store<i32>(output(), stopCount, 24)
+  const orders = writeSide(bids) + writeSide(asks)
+  const stops = writeStops(buyStops) + writeStops(sellStops)
+  const pages = writePages()
+  store<i32>(output(), orders, 20)
+  store<i32>(output(), stops, 24)
+  store<i32>(output(), pages, 28)
   return outputLength()
+}
+
+export function stateHash(): i64 {
+  const length = snapshot()
+  const base = output()
+  let hash: u64 = 0xcbf29ce484222325
+  for (let i = 0; i < length; i++) hash = (hash ^ <u64>load<u8>(base + i)) * 0x100000001b3
+  return <i64>hash
+}
+
+/** Rebuilds the book from `length` bytes at `input`; false (and an empty book) when malformed. */
+export function restore(input: usize, length: i32): bool {
+  resetBook()
+  if (length < HEADER_SIZE || load<i32>(input) != MAGIC || load<i32>(input, 4) != VERSION) return false
+  const orders = load<i32>(input, 20)
+  const stops = load<i32>(input, 24)
+  const pages = load<i32>(input, 28)
+  const pageRecord = 8 + pageBytes()
+  const expected = <i64>HEADER_SIZE + <i64>(orders + stops) * ORDER_RECORD_SIZE + <i64>pages * pageRecord
+  if (orders < 0 || stops < 0 || pages < 0 || <i64>length != expected) return false
+  setCounters(load<i64>(input, 8), load<i32>(input, 16))
+  let p = input + HEADER_SIZE
+  for (let i = 0; i < orders + stops; i++, p += ORDER_RECORD_SIZE) {
+    if (!restoreOrder(p)) return fail()
+  }
+  for (let i = 0; i < pages; i++, p += pageRecord) {
+    const key = load<i64>(p)
+    if (key < 1 || pageFor(key, false) != 0) return fail()
+    memory.copy(pageFor(key, true), p + 8, pageBytes())
+  }
+  return true
+}
+
+function fail(): bool {
+  resetBook()
+  return false
+}
+
+function restoreOrder(p: usize): bool {
+  const id = load<i64>(p)
+  const qty = load<i32>(p, 20)
+  const price = load<i32>(p, 24)
+  const flags = load<i32>(p, 32)
+  if (id < 1 || qty < 1) return false
+  const slot = allocOrder(id, load<i64>(p, 8), load<i32>(p, 16), qty, price, load<i32>(p, 28), flags)
+  liveInsert(id, slot)
+  const isSell = (flags & FLAG_SELL) != 0
+  if (flags & FLAG_PENDING) (isSell ? sellStops : buyStops).push(slot)
+  else enqueue((isSell ? asks : bids).levelFor(price), slot)
+  return true
 }
 
 function writeSide(side: BookSide): i32 {
@@ -135,10 +116,15 @@ function writeOrder(slot: i32): void {
   writeI32(orderFlags(slot))
 }
 
-/** splitmix64's finalizer: spreads every input bit over the whole word. */
-function mix(value: u64): u64 {
-  let z = value + 0x9e3779b97f4a7c15
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-  z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-  return z ^ (z >> 31)
+function writePages(): i32 {
+  const count = seenPageCount()
+  const keys = heap.alloc(<usize>max(count, 1) << 3)
+  sortedPageKeys(keys)
+  for (let i = 0; i < count; i++) {
+    const key = load<i64>(keys + (<usize>i << 3))
+    writeI64(key)
+    writeBytes(pageFor(key, false), pageBytes())
+  }
+  heap.free(keys)
+  return count
 }
