@@ -2,7 +2,8 @@
 // the replay CLI and the symbol Durable Object. The matching rules are in README.md.
 //
 // Ids are integers: order ids come from the gateway (Postgres), user ids from the users table.
-// Both must be safe integers in [1, 2^53). Prices are ticks (cents), quantities are shares.
+// Order ids are safe integers in [1, 2^53); user ids are in [1, 2^31) (the book only compares
+// them, for self-trade prevention). Prices are ticks (cents), quantities are shares.
 
 export type Side = 'buy' | 'sell'
 export type OrderType = 'limit' | 'market' | 'stop' | 'stop_limit'
