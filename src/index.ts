@@ -1,7 +1,4 @@
-import { Hono } from 'hono'
+// The Worker entry point. Durable Object classes (issue 4) are exported from here too.
+import { createApp } from './app.ts'
 
-const app = new Hono()
-
-app.get('/healthz', (c) => c.json({ status: 'ok' }))
-
-export default app
+export default createApp()

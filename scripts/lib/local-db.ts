@@ -1,0 +1,41 @@
+// Embedded Postgres for `npm run dev` and the tests: PGlite served over TCP by pglite-socket.
+// PGlite is a single Postgres session; pglite-socket multiplexes client connections onto it and
+// serializes their transactions, so maxConnections must be > 1 for a Pool (see STACK-NOTES.md).
+import { PGlite } from '@electric-sql/pglite'
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+
+export interface LocalDb {
+  /** postgres:// URL of the socket server (user/password are ignored by PGlite) */
+  url: string
+  port: number
+  close(): Promise<void>
+}
+
+export async function freePort(): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
+  const { port } = srv.address() as AddressInfo
+  await new Promise<void>((resolve) => srv.close(() => resolve()))
+  return port
+}
+
+/** dataDir: a directory to persist to (e.g. .bourse/pgdata); omitted → in memory. */
+export async function startLocalDb(opts: { dataDir?: string; port?: number } = {}): Promise<LocalDb> {
+  const pg = await PGlite.create(opts.dataDir ? { dataDir: opts.dataDir } : {})
+  const port = opts.port ?? (await freePort())
+  const server = new PGLiteSocketServer({ db: pg, host: '127.0.0.1', port, maxConnections: 32 })
+  await server.start()
+  if (process.env.BOURSE_PGLITE_DEBUG) {
+    server.addEventListener('connection', () => console.error('pglite', server.getStats()))
+  }
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    port,
+    async close() {
+      await server.stop()
+      await pg.close()
+    },
+  }
+}

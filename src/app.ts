@@ -1,0 +1,82 @@
+// createApp(): the Worker's HTTP surface. Routes live in src/<domain>/routes.ts; every error
+// leaves through one onError as RFC 9457 problem+json.
+import { Hono } from 'hono'
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { accountRoutes } from './accounts/routes.ts'
+import { signingKeys } from './auth/keys.ts'
+import { authRoutes } from './auth/routes.ts'
+import type { AppEnv } from './context.ts'
+import { settingsFrom } from './env.ts'
+import { AppError, PROBLEM_BASE } from './errors.ts'
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+}
+
+export function problem(
+  c: Context,
+  status: number,
+  code: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+) {
+  const body = {
+    type: PROBLEM_BASE + code,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    instance: c.req.path,
+    code,
+    ...extra,
+  }
+  if (status === 401) c.header('WWW-Authenticate', `Bearer error="${code}"`)
+  return c.body(JSON.stringify(body), status as ContentfulStatusCode, {
+    'Content-Type': 'application/problem+json',
+  })
+}
+
+export function createApp() {
+  const app = new Hono<AppEnv>()
+
+  app.use(async (c, next) => {
+    c.set('settings', settingsFrom(c.env ?? {}))
+    await next()
+  })
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+
+  app.get('/.well-known/jwks.json', async (c) => {
+    c.header('Cache-Control', 'public, max-age=300')
+    return c.json((await signingKeys(c.env)).jwks)
+  })
+
+  app.route('/v1/auth', authRoutes)
+  app.route('/v1', accountRoutes)
+
+  app.notFound((c) => problem(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`))
+
+  app.onError((err, c) => {
+    if (err instanceof AppError) return problem(c, err.status, err.code, err.message, err.extra)
+    if (err instanceof HTTPException) {
+      const code = err.status === 400 ? 'bad_request' : 'http_error'
+      return problem(c, err.status, code, err.message)
+    }
+    console.error('unhandled error', err)
+    return problem(c, 500, 'internal', 'Internal server error')
+  })
+
+  return app
+}

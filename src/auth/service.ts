@@ -1,0 +1,224 @@
+// Registration, login (password + optional TOTP), refresh-token rotation, logout, 2FA setup.
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm'
+import { appendAudit } from '../audit/chain.ts'
+import type { Db } from '../db/client.ts'
+import { UNIQUE_VIOLATION, pgErrorCode } from '../db/pg-errors.ts'
+import { refreshTokens, users } from '../db/schema.ts'
+import type { Env, Settings } from '../env.ts'
+import {
+  ConflictError,
+  InvalidCredentialsError,
+  InvalidOtpError,
+  OtpRequiredError,
+  UnauthorizedError,
+} from '../errors.ts'
+import { hashIterations, hashPassword, verifyPassword } from './password.ts'
+import { issueAccessToken, newRefreshToken, sha256Hex } from './tokens.ts'
+import { newTotpSecret, otpauthUri, verifyTotp } from './totp.ts'
+
+export interface TokenPair {
+  access_token: string
+  token_type: 'Bearer'
+  expires_in: number
+  refresh_token: string
+  refresh_expires_in: number
+}
+
+export async function registerUser(
+  db: Db,
+  settings: Settings,
+  input: { email: string; password: string; displayName: string },
+) {
+  const passwordHash = await hashPassword(input.password, settings.pbkdf2Iterations)
+  try {
+    return await db.transaction(async (tx) => {
+      const [user] = await tx
+        .insert(users)
+        .values({ email: input.email, displayName: input.displayName, passwordHash })
+        .returning()
+      await appendAudit(tx, user.id, 'user.registered', { email: input.email })
+      return user
+    })
+  } catch (err) {
+    if (pgErrorCode(err) === UNIQUE_VIOLATION) {
+      throw new ConflictError('email_taken', 'An account with this email already exists')
+    }
+    throw err
+  }
+}
+
+// Verified against when the email is unknown, so both failures take the same time.
+const dummyHashes = new Map<number, Promise<string>>()
+function dummyHash(iterations: number) {
+  let h = dummyHashes.get(iterations)
+  if (!h) dummyHashes.set(iterations, (h = hashPassword('not-a-real-password', iterations)))
+  return h
+}
+
+async function startSession(
+  db: Db,
+  env: Env,
+  settings: Settings,
+  userId: number,
+  mfa: boolean,
+  familyId: string = crypto.randomUUID(),
+): Promise<TokenPair> {
+  const refresh = newRefreshToken()
+  await db.insert(refreshTokens).values({
+    userId,
+    tokenHash: await sha256Hex(refresh),
+    familyId,
+    mfa,
+    expiresAt: new Date(Date.now() + settings.refreshTtl * 1000),
+  })
+  return {
+    access_token: await issueAccessToken(env, settings, userId, mfa ? ['pwd', 'otp'] : ['pwd']),
+    token_type: 'Bearer',
+    expires_in: settings.accessTtl,
+    refresh_token: refresh,
+    refresh_expires_in: settings.refreshTtl,
+  }
+}
+
+/** Accepts a TOTP code once: the step is recorded only if newer than the last accepted one. */
+async function consumeOtp(
+  db: Db,
+  user: { id: number; totpSecret: string | null; totpLastStep: number | null },
+  code: string,
+): Promise<boolean> {
+  if (!user.totpSecret) return false
+  const step = await verifyTotp(user.totpSecret, code, user.totpLastStep)
+  if (step === undefined) return false
+  const updated = await db
+    .update(users)
+    .set({ totpLastStep: step })
+    .where(
+      and(eq(users.id, user.id), or(isNull(users.totpLastStep), lt(users.totpLastStep, step))),
+    )
+    .returning({ id: users.id })
+  return updated.length === 1
+}
+
+async function audit(db: Db, userId: number, action: string, data: Record<string, unknown>) {
+  await db.transaction((tx) => appendAudit(tx, userId, action, data))
+}
+
+export async function login(
+  db: Db,
+  env: Env,
+  settings: Settings,
+  input: { email: string; password: string; otp?: string },
+): Promise<TokenPair> {
+  const [user] = await db.select().from(users).where(eq(users.email, input.email))
+  if (!user) {
+    await verifyPassword(input.password, await dummyHash(settings.pbkdf2Iterations))
+    throw new InvalidCredentialsError()
+  }
+  if (!(await verifyPassword(input.password, user.passwordHash))) {
+    await audit(db, user.id, 'auth.login_failed', { reason: 'password' })
+    throw new InvalidCredentialsError()
+  }
+  if (user.totpEnabled) {
+    if (!input.otp) throw new OtpRequiredError()
+    if (!(await consumeOtp(db, user, input.otp))) {
+      await audit(db, user.id, 'auth.login_failed', { reason: 'otp' })
+      throw new InvalidOtpError()
+    }
+  }
+  if (hashIterations(user.passwordHash) !== settings.pbkdf2Iterations) {
+    const passwordHash = await hashPassword(input.password, settings.pbkdf2Iterations)
+    await db.update(users).set({ passwordHash }).where(eq(users.id, user.id))
+  }
+  const tokens = await startSession(db, env, settings, user.id, user.totpEnabled)
+  await audit(db, user.id, 'auth.login', { mfa: user.totpEnabled })
+  return tokens
+}
+
+/**
+ * Rotation: each refresh token works once and yields a new pair in the same family. Presenting a
+ * used or revoked token means it leaked (or a client bug): the whole family is revoked.
+ */
+export async function refresh(
+  db: Db,
+  env: Env,
+  settings: Settings,
+  token: string,
+): Promise<TokenPair> {
+  const tokenHash = await sha256Hex(token)
+  const [row] = await db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash))
+  if (!row) throw new UnauthorizedError('invalid_refresh_token', 'Unknown refresh token')
+  if (row.expiresAt.getTime() <= Date.now() && !row.usedAt && !row.revokedAt) {
+    throw new UnauthorizedError('invalid_refresh_token', 'The refresh token has expired')
+  }
+  const claimed = await db
+    .update(refreshTokens)
+    .set({ usedAt: sql`now()` })
+    .where(
+      and(
+        eq(refreshTokens.id, row.id),
+        isNull(refreshTokens.usedAt),
+        isNull(refreshTokens.revokedAt),
+        sql`${refreshTokens.expiresAt} > now()`,
+      ),
+    )
+    .returning({ id: refreshTokens.id })
+  if (claimed.length === 0) {
+    await revokeFamily(db, row.familyId)
+    await audit(db, row.userId, 'auth.refresh_reuse', { family: row.familyId })
+    throw new UnauthorizedError('invalid_refresh_token', 'Refresh token already used or revoked')
+  }
+  return startSession(db, env, settings, row.userId, row.mfa, row.familyId)
+}
+
+async function revokeFamily(db: Db, familyId: string) {
+  await db
+    .update(refreshTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)))
+}
+
+/** Revokes the session (the token's family). Unknown tokens are ignored: logout is idempotent. */
+export async function logout(db: Db, token: string): Promise<void> {
+  const [row] = await db
+    .select({ familyId: refreshTokens.familyId, userId: refreshTokens.userId })
+    .from(refreshTokens)
+    .where(eq(refreshTokens.tokenHash, await sha256Hex(token)))
+  if (!row) return
+  await revokeFamily(db, row.familyId)
+  await audit(db, row.userId, 'auth.logout', { family: row.familyId })
+}
+
+export async function setupTotp(db: Db, userId: number) {
+  const [user] = await db.select().from(users).where(eq(users.id, userId))
+  if (!user) throw new UnauthorizedError('invalid_token', 'Unknown user')
+  if (user.totpEnabled) throw new ConflictError('2fa_enabled', 'Two-factor is already enabled')
+  const secret = newTotpSecret()
+  await db.update(users).set({ totpSecret: secret, totpLastStep: null }).where(eq(users.id, userId))
+  return { secret, otpauth_uri: otpauthUri(secret, user.email) }
+}
+
+export async function enableTotp(db: Db, userId: number, code: string) {
+  const [user] = await db.select().from(users).where(eq(users.id, userId))
+  if (!user) throw new UnauthorizedError('invalid_token', 'Unknown user')
+  if (user.totpEnabled) throw new ConflictError('2fa_enabled', 'Two-factor is already enabled')
+  if (!user.totpSecret) throw new ConflictError('2fa_not_set_up', 'Call /v1/auth/2fa/setup first')
+  if (!(await consumeOtp(db, user, code))) throw new InvalidOtpError()
+  await db.transaction(async (tx) => {
+    await tx.update(users).set({ totpEnabled: true }).where(eq(users.id, userId))
+    await appendAudit(tx, userId, 'auth.2fa_enabled', {})
+  })
+}
+
+export async function disableTotp(db: Db, userId: number, code: string) {
+  const [user] = await db.select().from(users).where(eq(users.id, userId))
+  if (!user) throw new UnauthorizedError('invalid_token', 'Unknown user')
+  if (!user.totpEnabled) throw new ConflictError('2fa_disabled', 'Two-factor is not enabled')
+  if (!(await consumeOtp(db, user, code))) throw new InvalidOtpError()
+  await db.transaction(async (tx) => {
+    await tx
+      .update(users)
+      .set({ totpEnabled: false, totpSecret: null, totpLastStep: null })
+      .where(eq(users.id, userId))
+    await appendAudit(tx, userId, 'auth.2fa_disabled', {})
+  })
+}

@@ -1,0 +1,50 @@
+// One Pool per request (or per DO call): a Pool kept at module scope and reused by another
+// request hangs in workerd ("Cannot perform I/O on behalf of a different request").
+import { Pool, neonConfig } from '@neondatabase/serverless'
+import { drizzle } from 'drizzle-orm/neon-serverless'
+import type { NeonDatabase } from 'drizzle-orm/neon-serverless'
+import { ServiceUnavailableError } from '../errors.ts'
+import * as schema from './schema.ts'
+
+export type Db = NeonDatabase<typeof schema>
+/** a transaction handle, accepted wherever a Db is */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+export type DbOrTx = Db | Tx
+
+export interface DbConfig {
+  DATABASE_URL?: string
+  DB_WS_PROXY?: string
+}
+
+/**
+ * With DB_WS_PROXY (local dev and tests) the driver talks plain ws:// to our proxy, which opens
+ * TCP to the Postgres named in DATABASE_URL. Without it, the driver's defaults reach Neon.
+ */
+export function configureNeon(cfg: DbConfig): void {
+  const proxy = cfg.DB_WS_PROXY
+  if (proxy) {
+    neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`
+    neonConfig.useSecureWebSocket = false
+    neonConfig.pipelineTLS = false
+    neonConfig.pipelineConnect = false
+  }
+}
+
+export interface DbHandle {
+  db: Db
+  pool: Pool
+  end(): Promise<void>
+}
+
+export function openDb(cfg: DbConfig): DbHandle {
+  if (!cfg.DATABASE_URL) throw new ServiceUnavailableError('DATABASE_URL is not configured')
+  configureNeon(cfg)
+  const pool = new Pool({ connectionString: cfg.DATABASE_URL, max: 5 })
+  // An idle client's socket error must not become an unhandled error event.
+  pool.on('error', (err: unknown) => console.error('postgres pool error', err))
+  const db = drizzle({ client: pool, schema })
+  let ended: Promise<void> | undefined
+  return { db, pool, end: () => (ended ??= pool.end()) }
+}
+
+export { schema }

@@ -1,0 +1,271 @@
+// The system of record for money and holdings (see ARCHITECTURE.md). Money is integer cents,
+// quantities integer shares, ids bigint identities read as JS numbers (all < 2^53).
+// Every change to cash or positions is one transaction that also appends to cash_ledger (money)
+// and audit_log (hash chain per user). `drizzle-kit generate` turns this file into drizzle/*.sql.
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
+
+const id = (name = 'id') => bigint(name, { mode: 'number' })
+const cents = (name: string) => bigint(name, { mode: 'number' })
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+
+export const users = pgTable(
+  'users',
+  {
+    id: id().primaryKey().generatedAlwaysAsIdentity(),
+    email: text('email').notNull(),
+    displayName: text('display_name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    /** cash owned, including the part reserved for open buy orders */
+    cashCents: cents('cash_cents').notNull().default(0),
+    /** cash held by open buy orders (issue 4); available = cash - reserved */
+    reservedCashCents: cents('reserved_cash_cents').notNull().default(0),
+    /** base32 TOTP secret; totp_enabled only once a code was confirmed */
+    totpSecret: text('totp_secret'),
+    totpEnabled: boolean('totp_enabled').notNull().default(false),
+    /** last accepted TOTP time step: a code is accepted once (replay protection) */
+    totpLastStep: bigint('totp_last_step', { mode: 'number' }),
+    /** head of the user's audit hash chain */
+    auditSeq: bigint('audit_seq', { mode: 'number' }).notNull().default(0),
+    auditHead: text('audit_head'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('users_email_key').on(t.email),
+    check('users_email_lower', sql`${t.email} = lower(${t.email})`),
+    check('users_cash_nonneg', sql`${t.cashCents} >= 0`),
+    check(
+      'users_reserved_cash_range',
+      sql`${t.reservedCashCents} >= 0 AND ${t.reservedCashCents} <= ${t.cashCents}`,
+    ),
+  ],
+)
+
+/** Refresh tokens: opaque, stored as SHA-256; rotated on use, a reused one revokes its family. */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: id().primaryKey().generatedAlwaysAsIdentity(),
+    userId: id('user_id')
+      .notNull()
+      .references(() => users.id),
+    tokenHash: text('token_hash').notNull(),
+    familyId: text('family_id').notNull(),
+    /** the second factor was verified when this family was created (carried into access tokens) */
+    mfa: boolean('mfa').notNull().default(false),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('refresh_tokens_hash_key').on(t.tokenHash),
+    index('refresh_tokens_family_idx').on(t.familyId),
+  ],
+)
+
+export const instruments = pgTable(
+  'instruments',
+  {
+    symbol: text('symbol').primaryKey(),
+    name: text('name').notNull(),
+    /** price tick in cents; engine prices are integer ticks */
+    tickCents: integer('tick_cents').notNull().default(1),
+    active: boolean('active').notNull().default(true),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check('instruments_symbol_format', sql`${t.symbol} ~ '^[A-Z][A-Z0-9.]{0,9}$'`),
+    check('instruments_tick_pos', sql`${t.tickCents} > 0`),
+  ],
+)
+
+export const ledgerKind = pgEnum('ledger_kind', [
+  'deposit',
+  'withdrawal',
+  'reserve',
+  'release',
+  'trade',
+  'fee',
+  'adjustment',
+])
+
+/**
+ * Every change to a user's cash or reserved cash, with the balances after it.
+ * cash_after/reserved_after make the ledger self-checking: replaying the deltas in id order per
+ * user must reproduce them, and the last row must equal users.cash_cents/reserved_cash_cents.
+ */
+export const cashLedger = pgTable(
+  'cash_ledger',
+  {
+    id: id().primaryKey().generatedAlwaysAsIdentity(),
+    userId: id('user_id')
+      .notNull()
+      .references(() => users.id),
+    kind: ledgerKind('kind').notNull(),
+    /** signed change of cash_cents */
+    amountCents: cents('amount_cents').notNull(),
+    /** signed change of reserved_cash_cents */
+    reservedDeltaCents: cents('reserved_delta_cents').notNull().default(0),
+    cashAfterCents: cents('cash_after_cents').notNull(),
+    reservedAfterCents: cents('reserved_after_cents').notNull(),
+    /** what caused it: 'order' / 'fill' ids from issue 4, null for deposits and withdrawals */
+    refType: text('ref_type'),
+    refId: text('ref_id'),
+    /** the client's Idempotency-Key: a retried request finds its first entry */
+    idempotencyKey: text('idempotency_key'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('cash_ledger_user_idx').on(t.userId, t.id),
+    uniqueIndex('cash_ledger_idem_key')
+      .on(t.userId, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} IS NOT NULL`),
+  ],
+)
+
+export const positions = pgTable(
+  'positions',
+  {
+    userId: id('user_id')
+      .notNull()
+      .references(() => users.id),
+    symbol: text('symbol')
+      .notNull()
+      .references(() => instruments.symbol),
+    qty: bigint('qty', { mode: 'number' }).notNull().default(0),
+    /** shares held by open sell orders (issue 4); available = qty - reserved_qty */
+    reservedQty: bigint('reserved_qty', { mode: 'number' }).notNull().default(0),
+    /** total cost of the shares held, in cents (average cost = cost / qty) */
+    costCents: cents('cost_cents').notNull().default(0),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.symbol] }),
+    check('positions_qty_nonneg', sql`${t.qty} >= 0`),
+    check('positions_reserved_range', sql`${t.reservedQty} >= 0 AND ${t.reservedQty} <= ${t.qty}`),
+  ],
+)
+
+export const orderSide = pgEnum('order_side', ['buy', 'sell'])
+export const orderType = pgEnum('order_type', ['limit', 'market', 'stop', 'stop_limit'])
+export const orderTif = pgEnum('order_tif', ['GTC', 'DAY', 'IOC', 'FOK'])
+export const orderStatus = pgEnum('order_status', [
+  'pending',
+  'open',
+  'partially_filled',
+  'filled',
+  'canceled',
+  'rejected',
+  'expired',
+])
+
+/** Orders (issue 4). id is the engine's order id. */
+export const orders = pgTable(
+  'orders',
+  {
+    id: id().primaryKey().generatedAlwaysAsIdentity(),
+    userId: id('user_id')
+      .notNull()
+      .references(() => users.id),
+    symbol: text('symbol')
+      .notNull()
+      .references(() => instruments.symbol),
+    side: orderSide('side').notNull(),
+    type: orderType('type').notNull(),
+    tif: orderTif('tif').notNull(),
+    postOnly: boolean('post_only').notNull().default(false),
+    qty: bigint('qty', { mode: 'number' }).notNull(),
+    priceCents: cents('price_cents'),
+    stopCents: cents('stop_cents'),
+    status: orderStatus('status').notNull().default('pending'),
+    filledQty: bigint('filled_qty', { mode: 'number' }).notNull().default(0),
+    /** what this order still holds: cash for buys, shares for sells */
+    reservedCashCents: cents('reserved_cash_cents').notNull().default(0),
+    reservedQty: bigint('reserved_qty', { mode: 'number' }).notNull().default(0),
+    reason: text('reason'),
+    clientOrderId: text('client_order_id'),
+    idempotencyKey: text('idempotency_key'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('orders_user_idx').on(t.userId, t.id),
+    index('orders_open_idx')
+      .on(t.symbol, t.status)
+      .where(sql`${t.status} IN ('pending', 'open', 'partially_filled')`),
+    uniqueIndex('orders_idem_key')
+      .on(t.userId, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} IS NOT NULL`),
+    check('orders_qty_pos', sql`${t.qty} > 0`),
+    check('orders_filled_range', sql`${t.filledQty} >= 0 AND ${t.filledQty} <= ${t.qty}`),
+    check('orders_reserved_nonneg', sql`${t.reservedCashCents} >= 0 AND ${t.reservedQty} >= 0`),
+  ],
+)
+
+/**
+ * Fills (issue 4), keyed by (symbol, seq): seq is the symbol DO's fill sequence, so applying
+ * the same outbox row twice hits the primary key and is a no-op.
+ */
+export const fills = pgTable(
+  'fills',
+  {
+    symbol: text('symbol')
+      .notNull()
+      .references(() => instruments.symbol),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    takerOrderId: id('taker_order_id')
+      .notNull()
+      .references(() => orders.id),
+    makerOrderId: id('maker_order_id')
+      .notNull()
+      .references(() => orders.id),
+    takerSide: orderSide('taker_side').notNull(),
+    priceCents: cents('price_cents').notNull(),
+    qty: bigint('qty', { mode: 'number' }).notNull(),
+    executedAt: timestamp('executed_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.symbol, t.seq] }),
+    index('fills_taker_idx').on(t.takerOrderId),
+    index('fills_maker_idx').on(t.makerOrderId),
+    check('fills_qty_pos', sql`${t.qty} > 0`),
+    check('fills_price_pos', sql`${t.priceCents} > 0`),
+  ],
+)
+
+/**
+ * Append-only audit trail, one hash chain per user: hash = SHA-256 over the entry and the
+ * previous entry's hash (src/audit/chain.ts). Appending locks the user's row, the same lock
+ * every money change takes, so chains never fork and users never contend with each other.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: id().primaryKey().generatedAlwaysAsIdentity(),
+    userId: id('user_id')
+      .notNull()
+      .references(() => users.id),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    action: text('action').notNull(),
+    data: jsonb('data').notNull(),
+    prevHash: text('prev_hash'),
+    hash: text('hash').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [uniqueIndex('audit_log_user_seq_key').on(t.userId, t.seq)],
+)

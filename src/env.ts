@@ -1,0 +1,62 @@
+// Worker bindings (wrangler vars/secrets) and the settings read from them.
+// Secrets: DATABASE_URL, JWT_PRIVATE_KEY. Everything else has a production default.
+
+export interface Env {
+  ENVIRONMENT?: string
+  /** Postgres connection string (Neon in production; a secret) */
+  DATABASE_URL?: string
+  /** dev/test only: host:port of the local WebSocket→TCP proxy (scripts/lib/ws-proxy.ts) */
+  DB_WS_PROXY?: string
+  /** private signing key: an EC P-256 JWK (JSON) with a "kid" (a secret) */
+  JWT_PRIVATE_KEY?: string
+  /** optional JWKS JSON of extra public keys still accepted (key rotation) */
+  JWT_PUBLIC_KEYS?: string
+  JWT_ISSUER?: string
+  ACCESS_TOKEN_TTL_SECONDS?: string
+  REFRESH_TOKEN_TTL_SECONDS?: string
+  /** PBKDF2-SHA256 iterations for new password hashes (Workers allow at most 100000) */
+  PBKDF2_ITERATIONS?: string
+}
+
+export interface Settings {
+  issuer: string
+  audience: string
+  accessTtl: number
+  refreshTtl: number
+  pbkdf2Iterations: number
+}
+
+/** Cloudflare's WebCrypto rejects PBKDF2 above 100,000 iterations, so that is the default. */
+export const DEFAULT_PBKDF2_ITERATIONS = 100_000
+export const MAX_PBKDF2_ITERATIONS = 100_000
+
+function int(value: string | undefined, fallback: number, name: string, min: number, max: number) {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`)
+  }
+  return n
+}
+
+export function settingsFrom(env: Env): Settings {
+  return {
+    issuer: env.JWT_ISSUER || 'bourse',
+    audience: 'bourse-api',
+    accessTtl: int(env.ACCESS_TOKEN_TTL_SECONDS, 900, 'ACCESS_TOKEN_TTL_SECONDS', 10, 86_400),
+    refreshTtl: int(
+      env.REFRESH_TOKEN_TTL_SECONDS,
+      30 * 86_400,
+      'REFRESH_TOKEN_TTL_SECONDS',
+      60,
+      365 * 86_400,
+    ),
+    pbkdf2Iterations: int(
+      env.PBKDF2_ITERATIONS,
+      DEFAULT_PBKDF2_ITERATIONS,
+      'PBKDF2_ITERATIONS',
+      1,
+      MAX_PBKDF2_ITERATIONS,
+    ),
+  }
+}
