@@ -51,6 +51,16 @@ describe('wasm engine vs reference model', () => {
     fc.assert(fc.property(commands(400), (stream) => void compare(stream)), { numRuns: runs(60) })
   }, TIMEOUT)
 
+  test('prices spread wide: many levels, sweeps across them', () => {
+    const wide = commands(400, 300)
+    fc.assert(fc.property(wide, (stream) => void compare(stream)), { numRuns: runs(40) })
+  }, TIMEOUT)
+
+  test('a few very long streams', () => {
+    const long = commands(3000, 30)
+    fc.assert(fc.property(long, (stream) => void compare(stream)), { numRuns: runs(4) })
+  }, TIMEOUT)
+
   test('execute(batch) matches the reference command by command', () => {
     fc.assert(
       fc.property(commands(200), (stream) => {

@@ -5,7 +5,7 @@
 import fc from 'fast-check'
 import { MAX_PRICE, MAX_QTY, type Command, type NewOrder } from '../../src/engine/types.ts'
 
-const MID = 100
+const MID = 1000
 
 /** Scales every property's numRuns: ENGINE_RUNS=20 for a long local soak. */
 export const RUNS_SCALE = Number(process.env.ENGINE_RUNS ?? 1)
@@ -23,11 +23,13 @@ const weighted = <T>(...choices: [number, fc.Arbitrary<T>][]) =>
 
 const badNumber = fc.constantFrom(0, -1, 2.5, NaN, Infinity, -Infinity)
 
-const price = weighted(
-  [40, fc.integer({ min: MID - 4, max: MID + 4 })],
-  [1, fc.constantFrom(1, MAX_PRICE)],
-  [1, fc.oneof(badNumber, fc.constant(MAX_PRICE + 1))],
-)
+/** Prices within `spread` ticks of the mid: 4 makes most orders cross, 300 makes deep books. */
+const priceWithin = (spread: number) =>
+  weighted(
+    [40, fc.integer({ min: MID - spread, max: MID + spread })],
+    [1, fc.constantFrom(1, MAX_PRICE)],
+    [1, fc.oneof(badNumber, fc.constant(MAX_PRICE + 1))],
+  )
 
 const qty = weighted(
   [40, fc.integer({ min: 1, max: 10 })],
@@ -42,35 +44,41 @@ const user = weighted([30, fc.integer({ min: 1, max: 3 })], [1, fc.constant(2 **
 /** Absent is written both ways the contract allows. */
 const absent = fc.constantFrom(undefined, 0)
 
-const order = fc.record({
-  user,
-  side: fc.constantFrom('buy' as const, 'sell' as const),
-  type: weighted(
-    [6, fc.constant('limit' as const)],
-    [2, fc.constant('market' as const)],
-    [2, fc.constant('stop' as const)],
-    [2, fc.constant('stop_limit' as const)],
-  ),
-  qty,
-  tif: weighted(
-    [4, fc.constant('GTC' as const)],
-    [3, fc.constant('DAY' as const)],
-    [2, fc.constant('IOC' as const)],
-    [2, fc.constant('FOK' as const)],
-  ),
-  postOnly: weighted([7, fc.constant(undefined)], [2, fc.constant(false)], [1, fc.constant(true)]),
-  price,
-  stop: price,
-  absentPrice: absent,
-  absentStop: absent,
-  /** Rarely, give price and stop regardless of type (mostly invalid combinations). */
-  mismatched: weighted([40, fc.constant(false)], [1, fc.constant(true)]),
-  /** Reuse an earlier id (duplicate_id) instead of a fresh one. */
-  reuse: weighted([12, fc.constant(false)], [1, fc.constant(true)]),
-  /** Fresh ids are mostly small; some are near 2^53 to exercise the high bits. */
-  bigId: weighted([8, fc.constant(false)], [1, fc.constant(true)]),
-  pick: fc.nat(),
-})
+function orderWithin(spread: number) {
+  return fc.record({
+    user,
+    side: fc.constantFrom('buy' as const, 'sell' as const),
+    type: weighted(
+      [6, fc.constant('limit' as const)],
+      [2, fc.constant('market' as const)],
+      [2, fc.constant('stop' as const)],
+      [2, fc.constant('stop_limit' as const)],
+    ),
+    qty,
+    tif: weighted(
+      [4, fc.constant('GTC' as const)],
+      [3, fc.constant('DAY' as const)],
+      [2, fc.constant('IOC' as const)],
+      [2, fc.constant('FOK' as const)],
+    ),
+    postOnly: weighted(
+      [7, fc.constant(undefined)],
+      [2, fc.constant(false)],
+      [1, fc.constant(true)],
+    ),
+    price: priceWithin(spread),
+    stop: priceWithin(spread),
+    absentPrice: absent,
+    absentStop: absent,
+    /** Rarely, give price and stop regardless of type (mostly invalid combinations). */
+    mismatched: weighted([40, fc.constant(false)], [1, fc.constant(true)]),
+    /** Reuse an earlier id (duplicate_id) instead of a fresh one. */
+    reuse: weighted([12, fc.constant(false)], [1, fc.constant(true)]),
+    /** Fresh ids are mostly small; some are near 2^53 to exercise the high bits. */
+    bigId: weighted([8, fc.constant(false)], [1, fc.constant(true)]),
+    pick: fc.nat(),
+  })
+}
 
 type Of<A> = A extends fc.Arbitrary<infer T> ? T : never
 
@@ -82,21 +90,22 @@ const target = fc.record({
 
 const amendQty = weighted([6, fc.integer({ min: 1, max: 4 })], [1, badNumber])
 
-const raw = fc.oneof(
-  { weight: 70, arbitrary: order.map((o) => ({ op: 'new' as const, ...o })) },
-  { weight: 12, arbitrary: target.map((t) => ({ op: 'cancel' as const, ...t })) },
-  {
-    weight: 10,
-    arbitrary: fc.tuple(target, amendQty).map(([t, qty]) => ({ op: 'amend' as const, ...t, qty })),
-  },
-  { weight: 2, arbitrary: fc.constant({ op: 'close' as const }) },
-)
+const amend = (t: Of<typeof target>, qty: number) => ({ op: 'amend' as const, ...t, qty })
+
+function rawWithin(spread: number) {
+  return fc.oneof(
+    { weight: 70, arbitrary: orderWithin(spread).map((o) => ({ op: 'new' as const, ...o })) },
+    { weight: 12, arbitrary: target.map((t) => ({ op: 'cancel' as const, ...t })) },
+    { weight: 10, arbitrary: fc.tuple(target, amendQty).map(([t, qty]) => amend(t, qty)) },
+    { weight: 2, arbitrary: fc.constant({ op: 'close' as const }) },
+  )
+}
 
 /**
  * Turns raw draws into commands: ids are assigned in order, so reuse and cancel/amend can point
  * at ids the stream has already used (the last few, which are the likeliest to be live).
  */
-function materialize(draws: Of<typeof raw>[]): Command[] {
+function materialize(draws: Of<ReturnType<typeof rawWithin>>[]): Command[] {
   const used: number[] = []
   let next = 1
   const target = (known: boolean, pick: number) =>
@@ -122,7 +131,7 @@ function materialize(draws: Of<typeof raw>[]): Command[] {
   })
 }
 
-function toOrder(id: number, d: Of<typeof order>): NewOrder {
+function toOrder(id: number, d: Of<ReturnType<typeof orderWithin>>): NewOrder {
   const { user, side, type, qty, tif } = d
   const postOnly = d.postOnly
   const base = { id, user, side, type, qty, tif, ...(postOnly === undefined ? {} : { postOnly }) }
@@ -133,6 +142,6 @@ function toOrder(id: number, d: Of<typeof order>): NewOrder {
   return { ...base, price, stop: hasStop ? d.stop : d.absentStop }
 }
 
-/** A stream of commands of up to `maxLength` commands. */
-export const commands = (maxLength: number) =>
-  fc.array(raw, { maxLength, size: 'max' }).map(materialize)
+/** A stream of up to `maxLength` commands, prices mostly within `spread` ticks of a mid. */
+export const commands = (maxLength: number, spread = 4) =>
+  fc.array(rawWithin(spread), { maxLength, size: 'max' }).map(materialize)
