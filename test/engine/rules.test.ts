@@ -4,6 +4,7 @@
 
 import { describe, expect, test } from 'bun:test'
 import { MAX_PRICE, MAX_QTY, type NewOrder } from '../../src/engine/types.ts'
+import { newOrderBook } from '../../src/engine/wasm-file.ts'
 import {
   amended,
   canceled,
@@ -506,17 +507,17 @@ for (const [name, make] of implementations) {
       expect(book.depth()).toEqual({ bids: [], asks: [[102, 1, 1]] })
     })
 
-    // types.ts: user ids are safe integers in [1, 2^53), like order ids.
-    test('users up to the largest safe integer are distinct', () => {
+    // types.ts: user ids are integers in [1, 2^31); the book only compares them.
+    test('users up to 2^31 - 1 are distinct', () => {
       const book = make()
-      const big = Number.MAX_SAFE_INTEGER
+      const big = 2 ** 31 - 1
       expect(book.submit(limit(1, big, 'sell', 5, 100))).toEqual([rested(1, 100, 5)])
       // big - 1 is another user: it trades with big instead of self-trading.
       expect(book.submit(limit(2, big - 1, 'buy', 2, 100))).toEqual([fill(2, 1, 'buy', 100, 2)])
       expect(book.submit(limit(3, big, 'buy', 1, 100))).toEqual([canceled(3, 1, 'self_trade')])
-      // 2^32 + 1 and 1 share the low 32 bits but are different users.
+      // 2^16 + 1 and 1 share the low 16 bits but are different users.
       expect(book.submit(limit(4, 1, 'sell', 1, 101))).toEqual([rested(4, 101, 1)])
-      expect(book.submit(limit(5, 2 ** 32 + 1, 'buy', 4, 101))).toEqual([
+      expect(book.submit(limit(5, 2 ** 16 + 1, 'buy', 4, 101))).toEqual([
         fill(5, 1, 'buy', 100, 3),
         fill(5, 4, 'buy', 101, 1),
       ])
@@ -838,3 +839,23 @@ for (const [name, make] of implementations) {
     })
   })
 }
+
+describe('wasm: values the wrapper cannot encode are refused, never aliased', () => {
+  const cases: [string, NewOrder][] = [
+    ['user 0', limit(1, 0, 'buy', 1, 100)],
+    ['user 2^31', limit(1, 2 ** 31, 'buy', 1, 100)],
+    ['user 2^32 + 1 (would alias user 1)', limit(1, 2 ** 32 + 1, 'buy', 1, 100)],
+    ['id 0', limit(0, A, 'buy', 1, 100)],
+    ['fractional id', limit(1.5, A, 'buy', 1, 100)],
+    ['id 2^53', limit(2 ** 53, A, 'buy', 1, 100)],
+  ]
+  for (const [what, order] of cases) {
+    test(what, () => {
+      const book = newOrderBook()
+      book.submit(limit(9, A, 'sell', 1, 100))
+      const hash = book.hash()
+      expect(() => book.submit(order)).toThrow(RangeError)
+      expect(book.hash()).toBe(hash)
+    })
+  }
+})

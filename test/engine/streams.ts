@@ -37,8 +37,7 @@ const qty = weighted(
   [1, fc.oneof(badNumber, fc.constant(MAX_QTY + 1))],
 )
 
-// 2^31 - 1: the largest user the wrapper encodes today (types.ts promises 2^53 - 1; rules.test.ts
-// pins that separately, so this stream stays useful while the two disagree).
+/** Few users, so self-trades are common; 2^31 - 1 is the largest user id (types.ts). */
 const user = weighted([30, fc.integer({ min: 1, max: 3 })], [1, fc.constant(2 ** 31 - 1)])
 
 /** Absent is written both ways the contract allows. */
