@@ -63,20 +63,19 @@ export const MAX_PRICE = 2_000_000_000
 
 const TWO_32 = 4294967296
 
-const CANCEL_REASONS: Record<number, CancelReason> = {
-  [REASON_SELF_TRADE]: 'self_trade',
-  [REASON_FOK]: 'fok',
-  [REASON_IOC]: 'ioc',
-  [REASON_NO_LIQUIDITY]: 'no_liquidity',
-  [REASON_USER]: 'user',
-}
-const REJECT_REASONS: Record<number, RejectReason> = {
-  [REASON_POST_ONLY]: 'post_only',
-  [REASON_DUPLICATE_ID]: 'duplicate_id',
-  [REASON_INVALID]: 'invalid',
-  [REASON_UNKNOWN_ORDER]: 'unknown_order',
-  [REASON_INVALID_AMEND]: 'invalid_amend',
-}
+// Reason codes index these arrays (arrays, not objects: V8 reads them faster).
+const CANCEL_REASONS: CancelReason[] = []
+CANCEL_REASONS[REASON_SELF_TRADE] = 'self_trade'
+CANCEL_REASONS[REASON_FOK] = 'fok'
+CANCEL_REASONS[REASON_IOC] = 'ioc'
+CANCEL_REASONS[REASON_NO_LIQUIDITY] = 'no_liquidity'
+CANCEL_REASONS[REASON_USER] = 'user'
+const REJECT_REASONS: RejectReason[] = []
+REJECT_REASONS[REASON_POST_ONLY] = 'post_only'
+REJECT_REASONS[REASON_DUPLICATE_ID] = 'duplicate_id'
+REJECT_REASONS[REASON_INVALID] = 'invalid'
+REJECT_REASONS[REASON_UNKNOWN_ORDER] = 'unknown_order'
+REJECT_REASONS[REASON_INVALID_AMEND] = 'invalid_amend'
 
 /** Writes one command record at word `at` of `out`. */
 export function encodeCommand(cmd: Command, out: Int32Array, at: number): void {
@@ -175,7 +174,10 @@ function writeId(out: Int32Array, at: number, id: number): void {
 }
 
 function readId(words: Int32Array, at: number): number {
-  return (words[at] >>> 0) + words[at + 1] * TWO_32
+  const hi = words[at + 1]
+  const lo = words[at]
+  // Ids under 2^31 stay small integers (no heap number is allocated for them).
+  return hi === 0 && lo >= 0 ? lo : (lo >>> 0) + hi * TWO_32
 }
 
 /** Decodes the event record at word `at` of `words`. */

@@ -133,6 +133,7 @@ export class OrderBook {
       this.eventCapacity = this.wasm.eventBufferCapacity()
     }
     const words = this.view()
+    if (n === 1) return [decodeEvent(words, this.eventWord)] // most commands make one event
     const events: BookEvent[] = []
     for (let i = 0; i < n; i++) events.push(decodeEvent(words, this.eventWord + i * EVENT_WORDS))
     return events
