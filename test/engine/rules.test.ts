@@ -500,6 +500,13 @@ for (const [name, make] of implementations) {
         rested(2 ** 32 + 1, 101, 1),
       ])
       expect(book.submit(limit(1, B, 'sell', 1, 102))).toEqual([rested(1, 102, 1)])
+      const signBit = 2 ** 31
+      expect(book.submit(limit(signBit, B, 'sell', 1, 103))).toEqual([rested(signBit, 103, 1)])
+      expect(book.submit(limit(signBit, B, 'sell', 1, 103))).toEqual([
+        rejected(signBit, 'duplicate_id'),
+      ])
+      expect(book.cancel(signBit + 1)).toEqual([rejected(signBit + 1, 'unknown_order')])
+      expect(book.cancel(signBit)).toEqual([canceled(signBit, 1, 'user')])
       expect(book.submit(limit(big, C, 'sell', 1, 100))).toEqual([rejected(big, 'duplicate_id')])
       expect(book.amend(big, 1)).toEqual([amended(big, 1)])
       expect(book.cancel(big)).toEqual([canceled(big, 1, 'user')])

@@ -73,8 +73,14 @@ function orderWithin(spread: number) {
     mismatched: weighted([40, fc.constant(false)], [1, fc.constant(true)]),
     /** Reuse an earlier id (duplicate_id) instead of a fresh one. */
     reuse: weighted([12, fc.constant(false)], [1, fc.constant(true)]),
-    /** Fresh ids are mostly small; some are near 2^53 to exercise the high bits. */
-    bigId: weighted([8, fc.constant(false)], [1, fc.constant(true)]),
+    /**
+     * Fresh ids count up from 1, or, now and then, from just below 2^31, 2^32 or 2^53, so the
+     * stream crosses the sign bit and the 32-bit boundary of the id's two words.
+     */
+    idBase: weighted(
+      [16, fc.constant(0)],
+      [1, fc.constantFrom(2 ** 31 - 100, 2 ** 32 - 100, Number.MAX_SAFE_INTEGER - 5000)],
+    ),
     pick: fc.nat(),
   })
 }
@@ -115,7 +121,7 @@ function materialize(draws: Of<ReturnType<typeof rawWithin>>[]): Command[] {
     switch (d.op) {
       case 'new': {
         const reused = d.reuse && used.length > 0
-        const fresh = () => (d.bigId ? Number.MAX_SAFE_INTEGER - next++ : next++)
+        const fresh = () => d.idBase + next++
         const id = reused ? used[d.pick % used.length] : fresh()
         used.push(id)
         return { op: 'new', ...toOrder(id, d) }
