@@ -49,13 +49,15 @@ export class BookSide {
   /** The level at `price`, created (empty) when there is none. */
   levelFor(price: i32): i32 {
     const key = this.key(price)
-    // Most prices are at or near the touch: check the best level before searching.
+    // Most prices are a few levels from the touch, at the end of the array: look there first.
     let hi = this.length
-    if (hi > 0) {
-      const top = load<i32>(this.keys + (<usize>(hi - 1) << 2))
-      if (top == key) return this.levelAt(hi - 1)
-      if (top < key) return this.insertAt(hi, key, price)
+    const stop = max(hi - 8, 0)
+    for (let i = hi - 1; i >= stop; i--) {
+      const k = load<i32>(this.keys + (<usize>i << 2))
+      if (k == key) return this.levelAt(i)
+      if (k < key) return this.insertAt(i + 1, key, price)
     }
+    hi = stop
     let lo = 0
     while (lo < hi) {
       const mid = (lo + hi) >>> 1

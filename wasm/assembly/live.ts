@@ -1,7 +1,8 @@
 // The live orders (resting or pending stops) by id, for O(1) cancel and amend. Only live orders
 // are here, so the table stays as small as the book, and in cache. Open addressing with linear
-// probing and backward-shift deletion; the hash is the id itself, since a book's ids are mostly
-// increasing and so land in neighbouring entries (nobody outside chooses them).
+// probing, at most a quarter full (short probe runs; the table is small anyway), and
+// backward-shift deletion; the hash is the id itself, since a book's ids are mostly increasing
+// and so land in neighbouring entries (nobody outside chooses them).
 
 import { NIL } from './orders'
 
@@ -30,7 +31,7 @@ export function liveLookup(id: i64): i32 {
 
 /** Adds a live order; the caller guarantees `id` is not in the table. */
 export function liveInsert(id: i64, slot: i32): void {
-  if ((count + 1) << 1 > mask + 1) grow()
+  if ((count + 1) << 2 > mask + 1) grow()
   put(id, slot)
   count++
 }
