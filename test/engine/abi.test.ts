@@ -1,10 +1,11 @@
 import { describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
-import { bookModule } from '../../src/engine/wasm-file.ts'
+import { join } from 'node:path'
+import { WASM_PATH, bookModule } from '../../src/engine/wasm-file.ts'
 
 /** `export const NAME = number` lines of a source file. */
 function constants(path: string): Record<string, number> {
-  const text = readFileSync(new URL(path, import.meta.url), 'utf8')
+  const text = readFileSync(join(import.meta.dir, path), 'utf8')
   const found: Record<string, number> = {}
   for (const [, name, value] of text.matchAll(/^export const (\w+)(?:: \w+)? = ([\d_]+)$/gm)) {
     found[name] = Number(value.replaceAll('_', ''))
@@ -42,7 +43,7 @@ describe('the TS/WASM boundary', () => {
   })
 
   test('the release build stays small', () => {
-    const size = readFileSync(new URL('../../wasm/build/book.wasm', import.meta.url)).length
+    const size = readFileSync(WASM_PATH).length
     expect(size).toBeLessThan(24 * 1024)
   })
 })

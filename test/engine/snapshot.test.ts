@@ -232,6 +232,23 @@ describe('hash', () => {
       [add(stop(2, A, 'buy', 5, 200, day)), add(limit(1, A, 'buy', 5, 100, { tif: 'DAY' }))],
     ],
   ]
+  test('random books: different depth means different hash; same hash means same behavior', () => {
+    fc.assert(
+      fc.property(commands(40), commands(40), (left, right) => {
+        const [a, b] = [bookAfter(left), bookAfter(right)]
+        if (JSON.stringify(a.depth()) !== JSON.stringify(b.depth())) {
+          expect(a.hash()).not.toBe(b.hash())
+        }
+        if (a.hash() === b.hash()) {
+          // Close, then cancel and resubmit every id either stream used: all must agree.
+          const probe = [{ op: 'close' } as const, ...[...left, ...right].map(cancelOf), ...left]
+          expect(a.execute(probe)).toEqual(b.execute(probe))
+        }
+      }),
+      { numRuns: runs(300) },
+    )
+  }, TIMEOUT)
+
   for (const [what, left, right] of differing) {
     test(`differs when the state differs: ${what}`, () => {
       const [a, b] = [bookAfter(left), bookAfter(right)]
