@@ -2,15 +2,21 @@
 // bundler imports book.wasm as a WebAssembly.Module directly.
 
 import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { OrderBook } from './book.ts'
 
-const WASM_PATH = new URL('../../wasm/build/book.wasm', import.meta.url)
+export const WASM_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../wasm/build/book.wasm')
+
+// The project's global types are Workers', where Module is abstract: a Worker may not compile
+// code at run time. Node and Bun may.
+const CompiledModule = WebAssembly.Module as unknown as new (bytes: Uint8Array) => WebAssembly.Module
 
 let compiled: WebAssembly.Module | undefined
 
 /** The compiled book module (built by `npm run build:wasm`), compiled once per process. */
 export function bookModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(readFileSync(WASM_PATH))
+  compiled ??= new CompiledModule(readFileSync(WASM_PATH))
   return compiled
 }
 
