@@ -1,0 +1,259 @@
+// A symbol's book made durable: every command is appended to a log with the events it produced,
+// in the same storage transaction as the outbox rows of its fills, before the caller sees the
+// outcome. The book is checkpointed every `snapshotEvery` commands; opening restores the latest
+// snapshot, checks its hash, and replays the rest of the log, checking that every command
+// produces exactly the events it produced the first time (matching is deterministic, so any
+// difference means corrupted storage or a non-deterministic engine: both must stop the book).
+//
+// The storage is an interface so that this runs on a Durable Object's SQLite
+// (src/do/symbol-book.ts) and, in tests, on bun:sqlite: the same SQL either way.
+
+import { OrderBook } from './book.ts'
+import type { BookEvent, Command, Depth, NewOrder } from './types.ts'
+
+export type SqlValue = string | number | null | ArrayBuffer | Uint8Array
+
+export interface JournalStore {
+  /** Runs one statement and returns its rows. */
+  exec(query: string, ...bindings: SqlValue[]): Record<string, SqlValue>[]
+  /** Runs `fn` atomically: all of its statements commit, or none. */
+  transaction<T>(fn: () => T): T
+}
+
+/** A trade waiting to be applied to Postgres, numbered by the symbol's fill sequence. */
+export interface OutboxFill {
+  fillSeq: number
+  /** The command (book sequence number) that made it. */
+  seq: number
+  taker: number
+  maker: number
+  side: 'buy' | 'sell'
+  price: number
+  qty: number
+  ts: number
+}
+
+export interface Ack {
+  seq: number
+  ts: number
+  events: BookEvent[]
+  fills: OutboxFill[]
+  /** True when this order id had already been submitted: the first outcome, not a new one. */
+  replayed: boolean
+}
+
+export class JournalCorrupt extends Error {
+  override name = 'JournalCorrupt'
+}
+
+/** Snapshot parts stay under the Durable Object SQLite row limit (2 MB). */
+const SNAPSHOT_PART_BYTES = 1 << 20
+
+const SCHEMA = [
+  // fills_before: the symbol's fill count before this command, which numbers its fills.
+  `CREATE TABLE IF NOT EXISTS book_commands (
+     seq INTEGER PRIMARY KEY, op TEXT NOT NULL, order_id INTEGER, command TEXT NOT NULL,
+     events TEXT NOT NULL, ts INTEGER NOT NULL, fills_before INTEGER NOT NULL)`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS book_commands_new_order ON book_commands(order_id) WHERE op = 'new'`,
+  `CREATE TABLE IF NOT EXISTS book_snapshots (
+     seq INTEGER NOT NULL, part INTEGER NOT NULL, parts INTEGER NOT NULL, data BLOB NOT NULL,
+     hash TEXT NOT NULL, fill_seq INTEGER NOT NULL, PRIMARY KEY (seq, part))`,
+  `CREATE TABLE IF NOT EXISTS book_outbox (
+     fill_seq INTEGER PRIMARY KEY, seq INTEGER NOT NULL, taker INTEGER NOT NULL,
+     maker INTEGER NOT NULL, side TEXT NOT NULL, price INTEGER NOT NULL, qty INTEGER NOT NULL,
+     ts INTEGER NOT NULL)`,
+]
+
+export interface JournalOptions {
+  snapshotEvery?: number
+  now?: () => number
+}
+
+export interface OpenReport {
+  /** The book sequence number after opening: the last command in the log. */
+  seq: number
+  snapshotSeq: number
+  replayed: number
+  ms: number
+}
+
+export class BookJournal {
+  private book: OrderBook | undefined
+  private seq = 0
+  private fillSeq = 0
+  private readonly snapshotEvery: number
+  private readonly now: () => number
+
+  constructor(
+    private readonly store: JournalStore,
+    private readonly module: WebAssembly.Module,
+    options: JournalOptions = {},
+  ) {
+    this.snapshotEvery = options.snapshotEvery ?? 1000
+    this.now = options.now ?? Date.now
+  }
+
+  /** Restores the book from storage: latest snapshot, then the log after it. */
+  open(): OpenReport {
+    const started = performance.now()
+    for (const statement of SCHEMA) this.store.exec(statement)
+    const book = OrderBook.create(this.module)
+    const snapshot = this.restoreSnapshot(book)
+    let replayed = 0
+    this.seq = snapshot.seq
+    this.fillSeq = snapshot.fillSeq
+    for (const row of this.store.exec(
+      'SELECT seq, command, events FROM book_commands WHERE seq > ? ORDER BY seq',
+      snapshot.seq,
+    )) {
+      const events = book.execute([JSON.parse(row.command as string) as Command])
+      if (JSON.stringify(events) !== row.events) {
+        throw new JournalCorrupt(`replaying command ${row.seq} produced different events`)
+      }
+      this.seq = row.seq as number
+      this.fillSeq += events.filter((e) => e.type === 'fill').length
+      replayed++
+    }
+    this.book = book
+    return { seq: this.seq, snapshotSeq: snapshot.seq, replayed, ms: performance.now() - started }
+  }
+
+  /** Places an order; a second submit of the same id returns the first outcome. */
+  submit(order: NewOrder): Ack {
+    const first = this.store.exec(
+      `SELECT seq, events, ts, fills_before FROM book_commands WHERE op = 'new' AND order_id = ?`,
+      order.id,
+    )[0]
+    if (first) {
+      const events = JSON.parse(first.events as string) as BookEvent[]
+      const seq = first.seq as number
+      const ts = first.ts as number
+      return { seq, ts, events, fills: numberFills(events, seq, ts, first.fills_before as number), replayed: true }
+    }
+    return this.apply({ op: 'new', ...order })
+  }
+
+  cancel(id: number): Ack {
+    return this.apply({ op: 'cancel', id })
+  }
+
+  amend(id: number, qty: number): Ack {
+    return this.apply({ op: 'amend', id, qty })
+  }
+
+  close(): Ack {
+    return this.apply({ op: 'close' })
+  }
+
+  depth(maxLevels?: number): Depth & { seq: number } {
+    return { seq: this.seq, ...this.opened().depth(maxLevels) }
+  }
+
+  hash(): string {
+    return this.opened().hash()
+  }
+
+  /** Fills not yet acknowledged as applied to Postgres, oldest first. */
+  pendingFills(limit = 500): OutboxFill[] {
+    return this.store
+      .exec('SELECT * FROM book_outbox ORDER BY fill_seq LIMIT ?', limit)
+      .map((row) => ({
+        fillSeq: row.fill_seq as number,
+        seq: row.seq as number,
+        taker: row.taker as number,
+        maker: row.maker as number,
+        side: row.side as 'buy' | 'sell',
+        price: row.price as number,
+        qty: row.qty as number,
+        ts: row.ts as number,
+      }))
+  }
+
+  /** Forgets outbox rows up to `fillSeq`, once they are committed in Postgres. */
+  acknowledgeFills(fillSeq: number): void {
+    this.store.exec('DELETE FROM book_outbox WHERE fill_seq <= ?', fillSeq)
+  }
+
+  private apply(command: Command): Ack {
+    const book = this.opened()
+    const events = book.execute([command])
+    const seq = this.seq + 1
+    const ts = this.now()
+    const fills = numberFills(events, seq, ts, this.fillSeq)
+    try {
+      this.store.transaction(() => {
+        const orderId = command.op === 'close' ? null : command.id
+        this.store.exec(
+          'INSERT INTO book_commands (seq, op, order_id, command, events, ts, fills_before) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          seq, command.op, orderId, JSON.stringify(command), JSON.stringify(events), ts, this.fillSeq,
+        )
+        for (const f of fills) {
+          this.store.exec(
+            'INSERT INTO book_outbox (fill_seq, seq, taker, maker, side, price, qty, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+            f.fillSeq, f.seq, f.taker, f.maker, f.side, f.price, f.qty, f.ts,
+          )
+        }
+        if (seq % this.snapshotEvery === 0) this.writeSnapshot(book, seq, this.fillSeq + fills.length)
+      })
+    } catch (error) {
+      // The book has moved past what storage holds: drop it, so the next call reopens from storage.
+      this.book = undefined
+      throw error
+    }
+    this.seq = seq
+    this.fillSeq += fills.length
+    return { seq, ts, events, fills, replayed: false }
+  }
+
+  private writeSnapshot(book: OrderBook, seq: number, fillSeq: number): void {
+    const state = book.snapshot()
+    const hash = book.hash()
+    const parts = Math.max(1, Math.ceil(state.length / SNAPSHOT_PART_BYTES))
+    for (let part = 0; part < parts; part++) {
+      const data = state.subarray(part * SNAPSHOT_PART_BYTES, (part + 1) * SNAPSHOT_PART_BYTES)
+      this.store.exec(
+        'INSERT INTO book_snapshots (seq, part, parts, data, hash, fill_seq) VALUES (?, ?, ?, ?, ?, ?)',
+        seq, part, parts, data, hash, fillSeq,
+      )
+    }
+    // Two checkpoints are enough to restore from; the command log itself is kept whole.
+    this.store.exec(
+      'DELETE FROM book_snapshots WHERE seq < (SELECT MIN(seq) FROM (SELECT DISTINCT seq FROM book_snapshots ORDER BY seq DESC LIMIT 2))',
+    )
+  }
+
+  private restoreSnapshot(book: OrderBook): { seq: number; fillSeq: number } {
+    const rows = this.store.exec(
+      'SELECT seq, part, parts, data, hash, fill_seq FROM book_snapshots WHERE seq = (SELECT MAX(seq) FROM book_snapshots) ORDER BY part',
+    )
+    if (rows.length === 0) return { seq: 0, fillSeq: 0 }
+    const { seq, parts, hash, fill_seq } = rows[0]
+    if (rows.length !== parts) throw new JournalCorrupt(`snapshot ${seq} has ${rows.length} of ${parts} parts`)
+    const chunks = rows.map((r) => new Uint8Array(r.data as ArrayBuffer))
+    const state = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
+    let at = 0
+    for (const chunk of chunks) {
+      state.set(chunk, at)
+      at += chunk.length
+    }
+    book.restore(state)
+    if (book.hash() !== hash) throw new JournalCorrupt(`snapshot ${seq} does not match its hash`)
+    return { seq: seq as number, fillSeq: fill_seq as number }
+  }
+
+  private opened(): OrderBook {
+    if (!this.book) this.open()
+    return this.book!
+  }
+}
+
+/** The outbox rows of a command's fills, numbered on from the symbol's `fillsBefore` fills. */
+function numberFills(events: BookEvent[], seq: number, ts: number, fillsBefore: number): OutboxFill[] {
+  const fills: OutboxFill[] = []
+  for (const e of events) {
+    if (e.type !== 'fill') continue
+    const fillSeq = fillsBefore + fills.length + 1
+    fills.push({ fillSeq, seq, taker: e.taker, maker: e.maker, side: e.side, price: e.price, qty: e.qty, ts })
+  }
+  return fills
+}

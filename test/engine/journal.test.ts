@@ -1,0 +1,124 @@
+import { Database } from 'bun:sqlite'
+import { describe, expect, test } from 'bun:test'
+import { type Ack, BookJournal, JournalCorrupt, type JournalStore, type SqlValue } from '../../src/engine/journal.ts'
+import type { NewOrder } from '../../src/engine/types.ts'
+import { bookModule } from '../../src/engine/wasm-file.ts'
+
+/** A real SQLite database (bun's) behind the interface the Durable Object's storage provides. */
+function sqliteStore(db = new Database(':memory:')): JournalStore & { db: Database } {
+  return {
+    db,
+    exec: (query: string, ...bindings: SqlValue[]) =>
+      db.query(query).all(...(bindings as never[])) as Record<string, SqlValue>[],
+    transaction: <T>(fn: () => T) => db.transaction(fn)(),
+  }
+}
+
+const limit = (id: number, user: number, side: 'buy' | 'sell', qty: number, price: number): NewOrder => ({
+  id, user, side, type: 'limit', qty, price, tif: 'GTC',
+})
+
+function journal(store: JournalStore, snapshotEvery = 1000) {
+  let clock = 1_700_000_000_000
+  const j = new BookJournal(store, bookModule(), { snapshotEvery, now: () => clock++ })
+  j.open()
+  return j
+}
+
+/** A seeded stream of crossing orders and cancels over a few price levels. */
+function drive(j: BookJournal, from: number, count: number): void {
+  let seed = from
+  const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000
+  for (let id = from; id < from + count; id++) {
+    if (next() < 0.2 && id > from) j.cancel(from + Math.floor(next() * (id - from)))
+    else j.submit(limit(id, 1 + Math.floor(next() * 5), next() < 0.5 ? 'buy' : 'sell', 1 + Math.floor(next() * 50), 100 + Math.floor(next() * 6)))
+  }
+}
+
+describe('the book journal', () => {
+  test('logs every command with its events and numbers fills in the outbox', () => {
+    const store = sqliteStore()
+    const j = journal(store)
+    j.submit(limit(1, 1, 'sell', 10, 100))
+    j.submit(limit(2, 1, 'sell', 10, 101))
+    const ack = j.submit(limit(3, 2, 'buy', 15, 101))
+    expect(ack.seq).toBe(3)
+    expect(ack.fills.map((f) => [f.fillSeq, f.maker, f.price, f.qty])).toEqual([
+      [1, 1, 100, 10],
+      [2, 2, 101, 5],
+    ])
+    expect(j.pendingFills().map((f) => f.fillSeq)).toEqual([1, 2])
+    expect(store.exec('SELECT COUNT(*) AS n FROM book_commands')[0].n).toBe(3)
+    j.acknowledgeFills(1)
+    expect(j.pendingFills().map((f) => f.fillSeq)).toEqual([2])
+    expect(j.depth()).toEqual({ seq: 3, bids: [], asks: [[101, 5, 1]] })
+  })
+
+  test('a second submit of the same order id returns the first outcome, changing nothing', () => {
+    const j = journal(sqliteStore())
+    j.submit(limit(1, 1, 'sell', 10, 100))
+    const first = j.submit(limit(2, 2, 'buy', 4, 100))
+    const hash = j.hash()
+    const again = j.submit(limit(2, 2, 'buy', 4, 100))
+    expect(again).toEqual({ ...first, replayed: true })
+    expect(j.hash()).toBe(hash)
+    expect(j.pendingFills()).toHaveLength(1)
+  })
+
+  test('reopening restores the same book from snapshot + log, with the same future', () => {
+    const store = sqliteStore()
+    const j = journal(store, 64)
+    drive(j, 1, 1000)
+    const reopened = journal(store, 64)
+    expect(reopened.hash()).toBe(j.hash())
+    expect(reopened.depth()).toEqual(j.depth())
+    // Both continue identically, including fill numbering.
+    const next = limit(5000, 9, 'buy', 500, 105)
+    const outcome = (ack: Ack) => ({ seq: ack.seq, events: ack.events, fills: ack.fills.map(({ ts, ...f }) => f) })
+    expect(outcome(reopened.submit(next))).toEqual(outcome(j.submit(next)))
+    expect(store.exec('SELECT COUNT(DISTINCT seq) AS n FROM book_snapshots')[0].n).toBe(2)
+  })
+
+  test('a reopen reports what it restored and replayed', () => {
+    const store = sqliteStore()
+    drive(journal(store, 100), 1, 250)
+    const report = new BookJournal(store, bookModule(), { snapshotEvery: 100 }).open()
+    expect(report).toMatchObject({ seq: 250, snapshotSeq: 200, replayed: 50 })
+  })
+
+  test('a large book is checkpointed in parts under the row size limit', () => {
+    const store = sqliteStore()
+    const j = journal(store, 40_000)
+    for (let id = 1; id <= 40_000; id++) j.submit(limit(id, id, 'buy', 1, 1 + (id % 5000)))
+    const parts = store.exec('SELECT parts, length(data) AS size FROM book_snapshots')
+    expect(parts.length).toBeGreaterThan(1)
+    for (const p of parts) expect(p.size as number).toBeLessThanOrEqual(1 << 20)
+    expect(journal(store, 40_000).hash()).toBe(j.hash())
+  })
+
+  test('a tampered log or snapshot stops the book instead of serving a wrong one', () => {
+    const store = sqliteStore()
+    drive(journal(store, 50), 1, 120)
+    store.exec(`UPDATE book_commands SET events = '[]' WHERE seq = 110`)
+    expect(() => journal(store, 50)).toThrow(JournalCorrupt)
+
+    const other = sqliteStore()
+    drive(journal(other, 50), 1, 120)
+    other.exec(`UPDATE book_snapshots SET hash = '0000000000000000'`)
+    expect(() => journal(other, 50)).toThrow(JournalCorrupt)
+  })
+
+  test('a failed write leaves the book as storage has it', () => {
+    const store = sqliteStore()
+    const j = journal(store)
+    j.submit(limit(1, 1, 'sell', 10, 100))
+    const before = j.hash()
+    const failing: JournalStore = { ...store, transaction: () => { throw new Error('disk full') } }
+    const broken = new BookJournal(failing, bookModule())
+    broken.open()
+    expect(() => broken.submit(limit(2, 2, 'buy', 10, 100))).toThrow('disk full')
+    // Nothing was logged, and the next call reopens from storage: the fill never happened.
+    expect(broken.depth()).toEqual({ seq: 1, bids: [], asks: [[100, 10, 1]] })
+    expect(broken.hash()).toBe(before)
+  })
+})
