@@ -11,7 +11,8 @@
 import { OrderBook } from './book.ts'
 import type { BookEvent, Command, Depth, NewOrder } from './types.ts'
 
-export type SqlValue = string | number | null | ArrayBuffer | Uint8Array
+/** What Durable Object SQLite binds and returns (blobs arrive as ArrayBuffer; bun's as Uint8Array). */
+export type SqlValue = string | number | null | ArrayBuffer
 
 export interface JournalStore {
   /** Runs one statement and returns its rows. */
@@ -210,7 +211,7 @@ export class BookJournal {
     const hash = book.hash()
     const parts = Math.max(1, Math.ceil(state.length / SNAPSHOT_PART_BYTES))
     for (let part = 0; part < parts; part++) {
-      const data = state.subarray(part * SNAPSHOT_PART_BYTES, (part + 1) * SNAPSHOT_PART_BYTES)
+      const data = state.slice(part * SNAPSHOT_PART_BYTES, (part + 1) * SNAPSHOT_PART_BYTES).buffer
       this.store.exec(
         'INSERT INTO book_snapshots (seq, part, parts, data, hash, fill_seq) VALUES (?, ?, ?, ?, ?, ?)',
         seq, part, parts, data, hash, fillSeq,
@@ -229,7 +230,7 @@ export class BookJournal {
     if (rows.length === 0) return { seq: 0, fillSeq: 0 }
     const { seq, parts, hash, fill_seq } = rows[0]
     if (rows.length !== parts) throw new JournalCorrupt(`snapshot ${seq} has ${rows.length} of ${parts} parts`)
-    const chunks = rows.map((r) => new Uint8Array(r.data as ArrayBuffer))
+    const chunks = rows.map((r) => new Uint8Array(r.data as ArrayBuffer | Uint8Array))
     const state = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
     let at = 0
     for (const chunk of chunks) {
