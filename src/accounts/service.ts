@@ -1,9 +1,10 @@
 // Cash and holdings. Every cash change locks the user's row, checks, updates the balance,
 // appends to cash_ledger (with the balances after it) and to the audit chain: one transaction.
 import { and, asc, desc, eq, lt } from 'drizzle-orm'
-import { appendAudit, verifyAuditChain } from '../audit/chain.ts'
+import { verifyAuditChain } from '../audit/chain.ts'
 import type { Db, Tx } from '../db/client.ts'
 import { auditLog, cashLedger, instruments, positions, users } from '../db/schema.ts'
+import { postCash } from './ledger.ts'
 import {
   AppError,
   ConflictError,
@@ -60,32 +61,19 @@ export async function moveCash(
         return { entry: prior, replayed: true }
       }
     }
-    const available = user.cashCents - user.reservedCashCents
-    if (kind === 'withdrawal' && amountCents > available) {
-      throw new InsufficientFundsError(available)
-    }
-    const delta = kind === 'deposit' ? amountCents : -amountCents
-    const cashAfter = user.cashCents + delta
-    if (!Number.isSafeInteger(cashAfter)) {
+    const posted = await postCash(tx, {
+      userId,
+      kind,
+      cashDelta: kind === 'deposit' ? amountCents : -amountCents,
+      idempotencyKey,
+    })
+    if (!posted.ok) {
+      if (kind === 'withdrawal') {
+        throw new InsufficientFundsError(user.cashCents - user.reservedCashCents)
+      }
       throw new AppError(422, 'limit_exceeded', 'Balance would exceed the supported range')
     }
-    await tx.update(users).set({ cashCents: cashAfter }).where(eq(users.id, userId))
-    const [entry] = await tx
-      .insert(cashLedger)
-      .values({
-        userId,
-        kind,
-        amountCents: delta,
-        cashAfterCents: cashAfter,
-        reservedAfterCents: user.reservedCashCents,
-        idempotencyKey: idempotencyKey ?? null,
-      })
-      .returning()
-    await appendAudit(tx, userId, `cash.${kind}`, {
-      ledger_id: entry.id,
-      amount_cents: delta,
-      cash_after_cents: cashAfter,
-    })
+    const entry = posted.entry
     return { entry, replayed: false }
   })
 }

@@ -45,6 +45,8 @@ export const users = pgTable(
   },
   (t) => [
     uniqueIndex('users_email_key').on(t.email),
+    // the matching engine keeps user ids in 31 bits (src/engine/types.ts)
+    check('users_id_engine_range', sql`${t.id} < 2147483648`),
     check('users_email_lower', sql`${t.email} = lower(${t.email})`),
     check('users_cash_nonneg', sql`${t.cashCents} >= 0`),
     check(

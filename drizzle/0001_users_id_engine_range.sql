@@ -1,0 +1,1 @@
+ALTER TABLE "users" ADD CONSTRAINT "users_id_engine_range" CHECK ("users"."id" < 2147483648);
