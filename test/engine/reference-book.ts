@@ -70,7 +70,9 @@ export class ReferenceBook {
   private resting: Resting[] = []
   /** Pending stops in arrival order, so the first one that triggers is the earliest. */
   private stops: PendingStop[] = []
+  /** Price of the latest fill: what pending stops are checked against. */
   private lastPrice = 0
+  /** Counts accepted `new` commands: arrival order decides which stop fires and close order. */
   private arrivals = 0
 
   execute(commands: Command[]): BookEvent[] {
@@ -94,7 +96,7 @@ export class ReferenceBook {
     if (!isValid(o)) return [{ type: 'rejected', id: o.id, reason: 'invalid' }]
     const arrival = this.arrivals++
     if (o.type === 'stop' || o.type === 'stop_limit') {
-      this.stops.push({ order: o, arrival })
+      this.stops.push({ order: { ...o }, arrival })
       return [{ type: 'pending', id: o.id, stop: o.stop!, qty: o.qty }]
     }
     const events: BookEvent[] = []
