@@ -43,6 +43,7 @@ export function problem(
     ...extra,
   }
   if (status === 401) c.header('WWW-Authenticate', `Bearer error="${code}"`)
+  if (typeof extra.retry_after === 'number') c.header('Retry-After', String(extra.retry_after))
   return c.body(JSON.stringify(body), status as ContentfulStatusCode, {
     'Content-Type': 'application/problem+json',
   })

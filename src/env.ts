@@ -16,6 +16,10 @@ export interface Env {
   REFRESH_TOKEN_TTL_SECONDS?: string
   /** PBKDF2-SHA256 iterations for new password hashes (Workers allow at most 100000) */
   PBKDF2_ITERATIONS?: string
+  /** consecutive failed logins that lock an account (default 10) */
+  LOGIN_LOCK_THRESHOLD?: string
+  /** how long such a lock lasts (default 900 s) */
+  LOGIN_LOCK_SECONDS?: string
 }
 
 export interface Settings {
@@ -24,6 +28,8 @@ export interface Settings {
   accessTtl: number
   refreshTtl: number
   pbkdf2Iterations: number
+  loginLockThreshold: number
+  loginLockSeconds: number
 }
 
 /** Cloudflare's WebCrypto rejects PBKDF2 above 100,000 iterations, so that is the default. */
@@ -58,5 +64,7 @@ export function settingsFrom(env: Env): Settings {
       1,
       MAX_PBKDF2_ITERATIONS,
     ),
+    loginLockThreshold: int(env.LOGIN_LOCK_THRESHOLD, 10, 'LOGIN_LOCK_THRESHOLD', 1, 1000),
+    loginLockSeconds: int(env.LOGIN_LOCK_SECONDS, 900, 'LOGIN_LOCK_SECONDS', 1, 86_400),
   }
 }

@@ -45,6 +45,14 @@ export class InvalidOtpError extends AppError {
   }
 }
 
+export class AccountLockedError extends AppError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, 'account_locked', 'Too many failed logins: try again later', {
+      retry_after: retryAfterSeconds,
+    })
+  }
+}
+
 export class ForbiddenError extends AppError {
   constructor(code = 'forbidden', message = 'Not allowed') {
     super(403, code, message)

@@ -9,6 +9,7 @@ import {
   auditQuery,
   idempotencyHeader,
   ledgerQuery,
+  profileBody,
   symbolParam,
   transferBody,
 } from './schema.ts'
@@ -81,6 +82,15 @@ accountRoutes.use('/positions', requireAuth)
 
 accountRoutes.get('/account', async (c) => {
   return c.json(accountView(await accounts.getAccount(c.var.db, c.var.auth.userId)))
+})
+
+accountRoutes.patch('/account', validate('json', profileBody), async (c) => {
+  const user = await accounts.updateProfile(
+    c.var.db,
+    c.var.auth.userId,
+    c.req.valid('json').display_name,
+  )
+  return c.json(accountView(user))
 })
 
 for (const [path, kind] of [

@@ -32,3 +32,5 @@ export const auditQuery = z.object({
 })
 
 export const symbolParam = z.object({ symbol: z.string().regex(/^[A-Z][A-Z0-9.]{0,9}$/) })
+
+export const profileBody = z.object({ display_name: z.string().trim().min(1).max(100) })

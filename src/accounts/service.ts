@@ -22,6 +22,16 @@ export async function getAccount(db: Db, userId: number) {
   return user
 }
 
+export async function updateProfile(db: Db, userId: number, displayName: string) {
+  const [user] = await db
+    .update(users)
+    .set({ displayName })
+    .where(eq(users.id, userId))
+    .returning()
+  if (!user) throw new UnauthorizedError('invalid_token', 'Unknown user')
+  return user
+}
+
 async function lockUser(tx: Tx, userId: number) {
   const [user] = await tx.select().from(users).where(eq(users.id, userId)).for('update')
   if (!user) throw new UnauthorizedError('invalid_token', 'Unknown user')

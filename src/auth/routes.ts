@@ -3,7 +3,7 @@ import type { AppEnv } from '../context.ts'
 import { withDb } from '../db/middleware.ts'
 import { validate } from '../lib/validate.ts'
 import { requireAuth } from './middleware.ts'
-import { loginBody, otpBody, refreshBody, registerBody } from './schema.ts'
+import { loginBody, otpBody, passwordChangeBody, refreshBody, registerBody } from './schema.ts'
 import * as auth from './service.ts'
 
 export const authRoutes = new Hono<AppEnv>()
@@ -35,6 +35,21 @@ authRoutes.post('/refresh', validate('json', refreshBody), async (c) => {
 
 authRoutes.post('/logout', validate('json', refreshBody), async (c) => {
   await auth.logout(c.var.db, c.req.valid('json').refresh_token)
+  return c.body(null, 204)
+})
+
+authRoutes.post('/logout-all', requireAuth, async (c) => {
+  await auth.logoutEverywhere(c.var.db, c.var.auth.userId)
+  return c.body(null, 204)
+})
+
+authRoutes.post('/password', requireAuth, validate('json', passwordChangeBody), async (c) => {
+  const body = c.req.valid('json')
+  await auth.changePassword(c.var.db, c.var.settings, c.var.auth.userId, {
+    currentPassword: body.current_password,
+    newPassword: body.new_password,
+    otp: body.otp,
+  })
   return c.body(null, 204)
 })
 

@@ -24,3 +24,9 @@ export const loginBody = z.object({
 
 export const refreshBody = z.object({ refresh_token: z.string().min(10).max(200) })
 export const otpBody = z.object({ otp })
+
+export const passwordChangeBody = z.object({
+  current_password: z.string().min(1).max(200),
+  new_password: password,
+  otp: otp.optional(),
+})

@@ -6,6 +6,7 @@ import { UNIQUE_VIOLATION, pgErrorCode } from '../db/pg-errors.ts'
 import { refreshTokens, users } from '../db/schema.ts'
 import type { Env, Settings } from '../env.ts'
 import {
+  AccountLockedError,
   ConflictError,
   InvalidCredentialsError,
   InvalidOtpError,
@@ -103,6 +104,32 @@ async function audit(db: Db, userId: number, action: string, data: Record<string
   await db.transaction((tx) => appendAudit(tx, userId, action, data))
 }
 
+/**
+ * Counts a failed login; the LOGIN_LOCK_THRESHOLD-th consecutive one locks the account for
+ * LOGIN_LOCK_SECONDS, and while the count stays at or above the threshold (no successful login
+ * since), every further failure locks it again.
+ */
+async function recordFailure(db: Db, settings: Settings, userId: number, reason: string) {
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(users)
+      .set({
+        failedLogins: sql`${users.failedLogins} + 1`,
+        lockedUntil: sql`CASE WHEN ${users.failedLogins} + 1 >= ${settings.loginLockThreshold}
+          THEN now() + make_interval(secs => ${settings.loginLockSeconds})
+          ELSE ${users.lockedUntil} END`,
+      })
+      .where(eq(users.id, userId))
+      .returning({ failedLogins: users.failedLogins })
+    const locked = row.failedLogins >= settings.loginLockThreshold
+    await appendAudit(tx, userId, 'auth.login_failed', {
+      reason,
+      failed_logins: row.failedLogins,
+      ...(locked ? { locked_seconds: settings.loginLockSeconds } : {}),
+    })
+  })
+}
+
 export async function login(
   db: Db,
   env: Env,
@@ -114,20 +141,31 @@ export async function login(
     await verifyPassword(input.password, await dummyHash(settings.pbkdf2Iterations))
     throw new InvalidCredentialsError()
   }
+  const lockedMs = (user.lockedUntil?.getTime() ?? 0) - Date.now()
+  if (lockedMs > 0) throw new AccountLockedError(Math.ceil(lockedMs / 1000))
   if (!(await verifyPassword(input.password, user.passwordHash))) {
-    await audit(db, user.id, 'auth.login_failed', { reason: 'password' })
+    await recordFailure(db, settings, user.id, 'password')
     throw new InvalidCredentialsError()
   }
   if (user.totpEnabled) {
     if (!input.otp) throw new OtpRequiredError()
     if (!(await consumeOtp(db, user, input.otp))) {
-      await audit(db, user.id, 'auth.login_failed', { reason: 'otp' })
+      await recordFailure(db, settings, user.id, 'otp')
       throw new InvalidOtpError()
     }
   }
-  if (hashIterations(user.passwordHash) !== settings.pbkdf2Iterations) {
-    const passwordHash = await hashPassword(input.password, settings.pbkdf2Iterations)
-    await db.update(users).set({ passwordHash }).where(eq(users.id, user.id))
+  const rehash = hashIterations(user.passwordHash) !== settings.pbkdf2Iterations
+  if (rehash || user.failedLogins > 0 || user.lockedUntil) {
+    await db
+      .update(users)
+      .set({
+        failedLogins: 0,
+        lockedUntil: null,
+        ...(rehash
+          ? { passwordHash: await hashPassword(input.password, settings.pbkdf2Iterations) }
+          : {}),
+      })
+      .where(eq(users.id, user.id))
   }
   const tokens = await startSession(db, env, settings, user.id, user.totpEnabled)
   await audit(db, user.id, 'auth.login', { mfa: user.totpEnabled })
@@ -220,5 +258,47 @@ export async function disableTotp(db: Db, userId: number, code: string) {
       .set({ totpEnabled: false, totpSecret: null, totpLastStep: null })
       .where(eq(users.id, userId))
     await appendAudit(tx, userId, 'auth.2fa_disabled', {})
+  })
+}
+
+/** Revokes every session of the user (all refresh-token families). */
+export async function logoutEverywhere(db: Db, userId: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx
+      .update(refreshTokens)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)))
+    await appendAudit(tx, userId, 'auth.logout_all', {})
+  })
+}
+
+/**
+ * Needs the current password (and a TOTP code when 2FA is on); signs every session out, so the
+ * caller logs in again with the new password.
+ */
+export async function changePassword(
+  db: Db,
+  settings: Settings,
+  userId: number,
+  input: { currentPassword: string; newPassword: string; otp?: string },
+): Promise<void> {
+  const [user] = await db.select().from(users).where(eq(users.id, userId))
+  if (!user) throw new UnauthorizedError('invalid_token', 'Unknown user')
+  if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
+    await recordFailure(db, settings, user.id, 'password_change')
+    throw new InvalidCredentialsError()
+  }
+  if (user.totpEnabled) {
+    if (!input.otp) throw new OtpRequiredError()
+    if (!(await consumeOtp(db, user, input.otp))) throw new InvalidOtpError()
+  }
+  const passwordHash = await hashPassword(input.newPassword, settings.pbkdf2Iterations)
+  await db.transaction(async (tx) => {
+    await tx.update(users).set({ passwordHash, failedLogins: 0, lockedUntil: null }).where(eq(users.id, userId))
+    await tx
+      .update(refreshTokens)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)))
+    await appendAudit(tx, userId, 'auth.password_changed', {})
   })
 }

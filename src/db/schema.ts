@@ -38,6 +38,9 @@ export const users = pgTable(
     totpEnabled: boolean('totp_enabled').notNull().default(false),
     /** last accepted TOTP time step: a code is accepted once (replay protection) */
     totpLastStep: bigint('totp_last_step', { mode: 'number' }),
+    /** consecutive failed logins; at LOGIN_LOCK_THRESHOLD the account locks for a while */
+    failedLogins: integer('failed_logins').notNull().default(0),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
     /** head of the user's audit hash chain */
     auditSeq: bigint('audit_seq', { mode: 'number' }).notNull().default(0),
     auditHead: text('audit_head'),
