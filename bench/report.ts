@@ -17,10 +17,18 @@ export interface Outcome {
 
 const int = (x: number) => Math.round(x).toLocaleString('en-US')
 
+const UNITS: [scale: number, unit: string][] = [
+  [1e9, 's'],
+  [1e6, 'ms'],
+  [1e3, 'µs'],
+]
+
 function duration(ns: number): string {
   if (ns < 1e3) return `${Math.round(ns)} ns`
-  if (ns < 1e6) return `${(ns / 1e3).toPrecision(3)} µs`
-  return `${(ns / 1e6).toPrecision(3)} ms`
+  const [scale, unit] = UNITS.find(([scale]) => ns >= scale)!
+  const value = ns / scale
+  // Three significant digits without an exponent (toPrecision would write 1.09e+3 ms).
+  return `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)} ${unit}`
 }
 
 const ratio = (a: number, b: number) => Math.round((100 * a) / b) / 100
