@@ -1,6 +1,8 @@
 // Domain errors. Each carries its HTTP status and a stable machine code; app.onError turns them
 // into RFC 9457 problem+json bodies (type = PROBLEM_BASE + code).
 
+import { formatCents } from './lib/money.ts'
+
 export const PROBLEM_BASE = 'https://bourse.dev/problems/'
 
 export class AppError extends Error {
@@ -74,7 +76,7 @@ export class ConflictError extends AppError {
 export class InsufficientFundsError extends AppError {
   constructor(availableCents: number) {
     super(422, 'insufficient_funds', 'Not enough available cash', {
-      available: availableCents,
+      available: formatCents(availableCents),
     })
   }
 }

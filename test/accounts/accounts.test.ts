@@ -67,7 +67,7 @@ describe('deposits and withdrawals', () => {
     const tooMuch = await withdraw(u, '50.01')
     expect(tooMuch.status).toBe(422)
     const p = await json(tooMuch)
-    expect(p).toMatchObject({ code: 'insufficient_funds', available: 5000, status: 422 })
+    expect(p).toMatchObject({ code: 'insufficient_funds', available: '50.00', status: 422 })
     const ok = await withdraw(u, '20.25')
     expect(ok.status).toBe(201)
     expect(await json(ok)).toMatchObject({ kind: 'withdrawal', amount: '-20.25', cash_after: '29.75' })
