@@ -2,6 +2,7 @@
 // leaves through one onError as RFC 9457 problem+json.
 import { Hono } from 'hono'
 import type { Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { accountRoutes } from './accounts/routes.ts'
@@ -49,6 +50,8 @@ export function problem(
   })
 }
 
+export const MAX_BODY_BYTES = 16 * 1024
+
 export function createApp() {
   const app = new Hono<AppEnv>()
 
@@ -56,6 +59,14 @@ export function createApp() {
     c.set('settings', settingsFrom(c.env ?? {}))
     await next()
   })
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => problem(c, 413, 'body_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`),
+    }),
+  )
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
 
