@@ -60,7 +60,8 @@ try {
 await db.close()
 
 const keyFile = join(stateDir, 'jwt-private-key.json')
-if (!existsSync(keyFile)) writeFileSync(keyFile, `${await generateSigningKey('dev')}\n`, { mode: 0o600 })
+if (!existsSync(keyFile))
+  writeFileSync(keyFile, `${await generateSigningKey('dev')}\n`, { mode: 0o600 })
 const vars: Record<string, string> = {
   DATABASE_URL: databaseUrl,
   JWT_PRIVATE_KEY: readFileSync(keyFile, 'utf8').trim(),
@@ -120,7 +121,9 @@ for (let i = 0; i < 300 && wrangler.exitCode === null; i++) {
     () => false,
   )
   if (ok) {
-    const dbLabel = localDb ? `embedded PGlite (${join(stateDir, 'pgdata')})` : new URL(databaseUrl).host
+    const dbLabel = localDb
+      ? `embedded PGlite (${join(stateDir, 'pgdata')})`
+      : new URL(databaseUrl).host
     const demo = DEMO_USERS[0].email
     console.error(
       [

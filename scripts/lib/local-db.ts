@@ -22,7 +22,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** dataDir: a directory to persist to (e.g. .bourse/pgdata); omitted → in memory. */
-export async function startLocalDb(opts: { dataDir?: string; port?: number } = {}): Promise<LocalDb> {
+export async function startLocalDb(
+  opts: { dataDir?: string; port?: number } = {},
+): Promise<LocalDb> {
   const pg = await PGlite.create(opts.dataDir ? { dataDir: opts.dataDir } : {})
   const port = opts.port ?? (await freePort())
   const server = new PGLiteSocketServer({ db: pg, host: '127.0.0.1', port, maxConnections: 32 })

@@ -132,7 +132,12 @@ accountRoutes.get('/account/audit', validate('query', auditQuery), async (c) => 
     c.req.valid('query').limit,
   )
   return c.json({
-    chain: { valid: chain.valid, length: chain.length, head: chain.head, broken_at: chain.brokenAt ?? null },
+    chain: {
+      valid: chain.valid,
+      length: chain.length,
+      head: chain.head,
+      broken_at: chain.brokenAt ?? null,
+    },
     entries: entries.map(auditView),
   })
 })

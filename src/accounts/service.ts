@@ -23,11 +23,7 @@ export async function getAccount(db: Db, userId: number) {
 }
 
 export async function updateProfile(db: Db, userId: number, displayName: string) {
-  const [user] = await db
-    .update(users)
-    .set({ displayName })
-    .where(eq(users.id, userId))
-    .returning()
+  const [user] = await db.update(users).set({ displayName }).where(eq(users.id, userId)).returning()
   if (!user) throw new UnauthorizedError('invalid_token', 'Unknown user')
   return user
 }

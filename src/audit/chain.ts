@@ -57,7 +57,9 @@ export async function appendAudit(
   const seq = head.seq + 1
   const createdAt = new Date()
   const hash = await auditHash({ userId, seq, action, data, createdAt, prevHash: head.hash })
-  await tx.insert(auditLog).values({ userId, seq, action, data, prevHash: head.hash, hash, createdAt })
+  await tx
+    .insert(auditLog)
+    .values({ userId, seq, action, data, prevHash: head.hash, hash, createdAt })
   await tx.update(users).set({ auditSeq: seq, auditHead: hash }).where(eq(users.id, userId))
   return { seq, hash }
 }

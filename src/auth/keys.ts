@@ -34,7 +34,9 @@ async function load(privateJson: string, publicJson: string | undefined): Promis
   }
   const privateKey = (await importJWK({ ...jwk, alg: JWT_ALG }, JWT_ALG)) as CryptoKey
   const extra: JWK[] = publicJson ? (JSON.parse(publicJson).keys ?? []) : []
-  const jwks = { keys: [publicPart(jwk), ...extra.filter((k) => k.kid !== jwk.kid).map(publicPart)] }
+  const jwks = {
+    keys: [publicPart(jwk), ...extra.filter((k) => k.kid !== jwk.kid).map(publicPart)],
+  }
   return { kid: jwk.kid, privateKey, jwks, verifyKey: createLocalJWKSet(jwks) }
 }
 

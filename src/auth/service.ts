@@ -93,9 +93,7 @@ async function consumeOtp(
   const updated = await db
     .update(users)
     .set({ totpLastStep: step })
-    .where(
-      and(eq(users.id, user.id), or(isNull(users.totpLastStep), lt(users.totpLastStep, step))),
-    )
+    .where(and(eq(users.id, user.id), or(isNull(users.totpLastStep), lt(users.totpLastStep, step))))
     .returning({ id: users.id })
   return updated.length === 1
 }
@@ -294,7 +292,10 @@ export async function changePassword(
   }
   const passwordHash = await hashPassword(input.newPassword, settings.pbkdf2Iterations)
   await db.transaction(async (tx) => {
-    await tx.update(users).set({ passwordHash, failedLogins: 0, lockedUntil: null }).where(eq(users.id, userId))
+    await tx
+      .update(users)
+      .set({ passwordHash, failedLogins: 0, lockedUntil: null })
+      .where(eq(users.id, userId))
     await tx
       .update(refreshTokens)
       .set({ revokedAt: sql`now()` })

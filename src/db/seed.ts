@@ -42,7 +42,10 @@ export async function seedDemo(db: Db, pbkdf2Iterations: number): Promise<{ crea
   await db.insert(instruments).values(DEMO_INSTRUMENTS).onConflictDoNothing()
   const created: string[] = []
   for (const demo of DEMO_USERS) {
-    const [exists] = await db.select({ id: users.id }).from(users).where(eq(users.email, demo.email))
+    const [exists] = await db
+      .select({ id: users.id })
+      .from(users)
+      .where(eq(users.email, demo.email))
     if (exists) continue
     const passwordHash = await hashPassword(DEMO_PASSWORD, pbkdf2Iterations)
     await db.transaction(async (tx) => {

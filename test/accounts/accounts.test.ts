@@ -70,7 +70,11 @@ describe('deposits and withdrawals', () => {
     expect(p).toMatchObject({ code: 'insufficient_funds', available: '50.00', status: 422 })
     const ok = await withdraw(u, '20.25')
     expect(ok.status).toBe(201)
-    expect(await json(ok)).toMatchObject({ kind: 'withdrawal', amount: '-20.25', cash_after: '29.75' })
+    expect(await json(ok)).toMatchObject({
+      kind: 'withdrawal',
+      amount: '-20.25',
+      cash_after: '29.75',
+    })
     expect((await account(u)).available_cash).toBe('29.75')
   })
 
@@ -78,30 +82,39 @@ describe('deposits and withdrawals', () => {
     const u = await newUser(client, 'resv')
     await deposit(u, '100.00')
     // what issue 4's order placement does: hold part of the cash
-    await db.handle.db
-      .update(users)
-      .set({ reservedCashCents: 7000 })
-      .where(eq(users.id, u.id))
+    await db.handle.db.update(users).set({ reservedCashCents: 7000 }).where(eq(users.id, u.id))
     const a = await account(u)
     expect(a).toMatchObject({ cash: '100.00', reserved_cash: '70.00', available_cash: '30.00' })
     expect((await withdraw(u, '30.01')).status).toBe(422)
     expect((await withdraw(u, '30.00')).status).toBe(201)
     // the database itself refuses reserved > cash
     await expect(
-      db.handle.db.update(users).set({ reservedCashCents: 7001 }).where(eq(users.id, u.id)).execute(),
+      db.handle.db
+        .update(users)
+        .set({ reservedCashCents: 7001 })
+        .where(eq(users.id, u.id))
+        .execute(),
     ).rejects.toThrow()
   })
 
-  test.each([['1.234'], ['-5'], ['abc'], ['0'], ['0.00'], ['1000000.01'], ['01.00'], ['1e3'], [''], [12]])(
-    'amount %p is a 400 validation problem',
-    async (amount) => {
-      const u = await newUser(client, 'bad')
-      const res = await client.request('POST', '/v1/account/deposits', { amount }, u.auth)
-      expect(res.status).toBe(400)
-      expect(res.headers.get('content-type')).toBe('application/problem+json')
-      expect((await json(res)).errors[0].path).toBe('amount')
-    },
-  )
+  test.each([
+    ['1.234'],
+    ['-5'],
+    ['abc'],
+    ['0'],
+    ['0.00'],
+    ['1000000.01'],
+    ['01.00'],
+    ['1e3'],
+    [''],
+    [12],
+  ])('amount %p is a 400 validation problem', async (amount) => {
+    const u = await newUser(client, 'bad')
+    const res = await client.request('POST', '/v1/account/deposits', { amount }, u.auth)
+    expect(res.status).toBe(400)
+    expect(res.headers.get('content-type')).toBe('application/problem+json')
+    expect((await json(res)).errors[0].path).toBe('amount')
+  })
 
   test('the largest single transfer (1000000.00) is accepted', async () => {
     const u = await newUser(client, 'big')
@@ -145,11 +158,18 @@ describe('ledger', () => {
     const u = await newUser(client, 'ledger')
     for (const a of ['1.00', '2.00', '3.00', '4.00', '5.00']) await deposit(u, a)
     await withdraw(u, '6.50')
-    const page1 = await json(await client.request('GET', '/v1/account/ledger?limit=4', undefined, u.auth))
+    const page1 = await json(
+      await client.request('GET', '/v1/account/ledger?limit=4', undefined, u.auth),
+    )
     expect(page1.entries.map((e: Json) => e.amount)).toEqual(['-6.50', '5.00', '4.00', '3.00'])
     expect(page1.next_before).toBe(page1.entries[3].id)
     const page2 = await json(
-      await client.request('GET', `/v1/account/ledger?limit=4&before=${page1.next_before}`, undefined, u.auth),
+      await client.request(
+        'GET',
+        `/v1/account/ledger?limit=4&before=${page1.next_before}`,
+        undefined,
+        u.auth,
+      ),
     )
     expect(page2.entries.map((e: Json) => e.amount)).toEqual(['2.00', '1.00'])
     expect(page2.next_before).toBeNull()
@@ -174,7 +194,7 @@ describe('ledger', () => {
     expect(res.status).toBe(400)
   })
 
-  test("users only see their own entries", async () => {
+  test('users only see their own entries', async () => {
     const a = await newUser(client, 'own-a')
     const b = await newUser(client, 'own-b')
     await deposit(a, '1.00')
@@ -239,7 +259,15 @@ describe('positions and instruments', () => {
       { userId: u.id, symbol: 'AAPL', qty: 3, costCents: 57_000 },
     ])
     const res = await json(await client.request('GET', '/v1/positions', undefined, u.auth))
-    expect(res.positions.map((p: Json) => [p.symbol, p.qty, p.reserved_qty, p.available_qty, p.cost_basis])).toEqual([
+    expect(
+      res.positions.map((p: Json) => [
+        p.symbol,
+        p.qty,
+        p.reserved_qty,
+        p.available_qty,
+        p.cost_basis,
+      ]),
+    ).toEqual([
       ['AAPL', 3, 0, 3, '570.00'],
       ['MSFT', 10, 4, 6, '4100.00'],
     ])
@@ -249,7 +277,11 @@ describe('positions and instruments', () => {
     expect((await client.request('GET', '/v1/positions/bad!', undefined, u.auth)).status).toBe(400)
     // reserved shares can never exceed the holding
     await expect(
-      db.handle.db.update(positions).set({ reservedQty: 11 }).where(eq(positions.userId, u.id)).execute(),
+      db.handle.db
+        .update(positions)
+        .set({ reservedQty: 11 })
+        .where(eq(positions.userId, u.id))
+        .execute(),
     ).rejects.toThrow()
   })
 })

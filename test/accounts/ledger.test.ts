@@ -30,29 +30,61 @@ describe('postCash', () => {
     expect((await post({ userId: id, kind: 'deposit', cashDelta: 10_000 })).ok).toBe(true)
 
     // reserve 60.00 of 100.00 for a buy order
-    const r1 = await post({ userId: id, kind: 'reserve', cashDelta: 0, reservedDelta: 6_000, refType: 'order', refId: '17' })
+    const r1 = await post({
+      userId: id,
+      kind: 'reserve',
+      cashDelta: 0,
+      reservedDelta: 6_000,
+      refType: 'order',
+      refId: '17',
+    })
     expect(r1.ok).toBe(true)
     expect(await balances(id)).toEqual([10_000, 6_000])
     // only 40.00 is available: reserving 40.01 more is refused and changes nothing
-    expect(await post({ userId: id, kind: 'reserve', cashDelta: 0, reservedDelta: 4_001 })).toEqual({
-      ok: false,
-      reason: 'insufficient',
-    })
+    expect(await post({ userId: id, kind: 'reserve', cashDelta: 0, reservedDelta: 4_001 })).toEqual(
+      {
+        ok: false,
+        reason: 'insufficient',
+      },
+    )
     // nor can a withdrawal take reserved cash
     expect((await post({ userId: id, kind: 'withdrawal', cashDelta: -4_001 })).ok).toBe(false)
     expect(await balances(id)).toEqual([10_000, 6_000])
 
     // a fill for 25.00 is paid from the reservation
-    const fill = await post({ userId: id, kind: 'trade', cashDelta: -2_500, reservedDelta: -2_500, refType: 'fill', refId: 'AAPL:1' })
+    const fill = await post({
+      userId: id,
+      kind: 'trade',
+      cashDelta: -2_500,
+      reservedDelta: -2_500,
+      refType: 'fill',
+      refId: 'AAPL:1',
+    })
     expect(fill.ok).toBe(true)
     expect(await balances(id)).toEqual([7_500, 3_500])
     // releasing more than is reserved is refused; the rest is released
-    expect((await post({ userId: id, kind: 'release', cashDelta: 0, reservedDelta: -3_501 })).ok).toBe(false)
-    expect((await post({ userId: id, kind: 'release', cashDelta: 0, reservedDelta: -3_500 })).ok).toBe(true)
+    expect(
+      (await post({ userId: id, kind: 'release', cashDelta: 0, reservedDelta: -3_501 })).ok,
+    ).toBe(false)
+    expect(
+      (await post({ userId: id, kind: 'release', cashDelta: 0, reservedDelta: -3_500 })).ok,
+    ).toBe(true)
     expect(await balances(id)).toEqual([7_500, 0])
 
-    const rows = await db.handle.db.select().from(cashLedger).where(eq(cashLedger.userId, id)).orderBy(cashLedger.id)
-    expect(rows.map((r) => [r.kind, r.amountCents, r.reservedDeltaCents, r.cashAfterCents, r.reservedAfterCents])).toEqual([
+    const rows = await db.handle.db
+      .select()
+      .from(cashLedger)
+      .where(eq(cashLedger.userId, id))
+      .orderBy(cashLedger.id)
+    expect(
+      rows.map((r) => [
+        r.kind,
+        r.amountCents,
+        r.reservedDeltaCents,
+        r.cashAfterCents,
+        r.reservedAfterCents,
+      ]),
+    ).toEqual([
       ['deposit', 10_000, 0, 10_000, 0],
       ['reserve', 0, 6_000, 10_000, 6_000],
       ['trade', -2_500, -2_500, 7_500, 3_500],
@@ -70,7 +102,9 @@ describe('postCash', () => {
     const { id } = await newUser(client, 'ledger-race')
     await post({ userId: id, kind: 'deposit', cashDelta: 1_000 })
     const results = await Promise.all(
-      Array.from({ length: 12 }, () => post({ userId: id, kind: 'reserve', cashDelta: 0, reservedDelta: 100 })),
+      Array.from({ length: 12 }, () =>
+        post({ userId: id, kind: 'reserve', cashDelta: 0, reservedDelta: 100 }),
+      ),
     )
     expect(results.filter((r) => r.ok)).toHaveLength(10)
     expect(await balances(id)).toEqual([1_000, 1_000])

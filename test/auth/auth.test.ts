@@ -75,7 +75,10 @@ describe('login and tokens', () => {
 
   test('wrong password and unknown email give the same 401', async () => {
     const u = await newUser(client, 'wrongpw')
-    const a = await client.request('POST', '/v1/auth/login', { email: u.email, password: 'nope-nope-nope' })
+    const a = await client.request('POST', '/v1/auth/login', {
+      email: u.email,
+      password: 'nope-nope-nope',
+    })
     const b = await client.request('POST', '/v1/auth/login', {
       email: uniqueEmail('ghost'),
       password: PASSWORD,
@@ -130,7 +133,9 @@ describe('login and tokens', () => {
       .setIssuedAt(now - 1000)
       .setExpirationTime(now - 100)
       .sign(key)
-    const res = await client.request('GET', '/v1/account', undefined, { authorization: `Bearer ${token}` })
+    const res = await client.request('GET', '/v1/account', undefined, {
+      authorization: `Bearer ${token}`,
+    })
     expect(res.status).toBe(401)
     expect((await problem(res)).code).toBe('token_expired')
   })
@@ -155,7 +160,9 @@ describe('refresh tokens', () => {
     const r1 = await client.request('POST', '/v1/auth/refresh', { refresh_token: u.refresh_token })
     const t1 = (await r1.json()) as { refresh_token: string }
     // the old token again: theft is assumed, the family dies
-    const replay = await client.request('POST', '/v1/auth/refresh', { refresh_token: u.refresh_token })
+    const replay = await client.request('POST', '/v1/auth/refresh', {
+      refresh_token: u.refresh_token,
+    })
     expect(replay.status).toBe(401)
     expect((await problem(replay)).code).toBe('invalid_refresh_token')
     // so the legitimately rotated token no longer works either
@@ -180,7 +187,9 @@ describe('refresh tokens', () => {
     const r = await client.request('POST', '/v1/auth/refresh', { refresh_token: u.refresh_token })
     expect(r.status).toBe(401)
     // idempotent
-    const again = await client.request('POST', '/v1/auth/logout', { refresh_token: u.refresh_token })
+    const again = await client.request('POST', '/v1/auth/logout', {
+      refresh_token: u.refresh_token,
+    })
     expect(again.status).toBe(204)
   })
 

@@ -39,7 +39,9 @@ describe('failed logins lock the account', () => {
     expect(row.failedLogins).toBe(0)
     expect(row.lockedUntil).toBeNull()
 
-    const audit = (await (await client.request('GET', '/v1/account/audit', undefined, u.auth)).json()) as Json
+    const audit = (await (
+      await client.request('GET', '/v1/account/audit', undefined, u.auth)
+    ).json()) as Json
     const failures = audit.entries.filter((e: Json) => e.action === 'auth.login_failed')
     expect(failures.map((e: Json) => e.data.failed_logins)).toEqual([3, 2, 1, 2, 1])
     expect(failures[0].data.locked_seconds).toBe(600)
@@ -50,7 +52,9 @@ describe('sessions and password', () => {
   test('logout-all revokes every refresh token of the user', async () => {
     const u = await newUser(client, 'all')
     const second = (await (await login(u.email, PASSWORD)).json()) as Json
-    expect((await client.request('POST', '/v1/auth/logout-all', undefined, u.auth)).status).toBe(204)
+    expect((await client.request('POST', '/v1/auth/logout-all', undefined, u.auth)).status).toBe(
+      204,
+    )
     for (const token of [u.refresh_token, second.refresh_token]) {
       const r = await client.request('POST', '/v1/auth/refresh', { refresh_token: token })
       expect(r.status).toBe(401)
@@ -80,7 +84,9 @@ describe('sessions and password', () => {
       u.auth,
     )
     expect(ok.status).toBe(204)
-    expect((await client.request('POST', '/v1/auth/refresh', { refresh_token: u.refresh_token })).status).toBe(401)
+    expect(
+      (await client.request('POST', '/v1/auth/refresh', { refresh_token: u.refresh_token })).status,
+    ).toBe(401)
     expect((await login(u.email, PASSWORD)).status).toBe(401)
     expect((await login(u.email, 'a brand new passphrase')).status).toBe(200)
   })
@@ -90,6 +96,8 @@ describe('sessions and password', () => {
     const res = await client.request('PATCH', '/v1/account', { display_name: '  Zoë Q. ' }, u.auth)
     expect(res.status).toBe(200)
     expect(((await res.json()) as Json).display_name).toBe('Zoë Q.')
-    expect((await client.request('PATCH', '/v1/account', { display_name: '' }, u.auth)).status).toBe(400)
+    expect(
+      (await client.request('PATCH', '/v1/account', { display_name: '' }, u.auth)).status,
+    ).toBe(400)
   })
 })

@@ -25,16 +25,27 @@ describe('two-factor authentication (TOTP)', () => {
     expect(otpauth_uri).toContain(`secret=${secret}`)
 
     // not enabled until confirmed: login still works without a code
-    const plain = await client.request('POST', '/v1/auth/login', { email: u.email, password: PASSWORD })
+    const plain = await client.request('POST', '/v1/auth/login', {
+      email: u.email,
+      password: PASSWORD,
+    })
     expect(plain.status).toBe(200)
 
     const wrong = await client.request('POST', '/v1/auth/2fa/enable', { otp: '000000' }, u.auth)
     expect(wrong.status).toBe(401)
-    const enable = await client.request('POST', '/v1/auth/2fa/enable', { otp: await code(secret) }, u.auth)
+    const enable = await client.request(
+      'POST',
+      '/v1/auth/2fa/enable',
+      { otp: await code(secret) },
+      u.auth,
+    )
     expect(enable.status).toBe(200)
     expect(await enable.json()).toEqual({ two_factor_enabled: true })
 
-    const noCode = await client.request('POST', '/v1/auth/login', { email: u.email, password: PASSWORD })
+    const noCode = await client.request('POST', '/v1/auth/login', {
+      email: u.email,
+      password: PASSWORD,
+    })
     expect(noCode.status).toBe(401)
     expect(((await noCode.json()) as { code: string }).code).toBe('otp_required')
 
@@ -60,13 +71,14 @@ describe('two-factor authentication (TOTP)', () => {
     const refreshed = await client.request('POST', '/v1/auth/refresh', {
       refresh_token: tokens.refresh_token,
     })
-    expect(decodeJwt(((await refreshed.json()) as { access_token: string }).access_token).amr).toEqual([
-      'pwd',
-      'otp',
-    ])
+    expect(
+      decodeJwt(((await refreshed.json()) as { access_token: string }).access_token).amr,
+    ).toEqual(['pwd', 'otp'])
 
     const account = await client.request('GET', '/v1/account', undefined, u.auth)
-    expect(((await account.json()) as { two_factor_enabled: boolean }).two_factor_enabled).toBe(true)
+    expect(((await account.json()) as { two_factor_enabled: boolean }).two_factor_enabled).toBe(
+      true,
+    )
 
     // disabling needs a fresh code; the spent one is refused
     const spent = await client.request('POST', '/v1/auth/2fa/disable', { otp: next }, u.auth)
@@ -74,8 +86,16 @@ describe('two-factor authentication (TOTP)', () => {
     // steps ≤ last accepted are refused, so wait for a later step is not possible here: reset the
     // replay marker the way a new time step would, by going back one step in the stored state
     const { handle } = await testDatabase()
-    await handle.db.update(users).set({ totpLastStep: currentStep() - 5 }).where(eq(users.id, u.id))
-    const disable = await client.request('POST', '/v1/auth/2fa/disable', { otp: await code(secret) }, u.auth)
+    await handle.db
+      .update(users)
+      .set({ totpLastStep: currentStep() - 5 })
+      .where(eq(users.id, u.id))
+    const disable = await client.request(
+      'POST',
+      '/v1/auth/2fa/disable',
+      { otp: await code(secret) },
+      u.auth,
+    )
     expect(disable.status).toBe(200)
     const plainAgain = await client.request('POST', '/v1/auth/login', {
       email: u.email,
@@ -86,7 +106,9 @@ describe('two-factor authentication (TOTP)', () => {
 
   test('setup twice after enabling is a 409', async () => {
     const u = await newUser(client, 'totp2')
-    const { secret } = (await (await client.request('POST', '/v1/auth/2fa/setup', undefined, u.auth)).json()) as {
+    const { secret } = (await (
+      await client.request('POST', '/v1/auth/2fa/setup', undefined, u.auth)
+    ).json()) as {
       secret: string
     }
     await client.request('POST', '/v1/auth/2fa/enable', { otp: await code(secret) }, u.auth)
@@ -102,12 +124,18 @@ describe('password hash upgrade', () => {
     const before = await handle.db.select().from(users).where(eq(users.id, u.id))
     expect(before[0].passwordHash).toStartWith('pbkdf2-sha256$1000$')
     const stronger = await testClient({ PBKDF2_ITERATIONS: '2000' })
-    const res = await stronger.request('POST', '/v1/auth/login', { email: u.email, password: PASSWORD })
+    const res = await stronger.request('POST', '/v1/auth/login', {
+      email: u.email,
+      password: PASSWORD,
+    })
     expect(res.status).toBe(200)
     const after = await handle.db.select().from(users).where(eq(users.id, u.id))
     expect(after[0].passwordHash).toStartWith('pbkdf2-sha256$2000$')
     // and the old setting still verifies the new hash (count is read from the hash)
-    const res2 = await client.request('POST', '/v1/auth/login', { email: u.email, password: PASSWORD })
+    const res2 = await client.request('POST', '/v1/auth/login', {
+      email: u.email,
+      password: PASSWORD,
+    })
     expect(res2.status).toBe(200)
   })
 })

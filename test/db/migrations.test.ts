@@ -19,10 +19,14 @@ test('the committed migrations are up to date with the schema', () => {
       `export default { dialect: 'postgresql', schema: ${JSON.stringify(relative(dir, join(root, 'src/db/schema.ts')))}, out: './drizzle' }\n`,
     )
     const before = readdirSync(join(dir, 'drizzle')).sort()
-    const run = spawnSync(join(root, 'node_modules/.bin/drizzle-kit'), ['generate', '--config', 'drizzle.config.ts'], {
-      cwd: dir,
-      encoding: 'utf8',
-    })
+    const run = spawnSync(
+      join(root, 'node_modules/.bin/drizzle-kit'),
+      ['generate', '--config', 'drizzle.config.ts'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+      },
+    )
     expect(run.status).toBe(0)
     expect(run.stdout + run.stderr).toContain('No schema changes')
     expect(readdirSync(join(dir, 'drizzle')).sort()).toEqual(before)

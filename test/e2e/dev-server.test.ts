@@ -97,7 +97,10 @@ describe('npm run dev (scripts/dev.ts + wrangler dev)', () => {
 
   test('demo account: login, account, positions, problem+json errors', async () => {
     const auth = await loginDemo()
-    const account = (await (await fetch(`${base}/v1/account`, { headers: auth })).json()) as Record<string, unknown>
+    const account = (await (await fetch(`${base}/v1/account`, { headers: auth })).json()) as Record<
+      string,
+      unknown
+    >
     expect(account.email).toBe(DEMO_USERS[0].email)
     expect(account.cash).toBe('100000.00')
     const pos = (await (await fetch(`${base}/v1/positions`, { headers: auth })).json()) as {
@@ -110,19 +113,29 @@ describe('npm run dev (scripts/dev.ts + wrangler dev)', () => {
     const bad = await fetch(`${base}/v1/account`)
     expect(bad.status).toBe(401)
     expect(bad.headers.get('content-type')).toBe('application/problem+json')
-    const jwks = (await (await fetch(`${base}/.well-known/jwks.json`)).json()) as { keys: unknown[] }
+    const jwks = (await (await fetch(`${base}/.well-known/jwks.json`)).json()) as {
+      keys: unknown[]
+    }
     expect(jwks.keys).toHaveLength(1)
   })
 
   test('money moves through workerd: a withdrawal, then concurrent deposits, one Pool per request', async () => {
     const auth = await loginDemo(DEMO_USERS[1].email)
-    const w = await post('/v1/account/withdrawals', { amount: '250.00' }, { ...auth, 'idempotency-key': 'e2e-w1' })
+    const w = await post(
+      '/v1/account/withdrawals',
+      { amount: '250.00' },
+      { ...auth, 'idempotency-key': 'e2e-w1' },
+    )
     expect(w.status).toBe(201)
     const deposits = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => post('/v1/account/deposits', { amount: `${i + 1}.00` }, auth)),
+      Array.from({ length: 6 }, (_, i) =>
+        post('/v1/account/deposits', { amount: `${i + 1}.00` }, auth),
+      ),
     )
     expect(deposits.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 201])
-    const account = (await (await fetch(`${base}/v1/account`, { headers: auth })).json()) as { cash: string }
+    const account = (await (await fetch(`${base}/v1/account`, { headers: auth })).json()) as {
+      cash: string
+    }
     expect(account.cash).toBe('49771.00') // 50000 - 250 + 21
     const audit = (await (await fetch(`${base}/v1/account/audit`, { headers: auth })).json()) as {
       chain: { valid: boolean; length: number }
@@ -135,9 +148,15 @@ describe('npm run dev (scripts/dev.ts + wrangler dev)', () => {
     await startDev()
     expect(dev!.output()).toContain('demo data present')
     const auth = await loginDemo(DEMO_USERS[1].email)
-    const account = (await (await fetch(`${base}/v1/account`, { headers: auth })).json()) as { cash: string }
+    const account = (await (await fetch(`${base}/v1/account`, { headers: auth })).json()) as {
+      cash: string
+    }
     expect(account.cash).toBe('49771.00')
-    const retry = await post('/v1/account/withdrawals', { amount: '250.00' }, { ...auth, 'idempotency-key': 'e2e-w1' })
+    const retry = await post(
+      '/v1/account/withdrawals',
+      { amount: '250.00' },
+      { ...auth, 'idempotency-key': 'e2e-w1' },
+    )
     expect(retry.status).toBe(200)
   }, 90_000)
 })

@@ -28,7 +28,12 @@ export async function testEnv(overrides: Partial<Env> = {}): Promise<Env> {
 
 export interface TestClient {
   env: Env
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Response>
 }
 
 export async function testClient(overrides: Partial<Env> = {}): Promise<TestClient> {

@@ -15,12 +15,23 @@ describe('money: decimal strings ↔ integer cents', () => {
     expect(Number.isSafeInteger(cents)).toBe(true)
   })
 
-  test.each(['', '.5', '1.', '1.234', '-1', '+1', '01', '1e2', ' 1', '1,00', '0x10', 'NaN', '99999999999999'])(
-    'refuses %p',
-    (text) => {
-      expect(() => parseCents(text)).toThrow(RangeError)
-    },
-  )
+  test.each([
+    '',
+    '.5',
+    '1.',
+    '1.234',
+    '-1',
+    '+1',
+    '01',
+    '1e2',
+    ' 1',
+    '1,00',
+    '0x10',
+    'NaN',
+    '99999999999999',
+  ])('refuses %p', (text) => {
+    expect(() => parseCents(text)).toThrow(RangeError)
+  })
 
   test.each([
     [0, '0.00'],
