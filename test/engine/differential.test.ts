@@ -1,7 +1,8 @@
 // The WASM engine against the reference model on random command streams: after every command the
 // events and the depth must be identical, and the engine must satisfy the book invariants.
-// A failure prints the shrunk command stream: replay it with `npm run replay` or paste it into a
-// rules.test.ts scenario. ENGINE_RUNS=<factor> scales the number of runs for longer soaks.
+// A failure prints the shrunk command stream (and the first command whose events differ): paste
+// it into a rules.test.ts scenario. ENGINE_RUNS=<factor> scales the number of runs for longer
+// soaks; ENGINE_SEED=<seed> replays the runs of a reported failure.
 
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
