@@ -126,19 +126,23 @@ accountRoutes.get('/account/ledger', validate('query', ledgerQuery), async (c) =
 })
 
 accountRoutes.get('/account/audit', validate('query', auditQuery), async (c) => {
-  const { chain, entries } = await accounts.auditTrail(
-    c.var.db,
-    c.var.auth.userId,
-    c.req.valid('query').limit,
-  )
+  const { limit, before, verify } = c.req.valid('query')
+  const { chain, entries } = await accounts.auditTrail(c.var.db, c.var.auth.userId, {
+    limit,
+    beforeSeq: before,
+    verify,
+  })
   return c.json({
-    chain: {
-      valid: chain.valid,
-      length: chain.length,
-      head: chain.head,
-      broken_at: chain.brokenAt ?? null,
-    },
     entries: entries.map(auditView),
+    next_before: entries.length === limit ? entries[entries.length - 1].seq : null,
+    ...(chain && {
+      chain: {
+        valid: chain.valid,
+        length: chain.length,
+        head: chain.head,
+        broken_at: chain.brokenAt ?? null,
+      },
+    }),
   })
 })
 

@@ -29,6 +29,12 @@ export const ledgerQuery = z.object({
 
 export const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.coerce.number().int().positive().optional(),
+  /** re-hash the whole chain (O(length)): ?verify=true */
+  verify: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
 })
 
 export const symbolParam = z.object({ symbol: z.string().regex(/^[A-Z][A-Z0-9.]{0,9}$/) })

@@ -118,15 +118,24 @@ export async function listInstruments(db: Db) {
   return db.select().from(instruments).orderBy(asc(instruments.symbol))
 }
 
-export async function auditTrail(db: Db, userId: number, limit: number) {
+/** The newest audit entries (before `beforeSeq`), and the whole chain re-verified if asked. */
+export async function auditTrail(
+  db: Db,
+  userId: number,
+  opts: { limit: number; beforeSeq?: number; verify: boolean },
+) {
   const [chain, entries] = await Promise.all([
-    verifyAuditChain(db, userId),
+    opts.verify ? verifyAuditChain(db, userId) : undefined,
     db
       .select()
       .from(auditLog)
-      .where(eq(auditLog.userId, userId))
+      .where(
+        opts.beforeSeq === undefined
+          ? eq(auditLog.userId, userId)
+          : and(eq(auditLog.userId, userId), lt(auditLog.seq, opts.beforeSeq)),
+      )
       .orderBy(desc(auditLog.seq))
-      .limit(limit),
+      .limit(opts.limit),
   ])
   return { chain, entries }
 }

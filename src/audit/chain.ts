@@ -1,7 +1,7 @@
 // Per-user audit hash chain. Entry n stores hash_n = SHA-256(canonical JSON of
 // {user_id, seq, action, data, created_at, prev_hash: hash_{n-1}}), and users.audit_head holds
 // the newest hash, so rewriting, dropping or reordering any entry breaks verification.
-import { asc, eq } from 'drizzle-orm'
+import { and, asc, eq, gte } from 'drizzle-orm'
 import type { DbOrTx } from '../db/client.ts'
 import { auditLog, users } from '../db/schema.ts'
 import { sha256Hex } from '../auth/tokens.ts'
@@ -72,27 +72,38 @@ export interface ChainCheck {
   brokenAt?: number
 }
 
-export async function verifyAuditChain(db: DbOrTx, userId: number): Promise<ChainCheck> {
+/** Re-hashes the user's whole chain, reading it in pages of `pageSize` entries. */
+export async function verifyAuditChain(
+  db: DbOrTx,
+  userId: number,
+  pageSize = 1000,
+): Promise<ChainCheck> {
   const [user] = await db
     .select({ seq: users.auditSeq, head: users.auditHead })
     .from(users)
     .where(eq(users.id, userId))
   if (!user) return { valid: false, length: 0, head: null }
-  const rows = await db
-    .select()
-    .from(auditLog)
-    .where(eq(auditLog.userId, userId))
-    .orderBy(asc(auditLog.seq))
   let prev: string | null = null
-  for (const [i, row] of rows.entries()) {
-    const expected = await auditHash({ ...row, prevHash: prev })
-    if (row.seq !== i + 1 || row.prevHash !== prev || row.hash !== expected) {
-      return { valid: false, length: rows.length, head: user.head, brokenAt: row.seq }
+  let expectedSeq = 1
+  for (;;) {
+    const rows = await db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.userId, userId), gte(auditLog.seq, expectedSeq)))
+      .orderBy(asc(auditLog.seq))
+      .limit(pageSize)
+    for (const row of rows) {
+      const expected = await auditHash({ ...row, prevHash: prev })
+      if (row.seq !== expectedSeq || row.prevHash !== prev || row.hash !== expected) {
+        return { valid: false, length: expectedSeq - 1, head: user.head, brokenAt: expectedSeq }
+      }
+      prev = row.hash
+      expectedSeq++
     }
-    prev = row.hash
+    if (rows.length < pageSize) break
   }
-  const valid = user.seq === rows.length && user.head === prev
-  return valid
-    ? { valid, length: rows.length, head: prev }
-    : { valid, length: rows.length, head: user.head, brokenAt: rows.length + 1 }
+  const length = expectedSeq - 1
+  return user.seq === length && user.head === prev
+    ? { valid: true, length, head: prev }
+    : { valid: false, length, head: user.head, brokenAt: length + 1 }
 }

@@ -208,7 +208,9 @@ describe('audit trail', () => {
     const u = await newUser(client, 'audit')
     await deposit(u, '10.00')
     await withdraw(u, '3.00')
-    const res = await json(await client.request('GET', '/v1/account/audit', undefined, u.auth))
+    const res = await json(
+      await client.request('GET', '/v1/account/audit?verify=true', undefined, u.auth),
+    )
     expect(res.chain).toMatchObject({ valid: true, length: 4, broken_at: null })
     expect(res.entries.map((e: Json) => e.action)).toEqual([
       'cash.withdrawal',
@@ -222,15 +224,39 @@ describe('audit trail', () => {
     await db.handle.db.execute(
       sql`UPDATE audit_log SET data = jsonb_set(data, '{amount_cents}', '100000') WHERE user_id = ${u.id} AND seq = 3`,
     )
-    const after = await json(await client.request('GET', '/v1/account/audit', undefined, u.auth))
+    const after = await json(
+      await client.request('GET', '/v1/account/audit?verify=true', undefined, u.auth),
+    )
     expect(after.chain).toMatchObject({ valid: false, broken_at: 3 })
+  })
+
+  test('pages newest first with a seq cursor; the chain is verified only when asked', async () => {
+    const u = await newUser(client, 'audit3')
+    for (const a of ['1.00', '2.00', '3.00']) await deposit(u, a)
+    const page1 = await json(
+      await client.request('GET', '/v1/account/audit?limit=3', undefined, u.auth),
+    )
+    expect(page1.chain).toBeUndefined()
+    expect(page1.entries.map((e: Json) => e.seq)).toEqual([5, 4, 3])
+    expect(page1.next_before).toBe(3)
+    const page2 = await json(
+      await client.request('GET', '/v1/account/audit?limit=3&before=3', undefined, u.auth),
+    )
+    expect(page2.entries.map((e: Json) => e.seq)).toEqual([2, 1])
+    expect(page2.next_before).toBeNull()
+    const checked = await json(
+      await client.request('GET', '/v1/account/audit?limit=1&verify=true', undefined, u.auth),
+    )
+    expect(checked.chain).toMatchObject({ valid: true, length: 5 })
   })
 
   test('deleting the newest entry is detected through the head stored on the user', async () => {
     const u = await newUser(client, 'audit2')
     await deposit(u, '1.00')
     await db.handle.db.execute(sql`DELETE FROM audit_log WHERE user_id = ${u.id} AND seq = 3`)
-    const after = await json(await client.request('GET', '/v1/account/audit', undefined, u.auth))
+    const after = await json(
+      await client.request('GET', '/v1/account/audit?verify=true', undefined, u.auth),
+    )
     expect(after.chain.valid).toBe(false)
     const rows = await db.handle.db.select().from(auditLog).where(eq(auditLog.userId, u.id))
     expect(rows).toHaveLength(2)

@@ -93,7 +93,7 @@ describe('postCash', () => {
     expect(rows[1].refType).toBe('order')
     expect(rows[2].refId).toBe('AAPL:1')
     // refused postings wrote neither ledger nor audit entries; the chain holds
-    const chain = await verifyAuditChain(db.handle.db, id)
+    const chain = await verifyAuditChain(db.handle.db, id, 4) // two pages
     expect(chain.valid).toBe(true)
     expect(chain.length).toBe(2 + 4) // registered, login, four postings
   })

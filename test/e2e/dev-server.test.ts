@@ -137,7 +137,9 @@ describe('npm run dev (scripts/dev.ts + wrangler dev)', () => {
       cash: string
     }
     expect(account.cash).toBe('49771.00') // 50000 - 250 + 21
-    const audit = (await (await fetch(`${base}/v1/account/audit`, { headers: auth })).json()) as {
+    const audit = (await (
+      await fetch(`${base}/v1/account/audit?verify=1`, { headers: auth })
+    ).json()) as {
       chain: { valid: boolean; length: number }
     }
     expect(audit.chain.valid).toBe(true)
