@@ -52,6 +52,8 @@ describe('app shell', () => {
     expect(r2.status).toBe(503)
     const badKey = await testClient({ JWT_PRIVATE_KEY: '{"kty":"oct","k":"abc"}' })
     expect((await badKey.request('GET', '/.well-known/jwks.json')).status).toBe(503)
+    const badJwks = await testClient({ JWT_PUBLIC_KEYS: 'not json' })
+    expect((await badJwks.request('GET', '/.well-known/jwks.json')).status).toBe(503)
   })
 
   test('an unreachable database is a generic 500 that leaks nothing', async () => {

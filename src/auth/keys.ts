@@ -14,8 +14,9 @@ export interface SigningKeys {
   verifyKey: ReturnType<typeof createLocalJWKSet>
 }
 
-// CryptoKeys are plain values (no I/O), safe to keep per isolate; keyed by the secret's text.
-const cache = new Map<string, Promise<SigningKeys>>()
+// CryptoKeys are plain values (no I/O), safe to keep per isolate; keyed by the secrets' text.
+// Resolved values only: a pending promise shared between requests is unsafe in workerd.
+const cache = new Map<string, SigningKeys>()
 
 function publicPart(jwk: JWK): JWK {
   const { d: _d, ...pub } = jwk
@@ -32,22 +33,34 @@ async function load(privateJson: string, publicJson: string | undefined): Promis
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d || !jwk.kid) {
     throw new ServiceUnavailableError('JWT_PRIVATE_KEY must be an EC P-256 private JWK with a kid')
   }
-  const privateKey = (await importJWK({ ...jwk, alg: JWT_ALG }, JWT_ALG)) as CryptoKey
-  const extra: JWK[] = publicJson ? (JSON.parse(publicJson).keys ?? []) : []
+  let privateKey: CryptoKey
+  try {
+    privateKey = (await importJWK({ ...jwk, alg: JWT_ALG }, JWT_ALG)) as CryptoKey
+  } catch {
+    throw new ServiceUnavailableError('JWT_PRIVATE_KEY is not a usable P-256 key')
+  }
+  let extra: JWK[] = []
+  try {
+    extra = publicJson ? (JSON.parse(publicJson).keys ?? []) : []
+  } catch {
+    throw new ServiceUnavailableError('JWT_PUBLIC_KEYS is not a JWKS (JSON)')
+  }
   const jwks = {
     keys: [publicPart(jwk), ...extra.filter((k) => k.kid !== jwk.kid).map(publicPart)],
   }
   return { kid: jwk.kid, privateKey, jwks, verifyKey: createLocalJWKSet(jwks) }
 }
 
-export function signingKeys(env: { JWT_PRIVATE_KEY?: string; JWT_PUBLIC_KEYS?: string }) {
+export async function signingKeys(env: {
+  JWT_PRIVATE_KEY?: string
+  JWT_PUBLIC_KEYS?: string
+}): Promise<SigningKeys> {
   const secret = env.JWT_PRIVATE_KEY
   if (!secret) throw new ServiceUnavailableError('JWT_PRIVATE_KEY is not configured')
   const cacheKey = `${secret}\n${env.JWT_PUBLIC_KEYS ?? ''}`
   let keys = cache.get(cacheKey)
   if (!keys) {
-    keys = load(secret, env.JWT_PUBLIC_KEYS)
-    keys.catch(() => cache.delete(cacheKey))
+    keys = await load(secret, env.JWT_PUBLIC_KEYS)
     cache.set(cacheKey, keys)
   }
   return keys

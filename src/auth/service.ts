@@ -48,11 +48,12 @@ export async function registerUser(
   }
 }
 
-// Verified against when the email is unknown, so both failures take the same time.
-const dummyHashes = new Map<number, Promise<string>>()
-function dummyHash(iterations: number) {
+// Verified against when the email is unknown, so both failures take the same time. Values, not
+// promises, are cached: a promise shared across requests is unsafe in workerd.
+const dummyHashes = new Map<number, string>()
+async function dummyHash(iterations: number) {
   let h = dummyHashes.get(iterations)
-  if (!h) dummyHashes.set(iterations, (h = hashPassword('not-a-real-password', iterations)))
+  if (!h) dummyHashes.set(iterations, (h = await hashPassword('not-a-real-password', iterations)))
   return h
 }
 
