@@ -10,7 +10,7 @@ import { signingKeys } from './auth/keys.ts'
 import { authRoutes } from './auth/routes.ts'
 import type { AppEnv } from './context.ts'
 import { settingsFrom } from './env.ts'
-import { AppError, PROBLEM_BASE } from './errors.ts'
+import { AppError, PROBLEM_BASE, ServiceUnavailableError } from './errors.ts'
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -56,7 +56,11 @@ export function createApp() {
   const app = new Hono<AppEnv>()
 
   app.use(async (c, next) => {
-    c.set('settings', settingsFrom(c.env ?? {}))
+    try {
+      c.set('settings', settingsFrom(c.env ?? {}))
+    } catch (err) {
+      throw new ServiceUnavailableError(`Bad configuration: ${(err as Error).message}`)
+    }
     await next()
   })
 
