@@ -8,13 +8,5 @@ export function pgErrorCode(err: unknown): string | undefined {
   return undefined
 }
 
-export function pgConstraint(err: unknown): string | undefined {
-  for (let e: any = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
-    if (typeof e.constraint === 'string') return e.constraint
-  }
-  return undefined
-}
-
 export const UNIQUE_VIOLATION = '23505'
 export const CHECK_VIOLATION = '23514'
-export const SERIALIZATION_FAILURE = '40001'
