@@ -514,6 +514,31 @@ for (const [name, make] of implementations) {
       expect(book.depth()).toEqual({ bids: [], asks: [[102, 1, 1]] })
     })
 
+    test('sparse ids sharing their low bits stay distinct through cancels and amends', () => {
+      const book = make()
+      // Multiples of 2^20 (and 2^40) look alike to anything that hashes or pages by low bits.
+      const ids = Array.from({ length: 300 }, (_, i) => (i + 1) * 2 ** (i % 3 === 0 ? 40 : 20))
+      const qty = (i: number) => 1 + (i % 4)
+      ids.forEach((id, i) => book.submit(limit(id, A, 'sell', qty(i), 200 + (i % 10))))
+      // Amend, then cancel, every other order: holes all along any shared probe sequence.
+      ids.forEach((id, i) => {
+        if (i % 4 === 2) expect(book.amend(id, 1)).toEqual([amended(id, 1)])
+      })
+      // (Each of these has 1 open: qty(i) is 1 when i % 4 === 0, and the others were amended.)
+      ids.forEach((id, i) => {
+        if (i % 2 === 0) expect(book.cancel(id)).toEqual([canceled(id, 1, 'user')])
+      })
+      // The others are all still there, found by id, with their own quantities.
+      ids.forEach((id, i) => {
+        if (i % 2 === 0) return
+        expect(book.amend(id, qty(i))).toEqual([rejected(id, 'invalid_amend')])
+        expect(book.cancel(id)).toEqual([canceled(id, qty(i), 'user')])
+        expect(book.cancel(id)).toEqual([rejected(id, 'unknown_order')])
+      })
+      expect(book.depth()).toEqual({ bids: [], asks: [] })
+      expect(book.submit(limit(ids[7], B, 'buy', 1, 1))).toEqual([rejected(ids[7], 'duplicate_id')])
+    })
+
     // types.ts: user ids are integers in [1, 2^31); the book only compares them.
     test('users up to 2^31 - 1 are distinct', () => {
       const book = make()

@@ -81,6 +81,8 @@ function orderWithin(spread: number) {
       [16, fc.constant(0)],
       [1, fc.constantFrom(2 ** 31 - 100, 2 ** 32 - 100, Number.MAX_SAFE_INTEGER - 5000)],
     ),
+    /** Or are multiples of 2^20: sparse ids that share their low bits (hash collisions). */
+    sparseId: weighted([10, fc.constant(false)], [1, fc.constant(true)]),
     pick: fc.nat(),
   })
 }
@@ -121,7 +123,7 @@ function materialize(draws: Of<ReturnType<typeof rawWithin>>[]): Command[] {
     switch (d.op) {
       case 'new': {
         const reused = d.reuse && used.length > 0
-        const fresh = () => d.idBase + next++
+        const fresh = () => (d.sparseId ? next++ * 2 ** 20 : d.idBase + next++)
         const id = reused ? used[d.pick % used.length] : fresh()
         used.push(id)
         return { op: 'new', ...toOrder(id, d) }
