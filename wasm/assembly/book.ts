@@ -22,12 +22,13 @@ import {
 } from './orders'
 import { liveInsert, liveLookup, liveRemove, resetLive } from './live'
 import { markSeen, resetSeen } from './seen'
-import { StopSide } from './stops'
+import { StopSide, TriggerQueue } from './stops'
 
 export const bids = new BookSide(false)
 export const asks = new BookSide(true)
 export const buyStops = new StopSide(false)
 export const sellStops = new StopSide(true)
+const triggered = new TriggerQueue()
 export let lastPrice: i32 = 0
 export let nextSeq: i64 = 1
 let traded = false
@@ -197,14 +198,21 @@ function fillable(taker: i32, opposite: BookSide, isSell: bool, isMarket: bool, 
   return total
 }
 
-/** Fires triggered stops, earliest submitted first, until none triggers at the last price. */
+/**
+ * Fires triggered stops, earliest submitted first, until none triggers at the last price. A stop
+ * queued earlier that no longer triggers (the price came back) returns to its side.
+ */
 function fireStops(): void {
   while (true) {
-    const buy = buyStops.earliestTriggered(lastPrice)
-    const sell = sellStops.earliestTriggered(lastPrice)
-    const slot = sell != NIL && (buy == NIL || orderSeq(sell) < orderSeq(buy)) ? sell : buy
+    buyStops.drainTriggered(lastPrice, triggered)
+    sellStops.drainTriggered(lastPrice, triggered)
+    const slot = triggered.popEarliest()
     if (slot == NIL) return
-    stopsOf(slot).remove(slot)
+    const stops = stopsOf(slot)
+    if (!stops.triggers(slot, lastPrice)) {
+      stops.add(slot)
+      continue
+    }
     liveRemove(orderId(slot))
     setOrderFlags(slot, orderFlags(slot) & ~FLAG_PENDING)
     emitTriggered(orderId(slot))

@@ -1,35 +1,35 @@
 // The live orders (resting or pending stops) by id, for O(1) cancel and amend. Only live orders
 // are here, so the table stays as small as the book, and in cache. Open addressing with linear
-// probing, at most a quarter full (short probe runs; the table is small anyway), and
-// backward-shift deletion; the hash is the id itself, since a book's ids are mostly increasing
-// and so land in neighbouring entries (nobody outside chooses them).
+// probing, at most a quarter full, Fibonacci hashing (consecutive ids would otherwise form one
+// long probe run that every delete walks) and backward-shift deletion (no tombstones).
 
 import { NIL } from './orders'
 
 let keys: usize = 0 // i64 per entry, 0 when empty (ids are >= 1)
 let slots: usize = 0 // i32 per entry
 let mask: i32 = 0
+let shift: u64 = 0 // 64 - log2(table size)
 let count: i32 = 0
 
 export function resetLive(): void {
-  if (keys == 0) allocate(1024)
+  if (keys == 0) allocate(10)
   else memory.fill(keys, 0, (<usize>mask + 1) << 3)
   count = 0
 }
 
 /** The slot of the live order `id`, or NIL. */
 export function liveLookup(id: i64): i32 {
-  let entry = <i32>id & mask
+  if (id <= 0) return NIL
+  let entry = home(id)
   while (true) {
     const key = load<i64>(keys + (<usize>entry << 3))
     if (key == id) return load<i32>(slots + (<usize>entry << 2))
     if (key == 0) return NIL
     entry = (entry + 1) & mask
   }
-  return NIL
 }
 
-/** Adds a live order; the caller guarantees `id` is not in the table. */
+/** Adds a live order; the caller guarantees `id` (>= 1) is not in the table. */
 export function liveInsert(id: i64, slot: i32): void {
   if ((count + 1) << 2 > mask + 1) grow()
   put(id, slot)
@@ -37,18 +37,17 @@ export function liveInsert(id: i64, slot: i32): void {
 }
 
 export function liveRemove(id: i64): void {
-  let hole = <i32>id & mask
+  let hole = home(id)
   while (load<i64>(keys + (<usize>hole << 3)) != id) hole = (hole + 1) & mask
   // Backward shift: move later entries of the same probe run into the hole, so lookups never
-  // stop early at it and no tombstones build up.
+  // stop early at it.
   let entry = hole
   while (true) {
     entry = (entry + 1) & mask
     const key = load<i64>(keys + (<usize>entry << 3))
     if (key == 0) break
-    const home = <i32>key & mask
     // The entry may move back to the hole only if its home is not inside (hole, entry].
-    if (((entry - home) & mask) >= ((entry - hole) & mask)) {
+    if (((entry - home(key)) & mask) >= ((entry - hole) & mask)) {
       store<i64>(keys + (<usize>hole << 3), key)
       store<i32>(slots + (<usize>hole << 2), load<i32>(slots + (<usize>entry << 2)))
       hole = entry
@@ -58,25 +57,31 @@ export function liveRemove(id: i64): void {
   count--
 }
 
+@inline function home(id: i64): i32 {
+  return <i32>((<u64>id * 0x9E3779B97F4A7C15) >> shift)
+}
+
 @inline function put(id: i64, slot: i32): void {
-  let entry = <i32>id & mask
+  let entry = home(id)
   while (load<i64>(keys + (<usize>entry << 3)) != 0) entry = (entry + 1) & mask
   store<i64>(keys + (<usize>entry << 3), id)
   store<i32>(slots + (<usize>entry << 2), slot)
 }
 
-function allocate(size: i32): void {
+function allocate(bits: i32): void {
+  const size = 1 << bits
   keys = heap.alloc(<usize>size << 3)
   slots = heap.alloc(<usize>size << 2)
   memory.fill(keys, 0, <usize>size << 3)
   mask = size - 1
+  shift = <u64>(64 - bits)
 }
 
 function grow(): void {
   const oldKeys = keys
   const oldSlots = slots
   const oldSize = mask + 1
-  allocate(oldSize << 1)
+  allocate(65 - <i32>shift)
   for (let i = 0; i < oldSize; i++) {
     const key = load<i64>(oldKeys + (<usize>i << 3))
     if (key != 0) put(key, load<i32>(oldSlots + (<usize>i << 2)))
