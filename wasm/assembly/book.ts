@@ -93,7 +93,8 @@ function newOrder(record: usize, id: i64): void {
   if (traded) fireStops()
 }
 
-function isValid(flags: i32, qty: i32, price: i32, stop: i32): bool {
+/** A `new` command's fields are consistent (the rules' list); snapshots are checked with it too. */
+export function isValid(flags: i32, qty: i32, price: i32, stop: i32): bool {
   if (qty < 1 || qty > MAX_QTY) return false
   const type = orderType(flags)
   const needsPrice = type == TYPE_LIMIT || type == TYPE_STOP_LIMIT
@@ -346,7 +347,7 @@ function finish(slot: i32): void {
   return (flags >> TYPE_SHIFT) & 3
 }
 
-@inline function orderTif(flags: i32): i32 {
+@inline export function orderTif(flags: i32): i32 {
   return (flags >> TIF_SHIFT) & 3
 }
 

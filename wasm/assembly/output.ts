@@ -43,3 +43,9 @@ export function writeBytes(from: usize, bytes: i32): void {
   memory.copy(base + length, from, bytes)
   length += bytes
 }
+
+export function writeZeros(bytes: i32): void {
+  ensure(length + bytes)
+  memory.fill(base + length, 0, bytes)
+  length += bytes
+}

@@ -36,11 +36,6 @@ export class StopSide {
     this.insertAt(lo, slot)
   }
 
-  /** Appends in snapshot order, which is already sorted. */
-  push(slot: i32): void {
-    this.insertAt(this.length, slot)
-  }
-
   remove(slot: i32): void {
     let i = this.length - 1
     while (this.at(i) != slot) i--
