@@ -29,7 +29,7 @@ const orderId = (id: unknown) => number(orderNumbers, String(id), orderNames)
 function toCommand(c: Json): Command | 'depth' | undefined {
   switch (c.op) {
     case 'new':
-      return { op: 'new', ...toOrder(c) }
+      return c.user === undefined || c.user === null ? undefined : { op: 'new', ...toOrder(c) }
     case 'cancel':
       return { op: 'cancel', id: orderId(c.id) }
     case 'amend':
@@ -50,7 +50,7 @@ function toOrder(c: Json): NewOrder {
     qty: c.qty as number,
     price: (c.price ?? 0) as number,
     stop: (c.stop ?? 0) as number,
-    tif: String(c.tif ?? 'GTC').toUpperCase() as TimeInForce,
+    tif: c.tif as TimeInForce,
     postOnly: c.post_only === true,
   }
 }
@@ -99,12 +99,11 @@ function handle(line: string): Json[] {
   } catch {
     return [{ type: 'rejected', id: null, reason: 'invalid' }]
   }
-  const input = (parsed ?? {}) as Json
-  const command = typeof input === 'object' && !Array.isArray(input) ? toCommand(input) : undefined
+  const input = (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : {}) as Json
+  const hasId = input.id !== undefined && input.id !== null
+  const command = hasId || input.op === 'close' || input.op === 'depth' ? toCommand(input) : undefined
   if (command === 'depth') return [depthEvent()]
-  if (command === undefined || (command.op !== 'close' && (input.id === undefined || input.id === null))) {
-    return [{ type: 'rejected', id: input.id ?? null, reason: 'invalid' }]
-  }
+  if (command === undefined) return [{ type: 'rejected', id: input.id ?? null, reason: 'invalid' }]
   return run(command).map(named)
 }
 

@@ -64,16 +64,18 @@ export class OrderBook {
     return this.run(1)
   }
 
-  /** Runs many commands with one boundary crossing per COMMAND_CAPACITY commands. */
+  /**
+   * Runs many commands with one boundary crossing per COMMAND_CAPACITY commands. All are encoded
+   * first, so a command the encoder refuses (a bad id or user: RangeError) runs none of them.
+   */
   execute(commands: Command[]): BookEvent[] {
+    const records = new Int32Array(commands.length * COMMAND_WORDS)
+    commands.forEach((command, i) => encodeCommand(command, records, i * COMMAND_WORDS))
     const events: BookEvent[] = []
     for (let start = 0; start < commands.length; start += COMMAND_CAPACITY) {
-      const end = Math.min(start + COMMAND_CAPACITY, commands.length)
-      const words = this.view()
-      for (let i = start; i < end; i++) {
-        encodeCommand(commands[i], words, this.commandWord + (i - start) * COMMAND_WORDS)
-      }
-      for (const event of this.run(end - start)) events.push(event)
+      const n = Math.min(COMMAND_CAPACITY, commands.length - start)
+      this.view().set(records.subarray(start * COMMAND_WORDS, (start + n) * COMMAND_WORDS), this.commandWord)
+      for (const event of this.run(n)) events.push(event)
     }
     return events
   }

@@ -104,9 +104,12 @@ export class BookJournal {
     this.seq = snapshot.seq
     this.fillSeq = snapshot.fillSeq
     for (const row of this.store.exec(
-      'SELECT seq, command, events FROM book_commands WHERE seq > ? ORDER BY seq',
+      'SELECT seq, command, events, fills_before FROM book_commands WHERE seq > ? ORDER BY seq',
       snapshot.seq,
     )) {
+      if (row.seq !== this.seq + 1 || row.fills_before !== this.fillSeq) {
+        throw new JournalCorrupt(`the log has a gap or a wrong fill count at command ${row.seq}`)
+      }
       const events = book.execute([JSON.parse(row.command as string) as Command])
       if (JSON.stringify(events) !== row.events) {
         throw new JournalCorrupt(`replaying command ${row.seq} produced different events`)
@@ -131,7 +134,7 @@ export class BookJournal {
       const ts = first.ts as number
       return { seq, ts, events, fills: numberFills(events, seq, ts, first.fills_before as number), replayed: true }
     }
-    return this.apply({ op: 'new', ...order })
+    return this.apply({ ...order, op: 'new' })
   }
 
   cancel(id: number): Ack {
@@ -177,11 +180,13 @@ export class BookJournal {
 
   private apply(command: Command): Ack {
     const book = this.opened()
-    const events = book.execute([command])
     const seq = this.seq + 1
     const ts = this.now()
-    const fills = numberFills(events, seq, ts, this.fillSeq)
+    let events: BookEvent[]
+    let fills: OutboxFill[]
     try {
+      events = book.execute([command])
+      fills = numberFills(events, seq, ts, this.fillSeq)
       this.store.transaction(() => {
         const orderId = command.op === 'close' ? null : command.id
         this.store.exec(
@@ -197,7 +202,8 @@ export class BookJournal {
         if (seq % this.snapshotEvery === 0) this.writeSnapshot(book, seq, this.fillSeq + fills.length)
       })
     } catch (error) {
-      // The book has moved past what storage holds: drop it, so the next call reopens from storage.
+      // The book may have moved past what storage holds (a refused command, a trap inside WASM,
+      // a failed write): drop it, so the next call reopens it from storage.
       this.book = undefined
       throw error
     }
@@ -217,10 +223,9 @@ export class BookJournal {
         seq, part, parts, data, hash, fillSeq,
       )
     }
-    // Two checkpoints are enough to restore from; the command log itself is kept whole.
-    this.store.exec(
-      'DELETE FROM book_snapshots WHERE seq < (SELECT MIN(seq) FROM (SELECT DISTINCT seq FROM book_snapshots ORDER BY seq DESC LIMIT 2))',
-    )
+    // The latest checkpoint is the one a restore reads (it commits whole, with its command);
+    // the command log is kept whole, so the book can always be rebuilt from the start.
+    this.store.exec('DELETE FROM book_snapshots WHERE seq < ?', seq)
   }
 
   private restoreSnapshot(book: OrderBook): { seq: number; fillSeq: number } {
@@ -237,7 +242,11 @@ export class BookJournal {
       state.set(chunk, at)
       at += chunk.length
     }
-    book.restore(state)
+    try {
+      book.restore(state)
+    } catch {
+      throw new JournalCorrupt(`snapshot ${seq} is malformed`)
+    }
     if (book.hash() !== hash) throw new JournalCorrupt(`snapshot ${seq} does not match its hash`)
     return { seq: seq as number, fillSeq: fill_seq as number }
   }

@@ -66,6 +66,9 @@ describe('npm run replay', () => {
       order({ id: 'q', user: 'u1', side: 'buy', type: 'limit', qty: 1, price: 100 }),
       order({ id: 'r', user: 'u1', side: 'up', type: 'limit', qty: 1, price: 100 }),
       order({ id: 's', user: 'u1', side: 'buy', type: 'limit', qty: 1, price: 100 }),
+      order({ id: 't', side: 'buy', type: 'limit', qty: 1, price: 100 }),
+      order({ id: 'u', user: 'u1', side: 'buy', type: 'limit', qty: 1, price: 100, tif: 'gtc' }),
+      JSON.stringify({ op: 'new', id: 'v', user: 'u1', side: 'buy', type: 'limit', qty: 1, price: 100 }),
     ])
     expect(status).toBe(0)
     expect(events).toEqual([
@@ -77,6 +80,9 @@ describe('npm run replay', () => {
       { type: 'rejected', id: 'q', reason: 'duplicate_id' },
       { type: 'rejected', id: 'r', reason: 'invalid' },
       { type: 'rested', id: 's', price: 100, qty: 1 },
+      { type: 'rejected', id: 't', reason: 'invalid' },
+      { type: 'rejected', id: 'u', reason: 'invalid' },
+      { type: 'rejected', id: 'v', reason: 'invalid' },
     ])
   })
 })

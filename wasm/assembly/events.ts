@@ -13,12 +13,9 @@ export let eventBase: usize = 0
 export let eventCapacity: i32 = 0
 export let eventCount: i32 = 0
 
-export function resetEvents(): void {
-  if (eventBase == 0) {
-    eventCapacity = 8192
-    eventBase = heap.alloc(<usize>eventCapacity * EVENT_SIZE)
-  }
-  eventCount = 0
+export function allocateEvents(): void {
+  eventCapacity = 8192
+  eventBase = heap.alloc(<usize>eventCapacity * EVENT_SIZE)
 }
 
 export function clearEvents(): void {

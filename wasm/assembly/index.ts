@@ -4,7 +4,7 @@
 
 import { COMMAND_CAPACITY, COMMAND_WORDS, DEPTH_WORDS } from './abi'
 import { asks, bids, executeCommand, resetBook } from './book'
-import { clearEvents, eventBase, eventCapacity, eventCount, resetEvents } from './events'
+import { allocateEvents, clearEvents, eventBase, eventCapacity, eventCount } from './events'
 import { BookSide, levelCount, levelPrice, levelQty } from './levels'
 import { liveOrders } from './orders'
 import { output, reserveOutput, writeI32, writeI64 } from './output'
@@ -14,7 +14,7 @@ const commands = heap.alloc(<usize>COMMAND_CAPACITY * COMMAND_WORDS << 2)
 let input: usize = 0
 let inputCapacity: i32 = 0
 
-resetEvents()
+allocateEvents()
 resetBook()
 
 export function commandBuffer(): usize {
@@ -82,8 +82,11 @@ export function inputBuffer(size: i32): usize {
   return input
 }
 
+/** Replaces the book with the snapshot in the input buffer; false (and an empty book) if malformed. */
 export function restore(size: i32): bool {
-  return size <= inputCapacity && snapshots.restore(input, size)
+  if (size <= inputCapacity) return snapshots.restore(input, size)
+  resetBook()
+  return false
 }
 
 export function stateHash(): i64 {

@@ -36,11 +36,6 @@ export function liveOrders(): i32 {
   return live
 }
 
-/** Slots in [0, slotsUsed()) are either live or on the free list. */
-export function slotsUsed(): i32 {
-  return used
-}
-
 export function allocOrder(id: i64, seq: i64, user: i32, qty: i32, price: i32, stop: i32, flags: i32): i32 {
   let slot = freeHead
   if (slot != NIL) {
@@ -72,11 +67,6 @@ export function freeOrder(slot: i32): void {
   store<i32>(at(slot), freeHead, O_NEXT)
   freeHead = slot
   live--
-}
-
-/** A freed slot has qty 0 and no level; a live one always has qty > 0. */
-@inline export function isLive(slot: i32): bool {
-  return load<i32>(at(slot), O_QTY) > 0
 }
 
 @inline function at(slot: i32): usize {
