@@ -1,4 +1,6 @@
-// The Worker entry point. Durable Object classes (issue 4) are exported from here too.
+// The Worker entry point: the HTTP app, and the Durable Object classes wrangler.toml binds.
 import { createApp } from './app.ts'
+
+export { SymbolBook } from './do/symbol-book.ts'
 
 export default createApp()

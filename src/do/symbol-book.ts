@@ -5,7 +5,9 @@
 
 import { DurableObject } from 'cloudflare:workers'
 import bookWasm from '../../wasm/build/book.wasm'
-import { type Ack, BookJournal, type JournalStore, type OpenReport, type SqlValue } from '../engine/journal.ts'
+import {
+  type Ack, BookJournal, type JournalStore, type OpenReport, type OutboxFill, type SqlValue,
+} from '../engine/journal.ts'
 import type { Depth, NewOrder } from '../engine/types.ts'
 import type { Env } from '../env.ts'
 
@@ -39,6 +41,16 @@ export class SymbolBook extends DurableObject<Env> {
 
   depth(maxLevels?: number): Depth & { seq: number } {
     return this.journal.depth(maxLevels)
+  }
+
+  /** Fills not yet applied to Postgres, oldest first (the outbox the drain reads). */
+  pendingFills(limit?: number): OutboxFill[] {
+    return this.journal.pendingFills(limit)
+  }
+
+  /** The drain committed every fill up to `fillSeq` in Postgres. */
+  acknowledgeFills(fillSeq: number): void {
+    this.journal.acknowledgeFills(fillSeq)
   }
 
   /** How the book was restored when this instance started (replay time, commands replayed). */
