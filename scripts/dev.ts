@@ -132,7 +132,7 @@ for (let i = 0; i < 300 && wrangler.exitCode === null; i++) {
         `  database: ${dbLabel}${proxy ? ` via ws proxy ${proxy.address}` : ''}`,
         ...(localDb || process.env.BOURSE_SEED === '1'
           ? [
-              `  demo accounts: ${DEMO_USERS.map((u) => u.email).join(', ')} (password: ${DEMO_PASSWORD})`,
+              `  demo accounts: ${DEMO_USERS.map((u) => (u.role === 'admin' ? `${u.email} (admin)` : u.email)).join(', ')} (password: ${DEMO_PASSWORD})`,
               '  get a token:',
               `    curl -s -X POST ${base}/v1/auth/login -H 'content-type: application/json' \\`,
               `      -d '{"email":"${demo}","password":"${DEMO_PASSWORD}"}'`,

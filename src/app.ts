@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { accountRoutes } from './accounts/routes.ts'
+import { adminRoutes } from './admin/routes.ts'
 import { signingKeys } from './auth/keys.ts'
 import { authRoutes } from './auth/routes.ts'
 import type { AppEnv } from './context.ts'
@@ -43,7 +44,16 @@ export function problem(
     code,
     ...extra,
   }
-  if (status === 401) c.header('WWW-Authenticate', `Bearer error="${code}"`)
+  if (status === 401) {
+    // RFC 6750 §3: no error attribute when no token was sent
+    const reason = extra.reason
+    c.header(
+      'WWW-Authenticate',
+      reason === 'token_missing' || reason === undefined
+        ? 'Bearer realm="bourse"'
+        : 'Bearer realm="bourse", error="invalid_token"',
+    )
+  }
   if (typeof extra.retry_after === 'number') c.header('Retry-After', String(extra.retry_after))
   return c.body(JSON.stringify(body), status as ContentfulStatusCode, {
     'Content-Type': 'application/problem+json',
@@ -81,6 +91,7 @@ export function createApp() {
   })
 
   app.route('/v1/auth', authRoutes)
+  app.route('/v1/admin', adminRoutes)
   app.route('/v1', accountRoutes)
 
   app.notFound((c) => problem(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`))
@@ -88,8 +99,9 @@ export function createApp() {
   app.onError((err, c) => {
     if (err instanceof AppError) return problem(c, err.status, err.code, err.message, err.extra)
     if (err instanceof HTTPException) {
-      const code = err.status === 400 ? 'bad_request' : 'http_error'
-      return problem(c, err.status, code, err.message)
+      // the validator's own 400s (malformed JSON, wrong content type) are invalid requests too
+      const code = err.status === 400 ? 'invalid_request' : 'http_error'
+      return problem(c, err.status, code, err.message, err.status === 400 ? { errors: [] } : {})
     }
     console.error('unhandled error', err)
     return problem(c, 500, 'internal', 'Internal server error')

@@ -2,6 +2,7 @@
 // Secrets: DATABASE_URL, JWT_PRIVATE_KEY. Everything else has a production default.
 
 export interface Env {
+  /** "production" makes sandbox funding admin-only */
   ENVIRONMENT?: string
   /** Postgres connection string (Neon in production; a secret) */
   DATABASE_URL?: string
@@ -18,8 +19,12 @@ export interface Env {
   PBKDF2_ITERATIONS?: string
   /** consecutive failed logins that lock an account (default 10) */
   LOGIN_LOCK_THRESHOLD?: string
-  /** how long such a lock lasts (default 900 s) */
+  /** how long such a lock lasts (default 900 s); each further failure doubles it, up to a day */
   LOGIN_LOCK_SECONDS?: string
+  /** failed logins / one-time codes from one IP within AUTH_IP_WINDOW_SECONDS (default 50) */
+  AUTH_IP_MAX_FAILURES?: string
+  /** the per-IP window (default 900 s) */
+  AUTH_IP_WINDOW_SECONDS?: string
 }
 
 export interface Settings {
@@ -30,6 +35,10 @@ export interface Settings {
   pbkdf2Iterations: number
   loginLockThreshold: number
   loginLockSeconds: number
+  ipMaxFailures: number
+  ipWindowSeconds: number
+  /** ENVIRONMENT=production: sandbox funding (deposits, transfers) is admin-only */
+  production: boolean
 }
 
 /** Cloudflare's WebCrypto rejects PBKDF2 above 100,000 iterations, so that is the default. */
@@ -66,5 +75,8 @@ export function settingsFrom(env: Env): Settings {
     ),
     loginLockThreshold: int(env.LOGIN_LOCK_THRESHOLD, 10, 'LOGIN_LOCK_THRESHOLD', 1, 1000),
     loginLockSeconds: int(env.LOGIN_LOCK_SECONDS, 900, 'LOGIN_LOCK_SECONDS', 1, 86_400),
+    ipMaxFailures: int(env.AUTH_IP_MAX_FAILURES, 50, 'AUTH_IP_MAX_FAILURES', 1, 100_000),
+    ipWindowSeconds: int(env.AUTH_IP_WINDOW_SECONDS, 900, 'AUTH_IP_WINDOW_SECONDS', 1, 86_400),
+    production: env.ENVIRONMENT === 'production',
   }
 }

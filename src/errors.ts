@@ -17,15 +17,25 @@ export class AppError extends Error {
   }
 }
 
+/** 400 invalid_request; `errors` lists the offending fields (path "" = the body itself) */
 export class ValidationError extends AppError {
   constructor(message: string, errors: { path: string; message: string }[] = []) {
-    super(400, 'validation', message, { errors })
+    super(400, 'invalid_request', message, { errors })
   }
 }
 
+/**
+ * 401 unauthorized. `reason` says which check failed (stable too): token_missing,
+ * token_malformed, bad_signature, alg_not_allowed, unknown_kid, wrong_issuer, wrong_audience,
+ * wrong_type, token_expired, token_not_yet_valid, missing_claim, unknown_user,
+ * invalid_refresh_token.
+ */
 export class UnauthorizedError extends AppError {
-  constructor(code = 'unauthorized', message = 'Authentication required') {
-    super(401, code, message)
+  constructor(
+    readonly reason = 'token_missing',
+    message = 'Authentication required',
+  ) {
+    super(401, 'unauthorized', message, { reason })
   }
 }
 
@@ -47,11 +57,30 @@ export class InvalidOtpError extends AppError {
   }
 }
 
-export class AccountLockedError extends AppError {
-  constructor(readonly retryAfterSeconds: number) {
-    super(429, 'account_locked', 'Too many failed logins: try again later', {
-      retry_after: retryAfterSeconds,
-    })
+/** 429 rate_limited with Retry-After; `scope` is account (this user's failures) or ip */
+export class RateLimitedError extends AppError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    scope: 'account' | 'ip',
+  ) {
+    super(
+      429,
+      'rate_limited',
+      scope === 'account'
+        ? 'Too many failed attempts on this account: try again later'
+        : 'Too many failed attempts from this address: try again later',
+      { retry_after: retryAfterSeconds, scope },
+    )
+  }
+}
+
+export class TwoFactorRequiredError extends AppError {
+  constructor() {
+    super(
+      403,
+      'two_factor_required',
+      'This needs a token from a login with a one-time code (enable two-factor, log in with "otp")',
+    )
   }
 }
 
@@ -73,10 +102,11 @@ export class ConflictError extends AppError {
   }
 }
 
-export class InsufficientFundsError extends AppError {
-  constructor(availableCents: number) {
-    super(422, 'insufficient_funds', 'Not enough available cash', {
-      available: formatCents(availableCents),
+/** buying power = cash - reserved cash (no margin: retail and pro alike for now) */
+export class InsufficientBuyingPowerError extends AppError {
+  constructor(buyingPowerCents: number) {
+    super(422, 'insufficient_buying_power', 'Not enough buying power (cash not reserved)', {
+      buying_power: formatCents(buyingPowerCents),
     })
   }
 }

@@ -44,7 +44,7 @@ describe('app shell', () => {
 
   test('missing configuration is a 503, not a crash', async () => {
     const noDb = await testClient({ DATABASE_URL: '' })
-    const r1 = await noDb.request('GET', '/v1/instruments')
+    const r1 = await noDb.request('GET', '/v1/symbols')
     expect(r1.status).toBe(503)
     expect(((await r1.json()) as Json).detail).toBe('DATABASE_URL is not configured')
     const noKey = await testClient({ JWT_PRIVATE_KEY: '' })
@@ -53,7 +53,7 @@ describe('app shell', () => {
     const badKey = await testClient({ JWT_PRIVATE_KEY: '{"kty":"oct","k":"abc"}' })
     expect((await badKey.request('GET', '/.well-known/jwks.json')).status).toBe(503)
     const badSetting = await testClient({ PBKDF2_ITERATIONS: '5000000' })
-    const r3 = await badSetting.request('GET', '/v1/instruments')
+    const r3 = await badSetting.request('GET', '/v1/symbols')
     expect(r3.status).toBe(503)
     expect(((await r3.json()) as Json).detail).toContain('PBKDF2_ITERATIONS')
     const badJwks = await testClient({ JWT_PUBLIC_KEYS: 'not json' })
@@ -65,7 +65,7 @@ describe('app shell', () => {
     const originalError = console.error
     console.error = () => {}
     try {
-      const res = await down.request('GET', '/v1/instruments')
+      const res = await down.request('GET', '/v1/symbols')
       expect(res.status).toBe(500)
       const body = (await res.json()) as Json
       expect(body).toMatchObject({ code: 'internal', detail: 'Internal server error' })

@@ -24,6 +24,9 @@ export interface CashChange {
   refType?: string
   refId?: string
   idempotencyKey?: string
+  /** transfer_in: the shares received */
+  symbol?: string
+  qty?: number
   /** audit action; defaults to `cash.<kind>` */
   action?: string
   /** extra audit data */
@@ -68,6 +71,8 @@ export async function postCash(tx: DbOrTx, change: CashChange): Promise<CashPost
       refType: change.refType ?? null,
       refId: change.refId ?? null,
       idempotencyKey: change.idempotencyKey ?? null,
+      symbol: change.symbol ?? null,
+      qty: change.qty ?? null,
     })
     .returning()
   await appendAudit(tx, change.userId, change.action ?? `cash.${change.kind}`, {

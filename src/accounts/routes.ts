@@ -2,29 +2,40 @@ import { Hono } from 'hono'
 import { requireAuth } from '../auth/middleware.ts'
 import type { AppEnv } from '../context.ts'
 import { withDb } from '../db/middleware.ts'
-import type { auditLog, instruments, positions, users } from '../db/schema.ts'
+import type { auditLog, positions, symbols } from '../db/schema.ts'
 import { formatCents } from '../lib/money.ts'
 import { validate } from '../lib/validate.ts'
 import {
   auditQuery,
+  idParam,
   idempotencyHeader,
   ledgerQuery,
   profileBody,
+  shareTransferBody,
   symbolParam,
   transferBody,
 } from './schema.ts'
 import * as accounts from './service.ts'
-import type { CashKind, LedgerEntry } from './service.ts'
+import type { AccountSummary, CashKind, LedgerEntry } from './service.ts'
 
-type User = typeof users.$inferSelect
-
-export const accountView = (u: User) => ({
+/**
+ * GET /v1/account. buying_power = cash − reserved cash (no margin yet, retail and pro alike);
+ * equity = cash + positions at their symbols' reference prices; two_factor: disabled, pending
+ * (enrolled, not verified) or enabled.
+ */
+export const accountView = ({ user: u, positionsValueCents }: AccountSummary) => ({
   id: u.id,
   email: u.email,
   display_name: u.displayName,
+  tier: u.tier,
+  role: u.role,
   cash: formatCents(u.cashCents),
   reserved_cash: formatCents(u.reservedCashCents),
+  buying_power: formatCents(u.cashCents - u.reservedCashCents),
+  /** same as buying_power; kept for clients of the first version */
   available_cash: formatCents(u.cashCents - u.reservedCashCents),
+  equity: formatCents(u.cashCents + positionsValueCents),
+  two_factor: u.totpEnabled ? 'enabled' : u.totpSecret ? 'pending' : 'disabled',
   two_factor_enabled: u.totpEnabled,
   created_at: u.createdAt.toISOString(),
 })
@@ -36,26 +47,32 @@ export const ledgerView = (e: LedgerEntry) => ({
   reserved_delta: formatCents(e.reservedDeltaCents),
   cash_after: formatCents(e.cashAfterCents),
   reserved_after: formatCents(e.reservedAfterCents),
+  symbol: e.symbol,
+  qty: e.qty,
   ref_type: e.refType,
   ref_id: e.refId,
   idempotency_key: e.idempotencyKey,
   created_at: e.createdAt.toISOString(),
 })
 
-const positionView = (p: typeof positions.$inferSelect) => ({
+export const positionView = (p: typeof positions.$inferSelect) => ({
   symbol: p.symbol,
   qty: p.qty,
   reserved_qty: p.reservedQty,
   available_qty: p.qty - p.reservedQty,
+  /** total cost of the shares held */
   cost_basis: formatCents(p.costCents),
+  /** average cost per share, rounded to the cent (null without shares) */
+  avg_cost: p.qty > 0 ? formatCents(Math.round(p.costCents / p.qty)) : null,
   updated_at: p.updatedAt.toISOString(),
 })
 
-const instrumentView = (i: typeof instruments.$inferSelect) => ({
-  symbol: i.symbol,
-  name: i.name,
-  tick: formatCents(i.tickCents),
-  active: i.active,
+export const symbolView = (s: typeof symbols.$inferSelect) => ({
+  symbol: s.symbol,
+  name: s.name,
+  tick: formatCents(s.tickCents),
+  status: s.status,
+  reference_price: formatCents(s.referencePriceCents),
 })
 
 const auditView = (a: typeof auditLog.$inferSelect) => ({
@@ -71,8 +88,8 @@ export const accountRoutes = new Hono<AppEnv>()
 
 accountRoutes.use(withDb)
 
-accountRoutes.get('/instruments', async (c) => {
-  return c.json({ instruments: (await accounts.listInstruments(c.var.db)).map(instrumentView) })
+accountRoutes.get('/symbols', async (c) => {
+  return c.json({ symbols: (await accounts.listSymbols(c.var.db)).map(symbolView) })
 })
 
 accountRoutes.use('/account/*', requireAuth)
@@ -81,16 +98,13 @@ accountRoutes.use('/positions/*', requireAuth)
 accountRoutes.use('/positions', requireAuth)
 
 accountRoutes.get('/account', async (c) => {
-  return c.json(accountView(await accounts.getAccount(c.var.db, c.var.auth.userId)))
+  return c.json(accountView(await accounts.getAccountSummary(c.var.db, c.var.auth.userId)))
 })
 
 accountRoutes.patch('/account', validate('json', profileBody), async (c) => {
-  const user = await accounts.updateProfile(
-    c.var.db,
-    c.var.auth.userId,
-    c.req.valid('json').display_name,
-  )
-  return c.json(accountView(user))
+  const userId = c.var.auth.userId
+  await accounts.updateProfile(c.var.db, userId, c.req.valid('json').display_name)
+  return c.json(accountView(await accounts.getAccountSummary(c.var.db, userId)))
 })
 
 for (const [path, kind] of [
@@ -102,10 +116,12 @@ for (const [path, kind] of [
     validate('header', idempotencyHeader),
     validate('json', transferBody),
     async (c) => {
+      const userId = c.var.auth.userId
+      await accounts.assertFundingAllowed(c.var.db, c.var.settings, userId)
       const key = c.req.valid('header')['idempotency-key']
       const { entry, replayed } = await accounts.moveCash(
         c.var.db,
-        c.var.auth.userId,
+        userId,
         kind,
         c.req.valid('json').amount,
         key,
@@ -116,6 +132,29 @@ for (const [path, kind] of [
   )
 }
 
+accountRoutes.post(
+  '/account/transfers',
+  validate('header', idempotencyHeader),
+  validate('json', shareTransferBody),
+  async (c) => {
+    const userId = c.var.auth.userId
+    await accounts.assertFundingAllowed(c.var.db, c.var.settings, userId)
+    const body = c.req.valid('json')
+    const { entry, replayed } = await accounts.transferIn(
+      c.var.db,
+      userId,
+      { symbol: body.symbol, qty: body.qty, costBasisCents: body.cost_basis },
+      c.req.valid('header')['idempotency-key'],
+    )
+    if (replayed) c.header('Idempotent-Replayed', 'true')
+    const position = await accounts.getPosition(c.var.db, userId, body.symbol)
+    return c.json(
+      { entry: ledgerView(entry), position: positionView(position) },
+      replayed ? 200 : 201,
+    )
+  },
+)
+
 accountRoutes.get('/account/ledger', validate('query', ledgerQuery), async (c) => {
   const { limit, before } = c.req.valid('query')
   const rows = await accounts.listLedger(c.var.db, c.var.auth.userId, limit, before)
@@ -123,6 +162,11 @@ accountRoutes.get('/account/ledger', validate('query', ledgerQuery), async (c) =
     entries: rows.map(ledgerView),
     next_before: rows.length === limit ? rows[rows.length - 1].id : null,
   })
+})
+
+accountRoutes.get('/account/ledger/:id', validate('param', idParam), async (c) => {
+  const entry = await accounts.getLedgerEntry(c.var.db, c.var.auth.userId, c.req.valid('param').id)
+  return c.json(ledgerView(entry))
 })
 
 accountRoutes.get('/account/audit', validate('query', auditQuery), async (c) => {

@@ -1,36 +1,72 @@
 // Cash and holdings. Every cash change locks the user's row, checks, updates the balance,
 // appends to cash_ledger (with the balances after it) and to the audit chain: one transaction.
-import { and, asc, desc, eq, lt } from 'drizzle-orm'
+import { and, asc, desc, eq, lt, sql } from 'drizzle-orm'
 import { verifyAuditChain } from '../audit/chain.ts'
 import type { Db, Tx } from '../db/client.ts'
-import { auditLog, cashLedger, instruments, positions, users } from '../db/schema.ts'
+import { auditLog, cashLedger, positions, symbols, users } from '../db/schema.ts'
+import type { Settings } from '../env.ts'
 import { postCash } from './ledger.ts'
 import {
   AppError,
   ConflictError,
-  InsufficientFundsError,
+  ForbiddenError,
+  InsufficientBuyingPowerError,
   NotFoundError,
   UnauthorizedError,
 } from '../errors.ts'
 
 export type CashKind = 'deposit' | 'withdrawal'
 export type LedgerEntry = typeof cashLedger.$inferSelect
+export type User = typeof users.$inferSelect
 
-export async function getAccount(db: Db, userId: number) {
-  const [user] = await db.select().from(users).where(eq(users.id, userId))
-  if (!user) throw new UnauthorizedError('invalid_token', 'Unknown user')
-  return user
+export interface AccountSummary {
+  user: User
+  /** Σ qty × reference price over the user's positions, cents */
+  positionsValueCents: number
+}
+
+/** The user and the value of their positions at the symbols' reference prices. */
+export async function getAccountSummary(db: Db, userId: number): Promise<AccountSummary> {
+  const [[user], [value]] = await Promise.all([
+    db.select().from(users).where(eq(users.id, userId)),
+    db
+      .select({
+        cents: sql<number>`coalesce(sum(${positions.qty} * ${symbols.referencePriceCents}), 0)::bigint`.mapWith(
+          Number,
+        ),
+      })
+      .from(positions)
+      .innerJoin(symbols, eq(symbols.symbol, positions.symbol))
+      .where(eq(positions.userId, userId)),
+  ])
+  if (!user) throw new NotFoundError('No such account')
+  return { user, positionsValueCents: value?.cents ?? 0 }
+}
+
+/**
+ * Sandbox funding (deposits, withdrawals, share transfers-in) simulates the bank and transfer
+ * rails, like a paper-trading account. With ENVIRONMENT=production only an admin may do it.
+ */
+export async function assertFundingAllowed(db: Db, settings: Settings, actorId: number) {
+  if (!settings.production) return
+  const [actor] = await db.select({ role: users.role }).from(users).where(eq(users.id, actorId))
+  if (actor?.role !== 'admin') {
+    throw new ForbiddenError(
+      'sandbox_only',
+      'Deposits, withdrawals and transfers are simulated: in production only an admin does them',
+    )
+  }
 }
 
 export async function updateProfile(db: Db, userId: number, displayName: string) {
   const [user] = await db.update(users).set({ displayName }).where(eq(users.id, userId)).returning()
-  if (!user) throw new UnauthorizedError('invalid_token', 'Unknown user')
+  if (!user) throw new UnauthorizedError('unknown_user', 'The token names no user')
   return user
 }
 
 async function lockUser(tx: Tx, userId: number) {
   const [user] = await tx.select().from(users).where(eq(users.id, userId)).for('update')
-  if (!user) throw new UnauthorizedError('invalid_token', 'Unknown user')
+  if (!user) throw new NotFoundError('No such account')
   return user
 }
 
@@ -75,7 +111,7 @@ export async function moveCash(
     })
     if (!posted.ok) {
       if (kind === 'withdrawal') {
-        throw new InsufficientFundsError(user.cashCents - user.reservedCashCents)
+        throw new InsufficientBuyingPowerError(user.cashCents - user.reservedCashCents)
       }
       throw new AppError(422, 'limit_exceeded', 'Balance would exceed the supported range')
     }
@@ -114,8 +150,87 @@ export async function getPosition(db: Db, userId: number, symbol: string) {
   return row
 }
 
-export async function listInstruments(db: Db) {
-  return db.select().from(instruments).orderBy(asc(instruments.symbol))
+export async function getLedgerEntry(db: Db, userId: number, id: number) {
+  // scoped by user: someone else's entry is indistinguishable from a missing one (404)
+  const [row] = await db
+    .select()
+    .from(cashLedger)
+    .where(and(eq(cashLedger.id, id), eq(cashLedger.userId, userId)))
+  if (!row) throw new NotFoundError(`No ledger entry ${id}`)
+  return row
+}
+
+/**
+ * Share transfer-in (sandbox): adds qty shares at a total cost basis to the position, and a
+ * transfer_in ledger entry (amount 0: no cash moves) with the symbol and quantity. Same
+ * Idempotency-Key rules as moveCash.
+ */
+export async function transferIn(
+  db: Db,
+  userId: number,
+  input: { symbol: string; qty: number; costBasisCents: number },
+  idempotencyKey?: string,
+): Promise<{ entry: LedgerEntry; replayed: boolean }> {
+  return db.transaction(async (tx) => {
+    await lockUser(tx, userId)
+    const [symbol] = await tx.select().from(symbols).where(eq(symbols.symbol, input.symbol))
+    if (!symbol || symbol.status === 'delisted') {
+      throw new AppError(422, 'unknown_symbol', `${input.symbol} is not a listed symbol`)
+    }
+    if (idempotencyKey) {
+      const [prior] = await tx
+        .select()
+        .from(cashLedger)
+        .where(and(eq(cashLedger.userId, userId), eq(cashLedger.idempotencyKey, idempotencyKey)))
+      if (prior) {
+        if (
+          prior.kind !== 'transfer_in' ||
+          prior.symbol !== input.symbol ||
+          prior.qty !== input.qty
+        ) {
+          throw new ConflictError(
+            'idempotency_key_reused',
+            'This Idempotency-Key was used for a different request',
+          )
+        }
+        return { entry: prior, replayed: true }
+      }
+    }
+    const [position] = await tx
+      .insert(positions)
+      .values({ userId, symbol: input.symbol, qty: input.qty, costCents: input.costBasisCents })
+      .onConflictDoUpdate({
+        target: [positions.userId, positions.symbol],
+        set: {
+          qty: sql`${positions.qty} + ${input.qty}`,
+          costCents: sql`${positions.costCents} + ${input.costBasisCents}`,
+          updatedAt: sql`now()`,
+        },
+      })
+      .returning()
+    const posted = await postCash(tx, {
+      userId,
+      kind: 'transfer_in',
+      cashDelta: 0,
+      symbol: input.symbol,
+      qty: input.qty,
+      idempotencyKey,
+      action: 'position.transfer_in',
+      data: {
+        symbol: input.symbol,
+        qty: input.qty,
+        cost_basis_cents: input.costBasisCents,
+        position_qty: position.qty,
+        position_cost_cents: position.costCents,
+      },
+    })
+    if (!posted.ok) throw new Error('a zero cash change cannot be refused')
+    return { entry: posted.entry, replayed: false }
+  })
+}
+
+export async function listSymbols(db: Db) {
+  return db.select().from(symbols).orderBy(asc(symbols.symbol))
 }
 
 /** The newest audit entries (before `beforeSeq`), and the whole chain re-verified if asked. */

@@ -3,8 +3,9 @@ import type { AppEnv } from '../context.ts'
 import { withDb } from '../db/middleware.ts'
 import { validate } from '../lib/validate.ts'
 import { requireAuth } from './middleware.ts'
-import { loginBody, otpBody, passwordChangeBody, refreshBody, registerBody } from './schema.ts'
+import { codeBody, loginBody, passwordChangeBody, refreshBody, registerBody } from './schema.ts'
 import * as auth from './service.ts'
+import { clientIp } from './throttle.ts'
 
 export const authRoutes = new Hono<AppEnv>()
 
@@ -17,11 +18,21 @@ authRoutes.post('/register', validate('json', registerBody), async (c) => {
     password: body.password,
     displayName: body.display_name,
   })
-  return c.json({ id: user.id, email: user.email, display_name: user.displayName }, 201)
+  return c.json(
+    {
+      id: user.id,
+      email: user.email,
+      display_name: user.displayName,
+      tier: user.tier,
+      role: user.role,
+      created_at: user.createdAt.toISOString(),
+    },
+    201,
+  )
 })
 
 authRoutes.post('/login', validate('json', loginBody), async (c) => {
-  const tokens = await auth.login(c.var.db, c.env, c.var.settings, c.req.valid('json'))
+  const tokens = await auth.login(c.var.db, c.env, c.var.settings, c.req.valid('json'), clientIp(c))
   c.header('Cache-Control', 'no-store')
   return c.json(tokens)
 })
@@ -49,21 +60,25 @@ authRoutes.post('/password', requireAuth, validate('json', passwordChangeBody), 
     currentPassword: body.current_password,
     newPassword: body.new_password,
     otp: body.otp,
-  })
+  }, clientIp(c))
   return c.body(null, 204)
 })
 
-authRoutes.post('/2fa/setup', requireAuth, async (c) => {
+// Two-factor (RFC 6238 TOTP): enroll → a secret and otpauth:// URI for an authenticator app;
+// verify {code} → on. From then on a login needs "otp", and only such logins may trade.
+authRoutes.post('/totp/enroll', requireAuth, async (c) => {
   c.header('Cache-Control', 'no-store')
-  return c.json(await auth.setupTotp(c.var.db, c.var.auth.userId))
+  return c.json(await auth.enrollTotp(c.var.db, c.var.auth.userId))
 })
 
-authRoutes.post('/2fa/enable', requireAuth, validate('json', otpBody), async (c) => {
-  await auth.enableTotp(c.var.db, c.var.auth.userId, c.req.valid('json').otp)
+authRoutes.post('/totp/verify', requireAuth, validate('json', codeBody), async (c) => {
+  const { code } = c.req.valid('json')
+  await auth.verifyTotpEnrollment(c.var.db, c.var.settings, c.var.auth.userId, code, clientIp(c))
   return c.json({ two_factor_enabled: true })
 })
 
-authRoutes.post('/2fa/disable', requireAuth, validate('json', otpBody), async (c) => {
-  await auth.disableTotp(c.var.db, c.var.auth.userId, c.req.valid('json').otp)
+authRoutes.post('/totp/disable', requireAuth, validate('json', codeBody), async (c) => {
+  const { code } = c.req.valid('json')
+  await auth.disableTotp(c.var.db, c.var.settings, c.var.auth.userId, code, clientIp(c))
   return c.json({ two_factor_enabled: false })
 })

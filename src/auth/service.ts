@@ -6,14 +6,15 @@ import { UNIQUE_VIOLATION, pgErrorCode } from '../db/pg-errors.ts'
 import { refreshTokens, users } from '../db/schema.ts'
 import type { Env, Settings } from '../env.ts'
 import {
-  AccountLockedError,
   ConflictError,
   InvalidCredentialsError,
   InvalidOtpError,
   OtpRequiredError,
+  RateLimitedError,
   UnauthorizedError,
 } from '../errors.ts'
 import { hashIterations, hashPassword, verifyPassword } from './password.ts'
+import { MAX_LOCK_SECONDS, checkIp, recordIpFailure } from './throttle.ts'
 import { issueAccessToken, newRefreshToken, sha256Hex } from './tokens.ts'
 import { newTotpSecret, otpauthUri, verifyTotp } from './totp.ts'
 
@@ -28,14 +29,18 @@ export interface TokenPair {
 export async function registerUser(
   db: Db,
   settings: Settings,
-  input: { email: string; password: string; displayName: string },
+  input: { email: string; password: string; displayName?: string },
 ) {
   const passwordHash = await hashPassword(input.password, settings.pbkdf2Iterations)
   try {
     return await db.transaction(async (tx) => {
       const [user] = await tx
         .insert(users)
-        .values({ email: input.email, displayName: input.displayName, passwordHash })
+        .values({
+          email: input.email,
+          displayName: input.displayName ?? input.email.split('@')[0],
+          passwordHash,
+        })
         .returning()
       await appendAudit(tx, user.id, 'user.registered', { email: input.email })
       return user
@@ -103,30 +108,67 @@ async function audit(db: Db, userId: number, action: string, data: Record<string
   await db.transaction((tx) => appendAudit(tx, userId, action, data))
 }
 
+/** Seconds the account stays locked after its n-th consecutive failure (0: not locked). */
+export function lockSeconds(settings: Settings, failures: number): number {
+  const over = failures - settings.loginLockThreshold
+  if (over < 0) return 0
+  return Math.min(settings.loginLockSeconds * 2 ** Math.min(over, 30), MAX_LOCK_SECONDS)
+}
+
 /**
- * Counts a failed login; the LOGIN_LOCK_THRESHOLD-th consecutive one locks the account for
- * LOGIN_LOCK_SECONDS, and while the count stays at or above the threshold (no successful login
- * since), every further failure locks it again.
+ * Counts a failed password or one-time code for the account (src/auth/throttle.ts): the
+ * LOGIN_LOCK_THRESHOLD-th consecutive one locks the account for LOGIN_LOCK_SECONDS, and each
+ * further failure (no successful login since) locks it again for twice as long, up to a day.
+ * Also counts the failure for the caller's IP.
  */
-async function recordFailure(db: Db, settings: Settings, userId: number, reason: string) {
+async function recordFailure(
+  db: Db,
+  settings: Settings,
+  userId: number,
+  reason: string,
+  ip: string,
+) {
+  await recordIpFailure(db, settings, ip)
   await db.transaction(async (tx) => {
     const [row] = await tx
       .update(users)
-      .set({
-        failedLogins: sql`${users.failedLogins} + 1`,
-        lockedUntil: sql`CASE WHEN ${users.failedLogins} + 1 >= ${settings.loginLockThreshold}
-          THEN now() + make_interval(secs => ${settings.loginLockSeconds})
-          ELSE ${users.lockedUntil} END`,
-      })
+      .set({ failedLogins: sql`${users.failedLogins} + 1` })
       .where(eq(users.id, userId))
       .returning({ failedLogins: users.failedLogins })
-    const locked = row.failedLogins >= settings.loginLockThreshold
-    await appendAudit(tx, userId, 'auth.login_failed', {
+    const seconds = lockSeconds(settings, row.failedLogins)
+    if (seconds > 0) {
+      await tx
+        .update(users)
+        .set({ lockedUntil: sql`now() + make_interval(secs => ${seconds})` })
+        .where(eq(users.id, userId))
+    }
+    await appendAudit(tx, userId, 'auth.failed_attempt', {
       reason,
-      failed_logins: row.failedLogins,
-      ...(locked ? { locked_seconds: settings.loginLockSeconds } : {}),
+      failed_attempts: row.failedLogins,
+      ...(seconds > 0 ? { locked_seconds: seconds } : {}),
     })
   })
+}
+
+/** 429 while the account is locked by failed attempts. */
+function assertNotLocked(user: { lockedUntil: Date | null }) {
+  const lockedMs = (user.lockedUntil?.getTime() ?? 0) - Date.now()
+  if (lockedMs > 0) throw new RateLimitedError(Math.ceil(lockedMs / 1000), 'account')
+}
+
+/** Checks a one-time code for an account that is not locked, counting a failure. */
+async function checkOtp(
+  db: Db,
+  settings: Settings,
+  user: typeof users.$inferSelect,
+  code: string,
+  ip: string,
+  reason: string,
+) {
+  if (!(await consumeOtp(db, user, code))) {
+    await recordFailure(db, settings, user.id, reason, ip)
+    throw new InvalidOtpError()
+  }
 }
 
 export async function login(
@@ -134,24 +176,23 @@ export async function login(
   env: Env,
   settings: Settings,
   input: { email: string; password: string; otp?: string },
+  ip: string,
 ): Promise<TokenPair> {
+  await checkIp(db, settings, ip)
   const [user] = await db.select().from(users).where(eq(users.email, input.email))
   if (!user) {
     await verifyPassword(input.password, await dummyHash(settings.pbkdf2Iterations))
+    await recordIpFailure(db, settings, ip)
     throw new InvalidCredentialsError()
   }
-  const lockedMs = (user.lockedUntil?.getTime() ?? 0) - Date.now()
-  if (lockedMs > 0) throw new AccountLockedError(Math.ceil(lockedMs / 1000))
+  assertNotLocked(user)
   if (!(await verifyPassword(input.password, user.passwordHash))) {
-    await recordFailure(db, settings, user.id, 'password')
+    await recordFailure(db, settings, user.id, 'password', ip)
     throw new InvalidCredentialsError()
   }
   if (user.totpEnabled) {
     if (!input.otp) throw new OtpRequiredError()
-    if (!(await consumeOtp(db, user, input.otp))) {
-      await recordFailure(db, settings, user.id, 'otp')
-      throw new InvalidOtpError()
-    }
+    await checkOtp(db, settings, user, input.otp, ip, 'otp')
   }
   const rehash = hashIterations(user.passwordHash) !== settings.pbkdf2Iterations
   if (rehash || user.failedLogins > 0 || user.lockedUntil) {
@@ -225,32 +266,54 @@ export async function logout(db: Db, token: string): Promise<void> {
   await audit(db, row.userId, 'auth.logout', { family: row.familyId })
 }
 
-export async function setupTotp(db: Db, userId: number) {
+async function userById(db: Db, userId: number) {
   const [user] = await db.select().from(users).where(eq(users.id, userId))
-  if (!user) throw new UnauthorizedError('invalid_token', 'Unknown user')
+  if (!user) throw new UnauthorizedError('unknown_user', 'The token names no user')
+  return user
+}
+
+/** A new secret (not active until /totp/verify confirms a code from it). */
+export async function enrollTotp(db: Db, userId: number) {
+  const user = await userById(db, userId)
   if (user.totpEnabled) throw new ConflictError('2fa_enabled', 'Two-factor is already enabled')
   const secret = newTotpSecret()
   await db.update(users).set({ totpSecret: secret, totpLastStep: null }).where(eq(users.id, userId))
   return { secret, otpauth_uri: otpauthUri(secret, user.email) }
 }
 
-export async function enableTotp(db: Db, userId: number, code: string) {
-  const [user] = await db.select().from(users).where(eq(users.id, userId))
-  if (!user) throw new UnauthorizedError('invalid_token', 'Unknown user')
+export async function verifyTotpEnrollment(
+  db: Db,
+  settings: Settings,
+  userId: number,
+  code: string,
+  ip: string,
+) {
+  await checkIp(db, settings, ip)
+  const user = await userById(db, userId)
+  assertNotLocked(user)
   if (user.totpEnabled) throw new ConflictError('2fa_enabled', 'Two-factor is already enabled')
-  if (!user.totpSecret) throw new ConflictError('2fa_not_set_up', 'Call /v1/auth/2fa/setup first')
-  if (!(await consumeOtp(db, user, code))) throw new InvalidOtpError()
+  if (!user.totpSecret) {
+    throw new ConflictError('2fa_not_enrolled', 'Call POST /v1/auth/totp/enroll first')
+  }
+  await checkOtp(db, settings, user, code, ip, 'totp_verify')
   await db.transaction(async (tx) => {
     await tx.update(users).set({ totpEnabled: true }).where(eq(users.id, userId))
     await appendAudit(tx, userId, 'auth.2fa_enabled', {})
   })
 }
 
-export async function disableTotp(db: Db, userId: number, code: string) {
-  const [user] = await db.select().from(users).where(eq(users.id, userId))
-  if (!user) throw new UnauthorizedError('invalid_token', 'Unknown user')
+export async function disableTotp(
+  db: Db,
+  settings: Settings,
+  userId: number,
+  code: string,
+  ip: string,
+) {
+  await checkIp(db, settings, ip)
+  const user = await userById(db, userId)
+  assertNotLocked(user)
   if (!user.totpEnabled) throw new ConflictError('2fa_disabled', 'Two-factor is not enabled')
-  if (!(await consumeOtp(db, user, code))) throw new InvalidOtpError()
+  await checkOtp(db, settings, user, code, ip, 'totp_disable')
   await db.transaction(async (tx) => {
     await tx
       .update(users)
@@ -280,16 +343,18 @@ export async function changePassword(
   settings: Settings,
   userId: number,
   input: { currentPassword: string; newPassword: string; otp?: string },
+  ip: string,
 ): Promise<void> {
-  const [user] = await db.select().from(users).where(eq(users.id, userId))
-  if (!user) throw new UnauthorizedError('invalid_token', 'Unknown user')
+  await checkIp(db, settings, ip)
+  const user = await userById(db, userId)
+  assertNotLocked(user)
   if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
-    await recordFailure(db, settings, user.id, 'password_change')
+    await recordFailure(db, settings, user.id, 'password_change', ip)
     throw new InvalidCredentialsError()
   }
   if (user.totpEnabled) {
     if (!input.otp) throw new OtpRequiredError()
-    if (!(await consumeOtp(db, user, input.otp))) throw new InvalidOtpError()
+    await checkOtp(db, settings, user, input.otp, ip, 'password_change_otp')
   }
   const passwordHash = await hashPassword(input.newPassword, settings.pbkdf2Iterations)
   await db.transaction(async (tx) => {

@@ -1,6 +1,11 @@
 // Access tokens: short-lived ES256 JWTs (sub = user id, amr = how the user authenticated).
 // Refresh tokens: 32 random bytes, base64url; only their SHA-256 is stored.
-import { SignJWT, base64url, errors as joseErrors, jwtVerify } from 'jose'
+//
+// Verification pins the algorithm (so `alg: none` and an HS256 token "signed" with our public
+// key are refused before any key is used), resolves `kid` only in our fixed key set, checks
+// iss/aud/typ, and requires exp (jose checks exp only when present unless requiredClaims names
+// it). Every failure is a 401 `unauthorized` whose `reason` names the check.
+import { SignJWT, base64url, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose'
 import type { Env, Settings } from '../env.ts'
 import { UnauthorizedError } from '../errors.ts'
 import { JWT_ALG, signingKeys } from './keys.ts'
@@ -12,6 +17,9 @@ export interface AccessClaims {
   exp: number
 }
 
+export const ACCESS_TOKEN_TYP = 'at+jwt'
+const REQUIRED_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'jti']
+
 export async function issueAccessToken(
   env: Env,
   settings: Settings,
@@ -20,7 +28,7 @@ export async function issueAccessToken(
 ): Promise<string> {
   const keys = await signingKeys(env)
   return new SignJWT({ amr })
-    .setProtectedHeader({ alg: JWT_ALG, kid: keys.kid, typ: 'at+jwt' })
+    .setProtectedHeader({ alg: JWT_ALG, kid: keys.kid, typ: ACCESS_TOKEN_TYP })
     .setSubject(String(userId))
     .setIssuer(settings.issuer)
     .setAudience(settings.audience)
@@ -30,30 +38,74 @@ export async function issueAccessToken(
     .sign(keys.privateKey)
 }
 
+const MESSAGES: Record<string, string> = {
+  token_malformed: 'The access token is not a well-formed JWT',
+  alg_not_allowed: `Access tokens are signed with ${JWT_ALG} only`,
+  unknown_kid: 'The access token names no key of ours (kid)',
+  bad_signature: 'The access token signature does not verify',
+  token_expired: 'The access token has expired: refresh it',
+  token_not_yet_valid: 'The access token is not valid yet (nbf)',
+  wrong_issuer: 'The access token was issued by someone else (iss)',
+  wrong_audience: 'The access token is not meant for this API (aud)',
+  wrong_type: 'Not an access token (typ)',
+  missing_claim: 'The access token lacks a required claim',
+  invalid_claims: 'The access token claims are not valid',
+}
+
+function reject(reason: string, detail?: string): never {
+  throw new UnauthorizedError(reason, detail ?? MESSAGES[reason] ?? 'The access token is not valid')
+}
+
+function reasonFor(err: unknown): string {
+  if (err instanceof joseErrors.JWTExpired) return 'token_expired'
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.reason === 'missing') return 'missing_claim'
+    if (err.claim === 'nbf') return 'token_not_yet_valid'
+    if (err.claim === 'iss') return 'wrong_issuer'
+    if (err.claim === 'aud') return 'wrong_audience'
+    if (err.claim === 'typ') return 'wrong_type'
+    return 'invalid_claims'
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'alg_not_allowed'
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'unknown_kid'
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad_signature'
+  return 'token_malformed'
+}
+
 export async function verifyAccessToken(
   env: Env,
   settings: Settings,
   token: string,
 ): Promise<AccessClaims> {
   const keys = await signingKeys(env)
+  let header: ReturnType<typeof decodeProtectedHeader>
   try {
-    const { payload } = await jwtVerify(token, keys.verifyKey, {
+    header = decodeProtectedHeader(token)
+  } catch {
+    reject('token_malformed')
+  }
+  if (header.alg !== JWT_ALG) reject('alg_not_allowed')
+  if (typeof header.kid !== 'string') reject('unknown_kid', 'The access token has no kid')
+  let payload: Awaited<ReturnType<typeof jwtVerify>>['payload']
+  try {
+    ;({ payload } = await jwtVerify(token, keys.verifyKey, {
       issuer: settings.issuer,
       audience: settings.audience,
       algorithms: [JWT_ALG],
-      typ: 'at+jwt',
-    })
-    const userId = Number(payload.sub)
-    if (!Number.isSafeInteger(userId) || userId <= 0) throw new UnauthorizedError('invalid_token')
-    const amr = Array.isArray(payload.amr) ? payload.amr.map(String) : []
-    return { userId, amr, exp: payload.exp ?? 0 }
+      typ: ACCESS_TOKEN_TYP,
+      requiredClaims: REQUIRED_CLAIMS,
+    }))
   } catch (err) {
-    if (err instanceof UnauthorizedError) throw err
-    if (err instanceof joseErrors.JWTExpired) {
-      throw new UnauthorizedError('token_expired', 'The access token has expired: refresh it')
+    const reason = reasonFor(err)
+    if (reason === 'missing_claim' && err instanceof joseErrors.JWTClaimValidationFailed) {
+      reject(reason, `The access token has no "${err.claim}" claim`)
     }
-    throw new UnauthorizedError('invalid_token', 'The access token is not valid')
+    reject(reason)
   }
+  const userId = Number(payload.sub)
+  if (!Number.isSafeInteger(userId) || userId <= 0) reject('invalid_claims', 'Bad subject (sub)')
+  const amr = Array.isArray(payload.amr) ? payload.amr.map(String) : []
+  return { userId, amr, exp: payload.exp as number }
 }
 
 export function newRefreshToken(): string {

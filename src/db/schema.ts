@@ -22,6 +22,11 @@ const id = (name = 'id') => bigint(name, { mode: 'number' })
 const cents = (name: string) => bigint(name, { mode: 'number' })
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 
+/** retail accounts trade cash only; pro is the tier later issues give more (margin, data) */
+export const accountTier = pgEnum('account_tier', ['retail', 'pro'])
+/** admin: /v1/admin/*; market_maker: liquidity provider accounts (issue 4) */
+export const userRole = pgEnum('user_role', ['trader', 'market_maker', 'admin'])
+
 export const users = pgTable(
   'users',
   {
@@ -34,6 +39,8 @@ export const users = pgTable(
     /** cash held by open buy orders (issue 4); available = cash - reserved */
     reservedCashCents: cents('reserved_cash_cents').notNull().default(0),
     /** base32 TOTP secret; totp_enabled only once a code was confirmed */
+    tier: accountTier('tier').notNull().default('retail'),
+    role: userRole('role').notNull().default('trader'),
     totpSecret: text('totp_secret'),
     totpEnabled: boolean('totp_enabled').notNull().default(false),
     /** last accepted TOTP time step: a code is accepted once (replay protection) */
@@ -59,6 +66,16 @@ export const users = pgTable(
   ],
 )
 
+/**
+ * Failed-attempt counters for throttling (per IP; src/auth/throttle.ts). A fixed window: the
+ * count restarts when window_started_at is older than the window.
+ */
+export const authThrottle = pgTable('auth_throttle', {
+  key: text('key').primaryKey(),
+  failures: integer('failures').notNull().default(0),
+  windowStartedAt: timestamp('window_started_at', { withTimezone: true }).notNull().defaultNow(),
+})
+
 /** Refresh tokens: opaque, stored as SHA-256; rotated on use, a reused one revokes its family. */
 export const refreshTokens = pgTable(
   'refresh_tokens',
@@ -82,19 +99,25 @@ export const refreshTokens = pgTable(
   ],
 )
 
-export const instruments = pgTable(
-  'instruments',
+/** active: tradable; halted: no new orders for now; delisted: gone for good */
+export const symbolStatus = pgEnum('symbol_status', ['active', 'halted', 'delisted'])
+
+export const symbols = pgTable(
+  'symbols',
   {
     symbol: text('symbol').primaryKey(),
     name: text('name').notNull(),
     /** price tick in cents; engine prices are integer ticks */
     tickCents: integer('tick_cents').notNull().default(1),
-    active: boolean('active').notNull().default(true),
+    status: symbolStatus('status').notNull().default('active'),
+    /** last reference price (cents): values positions for equity, seeds the engine's bands */
+    referencePriceCents: cents('reference_price_cents').notNull(),
     createdAt: createdAt(),
   },
   (t) => [
-    check('instruments_symbol_format', sql`${t.symbol} ~ '^[A-Z][A-Z0-9.]{0,9}$'`),
-    check('instruments_tick_pos', sql`${t.tickCents} > 0`),
+    check('symbols_symbol_format', sql`${t.symbol} ~ '^[A-Z][A-Z0-9.]{0,9}$'`),
+    check('symbols_tick_pos', sql`${t.tickCents} > 0`),
+    check('symbols_reference_price_pos', sql`${t.referencePriceCents} > 0`),
   ],
 )
 
@@ -106,6 +129,7 @@ export const ledgerKind = pgEnum('ledger_kind', [
   'trade',
   'fee',
   'adjustment',
+  'transfer_in',
 ])
 
 /**
@@ -132,10 +156,14 @@ export const cashLedger = pgTable(
     refId: text('ref_id'),
     /** the client's Idempotency-Key: a retried request finds its first entry */
     idempotencyKey: text('idempotency_key'),
+    /** transfer_in of shares: the symbol and quantity received (amount 0: no cash moves) */
+    symbol: text('symbol').references(() => symbols.symbol),
+    qty: bigint('qty', { mode: 'number' }),
     createdAt: createdAt(),
   },
   (t) => [
     index('cash_ledger_user_idx').on(t.userId, t.id),
+    check('cash_ledger_shares', sql`(${t.symbol} IS NULL) = (${t.qty} IS NULL) AND (${t.qty} IS NULL OR ${t.qty} > 0)`),
     uniqueIndex('cash_ledger_idem_key')
       .on(t.userId, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} IS NOT NULL`),
@@ -150,7 +178,7 @@ export const positions = pgTable(
       .references(() => users.id),
     symbol: text('symbol')
       .notNull()
-      .references(() => instruments.symbol),
+      .references(() => symbols.symbol),
     qty: bigint('qty', { mode: 'number' }).notNull().default(0),
     /** shares held by open sell orders (issue 4); available = qty - reserved_qty */
     reservedQty: bigint('reserved_qty', { mode: 'number' }).notNull().default(0),
@@ -171,7 +199,7 @@ export const orderTif = pgEnum('order_tif', ['GTC', 'DAY', 'IOC', 'FOK'])
 export const orderStatus = pgEnum('order_status', [
   'pending',
   'open',
-  'partially_filled',
+  'partial',
   'filled',
   'canceled',
   'rejected',
@@ -188,16 +216,18 @@ export const orders = pgTable(
       .references(() => users.id),
     symbol: text('symbol')
       .notNull()
-      .references(() => instruments.symbol),
+      .references(() => symbols.symbol),
     side: orderSide('side').notNull(),
     type: orderType('type').notNull(),
-    tif: orderTif('tif').notNull(),
+    timeInForce: orderTif('time_in_force').notNull(),
     postOnly: boolean('post_only').notNull().default(false),
     qty: bigint('qty', { mode: 'number' }).notNull(),
     priceCents: cents('price_cents'),
-    stopCents: cents('stop_cents'),
+    stopPriceCents: cents('stop_price_cents'),
     status: orderStatus('status').notNull().default('pending'),
     filledQty: bigint('filled_qty', { mode: 'number' }).notNull().default(0),
+    /** volume-weighted average fill price in cents (rounded), null before the first fill */
+    avgPriceCents: cents('avg_price_cents'),
     /** what this order still holds: cash for buys, shares for sells */
     reservedCashCents: cents('reserved_cash_cents').notNull().default(0),
     reservedQty: bigint('reserved_qty', { mode: 'number' }).notNull().default(0),
@@ -206,12 +236,17 @@ export const orders = pgTable(
     idempotencyKey: text('idempotency_key'),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** when the order became completely filled */
+    filledAt: timestamp('filled_at', { withTimezone: true }),
   },
   (t) => [
     index('orders_user_idx').on(t.userId, t.id),
     index('orders_open_idx')
       .on(t.symbol, t.status)
-      .where(sql`${t.status} IN ('pending', 'open', 'partially_filled')`),
+      .where(sql`${t.status} IN ('pending', 'open', 'partial')`),
+    uniqueIndex('orders_client_order_id_key')
+      .on(t.userId, t.clientOrderId)
+      .where(sql`${t.clientOrderId} IS NOT NULL`),
     uniqueIndex('orders_idem_key')
       .on(t.userId, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} IS NOT NULL`),
@@ -222,32 +257,39 @@ export const orders = pgTable(
 )
 
 /**
- * Fills (issue 4), keyed by (symbol, seq): seq is the symbol DO's fill sequence, so applying
- * the same outbox row twice hits the primary key and is a no-op.
+ * Fills (issue 4): one row per order side of an engine match, so each user sees their own
+ * executions. (symbol, seq) names the engine event (the symbol DO's fill sequence); the unique
+ * key on (symbol, seq, order_id) makes applying the same event twice a no-op.
  */
 export const fills = pgTable(
   'fills',
   {
+    id: id().primaryKey().generatedAlwaysAsIdentity(),
+    orderId: id('order_id')
+      .notNull()
+      .references(() => orders.id),
+    counterpartyOrderId: id('counterparty_order_id')
+      .notNull()
+      .references(() => orders.id),
+    userId: id('user_id')
+      .notNull()
+      .references(() => users.id),
     symbol: text('symbol')
       .notNull()
-      .references(() => instruments.symbol),
+      .references(() => symbols.symbol),
     seq: bigint('seq', { mode: 'number' }).notNull(),
-    takerOrderId: id('taker_order_id')
-      .notNull()
-      .references(() => orders.id),
-    makerOrderId: id('maker_order_id')
-      .notNull()
-      .references(() => orders.id),
-    takerSide: orderSide('taker_side').notNull(),
-    priceCents: cents('price_cents').notNull(),
+    side: orderSide('side').notNull(),
+    /** this order took liquidity (false: it was the resting maker) */
+    taker: boolean('taker').notNull(),
     qty: bigint('qty', { mode: 'number' }).notNull(),
-    executedAt: timestamp('executed_at', { withTimezone: true }).notNull(),
+    priceCents: cents('price_cents').notNull(),
+    ts: timestamp('ts', { withTimezone: true }).notNull(),
     createdAt: createdAt(),
   },
   (t) => [
-    primaryKey({ columns: [t.symbol, t.seq] }),
-    index('fills_taker_idx').on(t.takerOrderId),
-    index('fills_maker_idx').on(t.makerOrderId),
+    uniqueIndex('fills_event_key').on(t.symbol, t.seq, t.orderId),
+    index('fills_order_idx').on(t.orderId),
+    index('fills_user_idx').on(t.userId, t.id),
     check('fills_qty_pos', sql`${t.qty} > 0`),
     check('fills_price_pos', sql`${t.priceCents} > 0`),
   ],

@@ -1,23 +1,33 @@
-// Demo data for `npm run dev`: instruments and two funded accounts with holdings. Idempotent:
-// existing instruments and users are left as they are.
+// Demo data for `npm run dev`: symbols with reference prices, two funded trader accounts with
+// holdings, and an admin. Idempotent: existing symbols and users are left as they are.
 import { eq } from 'drizzle-orm'
 import { appendAudit } from '../audit/chain.ts'
 import { hashPassword } from '../auth/password.ts'
 import type { Db } from './client.ts'
-import { cashLedger, instruments, positions, users } from './schema.ts'
+import { cashLedger, positions, symbols, users } from './schema.ts'
 
 export const DEMO_PASSWORD = 'bourse-demo-password'
 
-export const DEMO_INSTRUMENTS = [
-  { symbol: 'AAPL', name: 'Apple Inc.' },
-  { symbol: 'MSFT', name: 'Microsoft Corporation' },
-  { symbol: 'NVDA', name: 'NVIDIA Corporation' },
-  { symbol: 'AMZN', name: 'Amazon.com, Inc.' },
-  { symbol: 'TSLA', name: 'Tesla, Inc.' },
-  { symbol: 'GOOGL', name: 'Alphabet Inc. Class A' },
+/** reference prices in cents */
+export const DEMO_SYMBOLS = [
+  { symbol: 'AAPL', name: 'Apple Inc.', referencePriceCents: 19_000 },
+  { symbol: 'MSFT', name: 'Microsoft Corporation', referencePriceCents: 41_500 },
+  { symbol: 'NVDA', name: 'NVIDIA Corporation', referencePriceCents: 12_000 },
+  { symbol: 'AMZN', name: 'Amazon.com, Inc.', referencePriceCents: 18_500 },
+  { symbol: 'GOOGL', name: 'Alphabet Inc. Class A', referencePriceCents: 17_000 },
+  { symbol: 'TSLA', name: 'Tesla, Inc.', referencePriceCents: 24_000 },
+  { symbol: 'META', name: 'Meta Platforms, Inc.', referencePriceCents: 50_000 },
+  { symbol: 'SPY', name: 'SPDR S&P 500 ETF Trust', referencePriceCents: 54_000 },
+  { symbol: 'QQQ', name: 'Invesco QQQ Trust', referencePriceCents: 46_000 },
 ]
 
-export const DEMO_USERS = [
+export const DEMO_USERS: {
+  email: string
+  displayName: string
+  role?: 'trader' | 'market_maker' | 'admin'
+  cashCents: number
+  holdings: { symbol: string; qty: number; costCents: number }[]
+}[] = [
   {
     email: 'alice@demo.bourse.dev',
     displayName: 'Alice Demo',
@@ -36,10 +46,17 @@ export const DEMO_USERS = [
       { symbol: 'NVDA', qty: 80, costCents: 960_000 },
     ],
   },
+  {
+    email: 'admin@demo.bourse.dev',
+    displayName: 'Admin Demo',
+    role: 'admin',
+    cashCents: 0,
+    holdings: [],
+  },
 ]
 
 export async function seedDemo(db: Db, pbkdf2Iterations: number): Promise<{ created: string[] }> {
-  await db.insert(instruments).values(DEMO_INSTRUMENTS).onConflictDoNothing()
+  await db.insert(symbols).values(DEMO_SYMBOLS).onConflictDoNothing()
   const created: string[] = []
   for (const demo of DEMO_USERS) {
     const [exists] = await db
@@ -51,26 +68,33 @@ export async function seedDemo(db: Db, pbkdf2Iterations: number): Promise<{ crea
     await db.transaction(async (tx) => {
       const [user] = await tx
         .insert(users)
-        .values({ email: demo.email, displayName: demo.displayName, passwordHash })
-        .returning()
-      await appendAudit(tx, user.id, 'user.registered', { email: demo.email, demo: true })
-      await tx.update(users).set({ cashCents: demo.cashCents }).where(eq(users.id, user.id))
-      const [entry] = await tx
-        .insert(cashLedger)
         .values({
-          userId: user.id,
-          kind: 'deposit',
-          amountCents: demo.cashCents,
-          cashAfterCents: demo.cashCents,
-          reservedAfterCents: 0,
-          refType: 'seed',
+          email: demo.email,
+          displayName: demo.displayName,
+          passwordHash,
+          role: demo.role ?? 'trader',
         })
         .returning()
-      await appendAudit(tx, user.id, 'cash.deposit', {
-        ledger_id: entry.id,
-        amount_cents: demo.cashCents,
-        cash_after_cents: demo.cashCents,
-      })
+      await appendAudit(tx, user.id, 'user.registered', { email: demo.email, demo: true })
+      if (demo.cashCents > 0) {
+        await tx.update(users).set({ cashCents: demo.cashCents }).where(eq(users.id, user.id))
+        const [entry] = await tx
+          .insert(cashLedger)
+          .values({
+            userId: user.id,
+            kind: 'deposit',
+            amountCents: demo.cashCents,
+            cashAfterCents: demo.cashCents,
+            reservedAfterCents: 0,
+            refType: 'seed',
+          })
+          .returning()
+        await appendAudit(tx, user.id, 'cash.deposit', {
+          ledger_id: entry.id,
+          amount_cents: demo.cashCents,
+          cash_after_cents: demo.cashCents,
+        })
+      }
       for (const h of demo.holdings) {
         await tx.insert(positions).values({ userId: user.id, ...h })
         await appendAudit(tx, user.id, 'position.adjustment', {

@@ -10,10 +10,14 @@ export function validate<T extends ZodType, Target extends keyof ValidationTarge
 ) {
   return zValidator(target, schema, (result) => {
     if (!result.success) {
-      const errors = result.error.issues.map((i) => ({
-        path: i.path.map(String).join('.'),
-        message: i.message,
-      }))
+      // an unknown field is reported under its own path, like any other offending field
+      const errors = result.error.issues.flatMap((i) => {
+        const path = i.path.map(String)
+        if (i.code === 'unrecognized_keys') {
+          return i.keys.map((k) => ({ path: [...path, k].join('.'), message: 'unknown field' }))
+        }
+        return [{ path: path.join('.'), message: i.message }]
+      })
       throw new ValidationError(`Invalid ${target}`, errors)
     }
   })

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { eq, sql } from 'drizzle-orm'
-import { auditLog, cashLedger, instruments, positions, users } from '../../src/db/schema.ts'
-import { DEMO_INSTRUMENTS } from '../../src/db/seed.ts'
+import { auditLog, cashLedger, positions, symbols, users } from '../../src/db/schema.ts'
+import { DEMO_SYMBOLS } from '../../src/db/seed.ts'
 import { newUser, testClient } from '../helpers/app.ts'
 import type { TestClient } from '../helpers/app.ts'
 import { testDatabase } from '../helpers/db.ts'
@@ -12,7 +12,7 @@ let db: TestDatabase
 beforeAll(async () => {
   client = await testClient()
   db = await testDatabase()
-  await db.handle.db.insert(instruments).values(DEMO_INSTRUMENTS).onConflictDoNothing()
+  await db.handle.db.insert(symbols).values(DEMO_SYMBOLS).onConflictDoNothing()
 }, 60_000)
 
 type Json = Record<string, any>
@@ -61,13 +61,17 @@ describe('deposits and withdrawals', () => {
     expect((await account(u)).cash).toBe('100.55')
   })
 
-  test('withdrawal debits available cash; more than available is 422 insufficient_funds', async () => {
+  test('withdrawal debits buying power; more than that is 422 insufficient_buying_power', async () => {
     const u = await newUser(client, 'wd')
     await deposit(u, '50.00')
     const tooMuch = await withdraw(u, '50.01')
     expect(tooMuch.status).toBe(422)
     const p = await json(tooMuch)
-    expect(p).toMatchObject({ code: 'insufficient_funds', available: '50.00', status: 422 })
+    expect(p).toMatchObject({
+      code: 'insufficient_buying_power',
+      buying_power: '50.00',
+      status: 422,
+    })
     const ok = await withdraw(u, '20.25')
     expect(ok.status).toBe(201)
     expect(await json(ok)).toMatchObject({
@@ -263,15 +267,18 @@ describe('audit trail', () => {
   })
 })
 
-describe('positions and instruments', () => {
-  test('instruments are public', async () => {
-    const res = await json(await client.request('GET', '/v1/instruments'))
-    expect(res.instruments.map((i: Json) => i.symbol)).toContain('AAPL')
-    expect(res.instruments.find((i: Json) => i.symbol === 'AAPL')).toEqual({
+describe('positions and symbols', () => {
+  test('symbols are public, with status and reference price', async () => {
+    const res = await json(await client.request('GET', '/v1/symbols'))
+    expect(res.symbols.map((i: Json) => i.symbol)).toEqual(
+      expect.arrayContaining(['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOGL', 'TSLA', 'SPY']),
+    )
+    expect(res.symbols.find((i: Json) => i.symbol === 'AAPL')).toEqual({
       symbol: 'AAPL',
       name: 'Apple Inc.',
       tick: '0.01',
-      active: true,
+      status: 'active',
+      reference_price: '190.00',
     })
   })
 
@@ -292,10 +299,11 @@ describe('positions and instruments', () => {
         p.reserved_qty,
         p.available_qty,
         p.cost_basis,
+        p.avg_cost,
       ]),
     ).toEqual([
-      ['AAPL', 3, 0, 3, '570.00'],
-      ['MSFT', 10, 4, 6, '4100.00'],
+      ['AAPL', 3, 0, 3, '570.00', '190.00'],
+      ['MSFT', 10, 4, 6, '4100.00', '410.00'],
     ])
     const one = await client.request('GET', '/v1/positions/MSFT', undefined, u.auth)
     expect((await json(one)).available_qty).toBe(6)

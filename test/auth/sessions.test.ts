@@ -26,7 +26,7 @@ describe('failed logins lock the account', () => {
     const retry = Number(locked.headers.get('retry-after'))
     expect(retry).toBeGreaterThan(590)
     expect(retry).toBeLessThanOrEqual(600)
-    expect(((await locked.json()) as Json).code).toBe('account_locked')
+    expect(await locked.json()).toMatchObject({ code: 'rate_limited', scope: 'account' })
 
     // the lock runs out: the right password works again and clears the count
     const { handle } = await testDatabase()
@@ -42,8 +42,8 @@ describe('failed logins lock the account', () => {
     const audit = (await (
       await client.request('GET', '/v1/account/audit', undefined, u.auth)
     ).json()) as Json
-    const failures = audit.entries.filter((e: Json) => e.action === 'auth.login_failed')
-    expect(failures.map((e: Json) => e.data.failed_logins)).toEqual([3, 2, 1, 2, 1])
+    const failures = audit.entries.filter((e: Json) => e.action === 'auth.failed_attempt')
+    expect(failures.map((e: Json) => e.data.failed_attempts)).toEqual([3, 2, 1, 2, 1])
     expect(failures[0].data.locked_seconds).toBe(600)
   })
 })

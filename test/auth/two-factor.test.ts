@@ -17,7 +17,7 @@ const code = (secret: string, offset = 0) => totpAt(secret, currentStep() + offs
 describe('two-factor authentication (TOTP)', () => {
   test('setup → enable → login needs the code → tokens say amr otp → disable', async () => {
     const u = await newUser(client, 'totp')
-    const setup = await client.request('POST', '/v1/auth/2fa/setup', undefined, u.auth)
+    const setup = await client.request('POST', '/v1/auth/totp/enroll', undefined, u.auth)
     expect(setup.status).toBe(200)
     const { secret, otpauth_uri } = (await setup.json()) as { secret: string; otpauth_uri: string }
     expect(secret).toMatch(/^[A-Z2-7]{32}$/)
@@ -31,12 +31,12 @@ describe('two-factor authentication (TOTP)', () => {
     })
     expect(plain.status).toBe(200)
 
-    const wrong = await client.request('POST', '/v1/auth/2fa/enable', { otp: '000000' }, u.auth)
+    const wrong = await client.request('POST', '/v1/auth/totp/verify', { code: '000000' }, u.auth)
     expect(wrong.status).toBe(401)
     const enable = await client.request(
       'POST',
-      '/v1/auth/2fa/enable',
-      { otp: await code(secret) },
+      '/v1/auth/totp/verify',
+      { code: await code(secret) },
       u.auth,
     )
     expect(enable.status).toBe(200)
@@ -81,7 +81,7 @@ describe('two-factor authentication (TOTP)', () => {
     )
 
     // disabling needs a fresh code; the spent one is refused
-    const spent = await client.request('POST', '/v1/auth/2fa/disable', { otp: next }, u.auth)
+    const spent = await client.request('POST', '/v1/auth/totp/disable', { code: next }, u.auth)
     expect(spent.status).toBe(401)
     // steps ≤ last accepted are refused, so wait for a later step is not possible here: reset the
     // replay marker the way a new time step would, by going back one step in the stored state
@@ -92,8 +92,8 @@ describe('two-factor authentication (TOTP)', () => {
       .where(eq(users.id, u.id))
     const disable = await client.request(
       'POST',
-      '/v1/auth/2fa/disable',
-      { otp: await code(secret) },
+      '/v1/auth/totp/disable',
+      { code: await code(secret) },
       u.auth,
     )
     expect(disable.status).toBe(200)
@@ -107,12 +107,12 @@ describe('two-factor authentication (TOTP)', () => {
   test('setup twice after enabling is a 409', async () => {
     const u = await newUser(client, 'totp2')
     const { secret } = (await (
-      await client.request('POST', '/v1/auth/2fa/setup', undefined, u.auth)
+      await client.request('POST', '/v1/auth/totp/enroll', undefined, u.auth)
     ).json()) as {
       secret: string
     }
-    await client.request('POST', '/v1/auth/2fa/enable', { otp: await code(secret) }, u.auth)
-    const again = await client.request('POST', '/v1/auth/2fa/setup', undefined, u.auth)
+    await client.request('POST', '/v1/auth/totp/verify', { code: await code(secret) }, u.auth)
+    const again = await client.request('POST', '/v1/auth/totp/enroll', undefined, u.auth)
     expect(again.status).toBe(409)
   })
 })

@@ -1,0 +1,131 @@
+// /v1/admin/*: symbols, users' tier and role, any account (and sandbox funding of it). Admins
+// only (role read from the database); anyone else gets 404, as for a route that does not exist.
+import { eq } from 'drizzle-orm'
+import { Hono } from 'hono'
+import { accountView, ledgerView, positionView, symbolView } from '../accounts/routes.ts'
+import { idParam, idempotencyHeader, shareTransferBody, symbolParam, transferBody } from '../accounts/schema.ts'
+import * as accounts from '../accounts/service.ts'
+import { appendAudit } from '../audit/chain.ts'
+import { requireAdmin, requireAuth } from '../auth/middleware.ts'
+import type { AppEnv } from '../context.ts'
+import { withDb } from '../db/middleware.ts'
+import { UNIQUE_VIOLATION, pgErrorCode } from '../db/pg-errors.ts'
+import { symbols, users } from '../db/schema.ts'
+import { ConflictError, NotFoundError } from '../errors.ts'
+import { validate } from '../lib/validate.ts'
+import { createSymbolBody, updateSymbolBody, updateUserBody } from './schema.ts'
+
+export const adminRoutes = new Hono<AppEnv>()
+
+adminRoutes.use(withDb, requireAuth, requireAdmin)
+
+adminRoutes.post('/symbols', validate('json', createSymbolBody), async (c) => {
+  const b = c.req.valid('json')
+  try {
+    const [row] = await c.var.db
+      .insert(symbols)
+      .values({
+        symbol: b.symbol,
+        name: b.name,
+        referencePriceCents: b.reference_price,
+        ...(b.tick !== undefined && { tickCents: b.tick }),
+        ...(b.status !== undefined && { status: b.status }),
+      })
+      .returning()
+    return c.json(symbolView(row), 201)
+  } catch (err) {
+    if (pgErrorCode(err) === UNIQUE_VIOLATION) {
+      throw new ConflictError('symbol_exists', `${b.symbol} is already listed`)
+    }
+    throw err
+  }
+})
+
+adminRoutes.patch(
+  '/symbols/:symbol',
+  validate('param', symbolParam),
+  validate('json', updateSymbolBody),
+  async (c) => {
+    const b = c.req.valid('json')
+    const [row] = await c.var.db
+      .update(symbols)
+      .set({
+        ...(b.name !== undefined && { name: b.name }),
+        ...(b.tick !== undefined && { tickCents: b.tick }),
+        ...(b.reference_price !== undefined && { referencePriceCents: b.reference_price }),
+        ...(b.status !== undefined && { status: b.status }),
+      })
+      .where(eq(symbols.symbol, c.req.valid('param').symbol))
+      .returning()
+    if (!row) throw new NotFoundError(`No symbol ${c.req.valid('param').symbol}`)
+    return c.json(symbolView(row))
+  },
+)
+
+/** Sets a user's tier and/or role; recorded in that user's audit chain with the admin's id. */
+adminRoutes.patch('/users/:id', validate('param', idParam), validate('json', updateUserBody), async (c) => {
+  const id = c.req.valid('param').id
+  const b = c.req.valid('json')
+  await c.var.db.transaction(async (tx) => {
+    const [before] = await tx.select().from(users).where(eq(users.id, id)).for('update')
+    if (!before) throw new NotFoundError(`No user ${id}`)
+    await tx
+      .update(users)
+      .set({
+        ...(b.tier !== undefined && { tier: b.tier }),
+        ...(b.role !== undefined && { role: b.role }),
+      })
+      .where(eq(users.id, id))
+    await appendAudit(tx, id, 'admin.user_updated', {
+      by: c.var.auth.userId,
+      ...(b.tier !== undefined && { tier: { from: before.tier, to: b.tier } }),
+      ...(b.role !== undefined && { role: { from: before.role, to: b.role } }),
+    })
+  })
+  return c.json(accountView(await accounts.getAccountSummary(c.var.db, id)))
+})
+
+/** Any account: the same view its owner gets, with positions. */
+adminRoutes.get('/accounts/:id', validate('param', idParam), async (c) => {
+  const id = c.req.valid('param').id
+  const summary = await accounts.getAccountSummary(c.var.db, id)
+  const positions = await accounts.listPositions(c.var.db, id)
+  return c.json({ ...accountView(summary), positions: positions.map(positionView) })
+})
+
+adminRoutes.post(
+  '/accounts/:id/deposits',
+  validate('param', idParam),
+  validate('header', idempotencyHeader),
+  validate('json', transferBody),
+  async (c) => {
+    const { entry, replayed } = await accounts.moveCash(
+      c.var.db,
+      c.req.valid('param').id,
+      'deposit',
+      c.req.valid('json').amount,
+      c.req.valid('header')['idempotency-key'],
+    )
+    return c.json(ledgerView(entry), replayed ? 200 : 201)
+  },
+)
+
+adminRoutes.post(
+  '/accounts/:id/transfers',
+  validate('param', idParam),
+  validate('header', idempotencyHeader),
+  validate('json', shareTransferBody),
+  async (c) => {
+    const id = c.req.valid('param').id
+    const b = c.req.valid('json')
+    const { entry, replayed } = await accounts.transferIn(
+      c.var.db,
+      id,
+      { symbol: b.symbol, qty: b.qty, costBasisCents: b.cost_basis },
+      c.req.valid('header')['idempotency-key'],
+    )
+    const position = await accounts.getPosition(c.var.db, id, b.symbol)
+    return c.json({ entry: ledgerView(entry), position: positionView(position) }, replayed ? 200 : 201)
+  },
+)
+

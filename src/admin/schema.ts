@@ -1,0 +1,35 @@
+import { z } from 'zod'
+import { symbolCode } from '../accounts/schema.ts'
+import { MONEY_PATTERN, parseCents } from '../lib/money.ts'
+
+const price = z
+  .string()
+  .regex(MONEY_PATTERN, 'a decimal string with at most 2 decimals, e.g. "150.25"')
+  .transform(parseCents)
+  .refine((c) => c > 0, 'must be greater than 0')
+
+export const symbolStatus = z.enum(['active', 'halted', 'delisted'])
+
+export const createSymbolBody = z.strictObject({
+  symbol: symbolCode,
+  name: z.string().trim().min(1).max(200),
+  tick: price.optional(),
+  reference_price: price,
+  status: symbolStatus.optional(),
+})
+
+export const updateSymbolBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200).optional(),
+    tick: price.optional(),
+    reference_price: price.optional(),
+    status: symbolStatus.optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'nothing to change')
+
+export const updateUserBody = z
+  .strictObject({
+    tier: z.enum(['retail', 'pro']).optional(),
+    role: z.enum(['trader', 'market_maker', 'admin']).optional(),
+  })
+  .refine((b) => b.tier !== undefined || b.role !== undefined, 'send tier and/or role')
