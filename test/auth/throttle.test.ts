@@ -1,0 +1,127 @@
+// Failed logins and one-time codes are throttled per IP and per account (src/auth/throttle.ts).
+import { beforeAll, describe, expect, test } from 'bun:test'
+import { eq, sql } from 'drizzle-orm'
+import { lockSeconds } from '../../src/auth/service.ts'
+import { users } from '../../src/db/schema.ts'
+import { settingsFrom } from '../../src/env.ts'
+import { PASSWORD, newUser, testClient } from '../helpers/app.ts'
+import type { TestClient } from '../helpers/app.ts'
+import { testDatabase } from '../helpers/db.ts'
+
+type Json = Record<string, any>
+let client: TestClient
+beforeAll(async () => {
+  client = await testClient({ AUTH_IP_MAX_FAILURES: '4', AUTH_IP_WINDOW_SECONDS: '600' })
+}, 60_000)
+
+let ipCounter = 0
+const freshIp = () => `203.0.113.${(process.pid % 100) + ++ipCounter}-${Date.now()}`
+
+const login = (ip: string, email: string, password: string, otp?: string) =>
+  client.request(
+    'POST',
+    '/v1/auth/login',
+    { email, password, ...(otp ? { otp } : {}) },
+    { 'cf-connecting-ip': ip },
+  )
+
+describe('per IP', () => {
+  test('failures across many accounts from one address hit 429 rate_limited; other addresses do not', async () => {
+    const ip = freshIp()
+    const victim = await newUser(client, 'ipvictim')
+    // spraying: a different (unknown or known) account each time
+    for (let i = 0; i < 4; i++) {
+      const res = await login(ip, `nobody${i}.${Date.now()}@test.bourse.dev`, 'wrong-password')
+      expect(res.status).toBe(401)
+    }
+    const blocked = await login(ip, victim.email, PASSWORD)
+    expect(blocked.status).toBe(429)
+    const body = (await blocked.json()) as Json
+    expect(body).toMatchObject({ code: 'rate_limited', scope: 'ip', status: 429 })
+    const retry = Number(blocked.headers.get('retry-after'))
+    expect(retry).toBeGreaterThan(0)
+    expect(retry).toBeLessThanOrEqual(600)
+    // the same right password from another address works
+    expect((await login(freshIp(), victim.email, PASSWORD)).status).toBe(200)
+  })
+
+  test('successes do not count; the window ends and the count starts over', async () => {
+    const ip = freshIp()
+    const u = await newUser(client, 'ipwindow')
+    for (let i = 0; i < 10; i++) expect((await login(ip, u.email, PASSWORD)).status).toBe(200)
+    for (let i = 0; i < 3; i++) expect((await login(ip, u.email, 'wrong-password')).status).toBe(401)
+    expect((await login(ip, u.email, PASSWORD)).status).toBe(200)
+    expect((await login(ip, 'x@test.bourse.dev', 'wrong-password')).status).toBe(401)
+    expect((await login(ip, u.email, PASSWORD)).status).toBe(429)
+    const { handle } = await testDatabase()
+    await handle.db.execute(
+      sql`UPDATE auth_throttle SET window_started_at = now() - interval '601 seconds' WHERE key = ${`ip:${ip}`}`,
+    )
+    expect((await login(ip, u.email, PASSWORD)).status).toBe(200)
+  })
+
+  test('wrong one-time codes count too (enrollment check)', async () => {
+    const ip = freshIp()
+    const u = await newUser(client, 'ipotp')
+    await client.request('POST', '/v1/auth/totp/enroll', undefined, u.auth)
+    for (let i = 0; i < 4; i++) {
+      const r = await client.request('POST', '/v1/auth/totp/verify', { code: '000000' }, {
+        ...u.auth,
+        'cf-connecting-ip': ip,
+      })
+      expect(r.status).toBe(401)
+    }
+    const r = await client.request('POST', '/v1/auth/totp/verify', { code: '000000' }, {
+      ...u.auth,
+      'cf-connecting-ip': ip,
+    })
+    expect(r.status).toBe(429)
+  })
+})
+
+describe('per account', () => {
+  test('the lock doubles with each failure past the threshold, up to a day', () => {
+    const s = settingsFrom({ LOGIN_LOCK_THRESHOLD: '10', LOGIN_LOCK_SECONDS: '900' })
+    expect([9, 10, 11, 12, 13, 16, 17, 40, 1000].map((n) => lockSeconds(s, n))).toEqual([
+      0, 900, 1800, 3600, 7200, 57_600, 86_400, 86_400, 86_400,
+    ])
+  })
+
+  test('wrong one-time codes at login lock the account (a 6-digit code cannot be brute forced)', async () => {
+    const c = await testClient({ LOGIN_LOCK_THRESHOLD: '3', LOGIN_LOCK_SECONDS: '60' })
+    const u = await newUser(c, 'otplock')
+    const { secret } = (await (
+      await c.request('POST', '/v1/auth/totp/enroll', undefined, u.auth)
+    ).json()) as Json
+    const { currentStep, totpAt } = await import('../../src/auth/totp.ts')
+    const good = await totpAt(secret, currentStep())
+    expect((await c.request('POST', '/v1/auth/totp/verify', { code: good }, u.auth)).status).toBe(
+      200,
+    )
+    const wrong = good === '123456' ? '654321' : '123456'
+    const attempt = (otp: string) =>
+      c.request('POST', '/v1/auth/login', { email: u.email, password: PASSWORD, otp })
+    for (let i = 0; i < 3; i++) {
+      const r = await attempt(wrong)
+      expect(r.status).toBe(401)
+      expect(((await r.json()) as Json).code).toBe('invalid_otp')
+    }
+    // locked: even the right code is not looked at
+    const next = await totpAt(secret, currentStep() + 1)
+    const locked = await attempt(next)
+    expect(locked.status).toBe(429)
+    expect(await locked.json()).toMatchObject({ code: 'rate_limited', scope: 'account' })
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(55)
+
+    // after the lock, one more failure locks it for twice as long
+    const { handle } = await testDatabase()
+    await handle.db
+      .update(users)
+      .set({ lockedUntil: sql`now() - interval '1 second'` })
+      .where(eq(users.id, u.id))
+    expect((await attempt(wrong)).status).toBe(401)
+    const again = await attempt(next)
+    expect(again.status).toBe(429)
+    expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(115)
+  })
+})
