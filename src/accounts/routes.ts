@@ -63,7 +63,7 @@ export const positionView = (p: typeof positions.$inferSelect) => ({
   /** total cost of the shares held */
   cost_basis: formatCents(p.costCents),
   /** average cost per share, rounded to the cent (null without shares) */
-  avg_cost: p.qty > 0 ? formatCents(Math.round(p.costCents / p.qty)) : null,
+  avg_cost: p.avgCostCents === null ? null : formatCents(p.avgCostCents),
   updated_at: p.updatedAt.toISOString(),
 })
 
@@ -86,7 +86,11 @@ const auditView = (a: typeof auditLog.$inferSelect) => ({
 
 export const accountRoutes = new Hono<AppEnv>()
 
-accountRoutes.use(withDb)
+// Scoped to this module's paths: a bare use() here would also run for /v1/auth/* and
+// /v1/admin/* (mounted under the same /v1 prefix) and open a second Pool for them.
+for (const path of ['/symbols', '/account', '/account/*', '/positions', '/positions/*']) {
+  accountRoutes.use(path, withDb)
+}
 
 accountRoutes.get('/symbols', async (c) => {
   return c.json({ symbols: (await accounts.listSymbols(c.var.db)).map(symbolView) })

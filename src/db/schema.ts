@@ -182,8 +182,12 @@ export const positions = pgTable(
     qty: bigint('qty', { mode: 'number' }).notNull().default(0),
     /** shares held by open sell orders (issue 4); available = qty - reserved_qty */
     reservedQty: bigint('reserved_qty', { mode: 'number' }).notNull().default(0),
-    /** total cost of the shares held, in cents (average cost = cost / qty) */
+    /** total cost of the shares held, in cents: exact, what fills and transfers add to */
     costCents: cents('cost_cents').notNull().default(0),
+    /** average cost basis per share, cents (rounded), derived by Postgres; null without shares */
+    avgCostCents: cents('avg_cost_cents').generatedAlwaysAs(
+      sql`CASE WHEN qty > 0 THEN round(cost_cents::numeric / qty)::bigint END`,
+    ),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -119,6 +119,29 @@ describe('npm run dev (scripts/dev.ts + wrangler dev)', () => {
     expect(jwks.keys).toHaveLength(1)
   })
 
+  test('demo symbols with reference prices; the demo admin sees any account, traders get 404', async () => {
+    const { symbols } = (await (await fetch(`${base}/v1/symbols`)).json()) as {
+      symbols: { symbol: string; status: string; reference_price: string }[]
+    }
+    for (const sym of ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOGL', 'TSLA', 'SPY']) {
+      const row = symbols.find((s) => s.symbol === sym)
+      expect(row?.status).toBe('active')
+      expect(row?.reference_price).toMatch(/^[1-9]\d*\.\d\d$/)
+    }
+    const admin = DEMO_USERS.find((u) => u.role === 'admin')!
+    const adminAuth = await loginDemo(admin.email)
+    const trader = await loginDemo()
+    const me = (await (await fetch(`${base}/v1/account`, { headers: trader })).json()) as {
+      id: number
+      equity: string
+    }
+    const seen = await fetch(`${base}/v1/admin/accounts/${me.id}`, { headers: adminAuth })
+    expect(seen.status).toBe(200)
+    expect(((await seen.json()) as { equity: string }).equity).toBe(me.equity)
+    const refused = await fetch(`${base}/v1/admin/accounts/${me.id}`, { headers: trader })
+    expect(refused.status).toBe(404)
+  })
+
   test('money moves through workerd: a withdrawal, then concurrent deposits, one Pool per request', async () => {
     const auth = await loginDemo(DEMO_USERS[1].email)
     const w = await post(

@@ -1,0 +1,1 @@
+ALTER TABLE "positions" ADD COLUMN "avg_cost_cents" bigint GENERATED ALWAYS AS (CASE WHEN qty > 0 THEN round(cost_cents::numeric / qty)::bigint END) STORED;
