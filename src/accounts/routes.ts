@@ -102,13 +102,13 @@ accountRoutes.use('/positions/*', requireAuth)
 accountRoutes.use('/positions', requireAuth)
 
 accountRoutes.get('/account', async (c) => {
-  return c.json(accountView(await accounts.getAccountSummary(c.var.db, c.var.auth.userId)))
+  return c.json(accountView(await accounts.getOwnAccount(c.var.db, c.var.auth.userId)))
 })
 
 accountRoutes.patch('/account', validate('json', profileBody), async (c) => {
   const userId = c.var.auth.userId
   await accounts.updateProfile(c.var.db, userId, c.req.valid('json').display_name)
-  return c.json(accountView(await accounts.getAccountSummary(c.var.db, userId)))
+  return c.json(accountView(await accounts.getOwnAccount(c.var.db, userId)))
 })
 
 for (const [path, kind] of [

@@ -26,7 +26,12 @@ export interface AccountSummary {
 }
 
 /** The user and the value of their positions at the symbols' reference prices. */
-export async function getAccountSummary(db: Db, userId: number): Promise<AccountSummary> {
+export async function getAccountSummary(
+  db: Db,
+  userId: number,
+  /** what a missing user is: 404 for an id in a path, 401 for the caller's own token */
+  missing: () => Error = () => new NotFoundError('No such account'),
+): Promise<AccountSummary> {
   const [[user], [value]] = await Promise.all([
     db.select().from(users).where(eq(users.id, userId)),
     db
@@ -39,7 +44,7 @@ export async function getAccountSummary(db: Db, userId: number): Promise<Account
       .innerJoin(symbols, eq(symbols.symbol, positions.symbol))
       .where(eq(positions.userId, userId)),
   ])
-  if (!user) throw new NotFoundError('No such account')
+  if (!user) throw missing()
   return { user, positionsValueCents: value?.cents ?? 0 }
 }
 
@@ -56,6 +61,15 @@ export async function assertFundingAllowed(db: Db, settings: Settings, actorId: 
       'Deposits, withdrawals and transfers are simulated: in production only an admin does them',
     )
   }
+}
+
+/** the caller's own account: a token whose user is gone is a 401 */
+export function getOwnAccount(db: Db, userId: number) {
+  return getAccountSummary(
+    db,
+    userId,
+    () => new UnauthorizedError('unknown_user', 'The token names no user'),
+  )
 }
 
 export async function updateProfile(db: Db, userId: number, displayName: string) {
@@ -81,6 +95,8 @@ export async function moveCash(
   kind: CashKind,
   amountCents: number,
   idempotencyKey?: string,
+  /** who did it, when not the account owner (an admin): recorded in the audit entry */
+  actorId?: number,
 ): Promise<{ entry: LedgerEntry; replayed: boolean }> {
   if (!Number.isSafeInteger(amountCents) || amountCents <= 0) {
     throw new AppError(400, 'validation', 'amount must be positive')
@@ -108,6 +124,7 @@ export async function moveCash(
       kind,
       cashDelta: kind === 'deposit' ? amountCents : -amountCents,
       idempotencyKey,
+      ...(actorId !== undefined && actorId !== userId && { data: { by: actorId } }),
     })
     if (!posted.ok) {
       if (kind === 'withdrawal') {
@@ -170,6 +187,7 @@ export async function transferIn(
   userId: number,
   input: { symbol: string; qty: number; costBasisCents: number },
   idempotencyKey?: string,
+  actorId?: number,
 ): Promise<{ entry: LedgerEntry; replayed: boolean }> {
   return db.transaction(async (tx) => {
     await lockUser(tx, userId)
@@ -222,6 +240,7 @@ export async function transferIn(
         cost_basis_cents: input.costBasisCents,
         position_qty: position.qty,
         position_cost_cents: position.costCents,
+        ...(actorId !== undefined && actorId !== userId && { by: actorId }),
       },
     })
     if (!posted.ok) throw new Error('a zero cash change cannot be refused')

@@ -105,6 +105,7 @@ adminRoutes.post(
       'deposit',
       c.req.valid('json').amount,
       c.req.valid('header')['idempotency-key'],
+      c.var.auth.userId,
     )
     return c.json(ledgerView(entry), replayed ? 200 : 201)
   },
@@ -123,6 +124,7 @@ adminRoutes.post(
       id,
       { symbol: b.symbol, qty: b.qty, costBasisCents: b.cost_basis },
       c.req.valid('header')['idempotency-key'],
+      c.var.auth.userId,
     )
     const position = await accounts.getPosition(c.var.db, id, b.symbol)
     return c.json({ entry: ledgerView(entry), position: positionView(position) }, replayed ? 200 : 201)

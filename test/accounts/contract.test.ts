@@ -188,6 +188,12 @@ describe('sandbox funding with ENVIRONMENT=production', () => {
     )
     expect(shares.status).toBe(201)
     expect((await json(await get(trader, '/v1/account'))).cash).toBe('250.00')
+    // the trader's audit trail names the admin who funded the account
+    const audit = await json(await get(trader, '/v1/account/audit'))
+    expect(audit.entries.slice(0, 2).map((e: Json) => [e.action, e.data.by])).toEqual([
+      ['position.transfer_in', admin.id],
+      ['cash.deposit', admin.id],
+    ])
   })
 })
 
