@@ -17,7 +17,9 @@ export const transferBody = z.strictObject({ amount })
 /** the most shares one transfer may bring in */
 export const MAX_TRANSFER_QTY = 1_000_000_000
 
-export const symbolCode = z.string().regex(/^[A-Z][A-Z0-9.]{0,9}$/, 'an upper-case ticker, e.g. AAPL')
+export const symbolCode = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9.]{0,9}$/, 'an upper-case ticker, e.g. AAPL')
 
 /** POST /v1/account/transfers: shares coming in with their total cost basis */
 export const shareTransferBody = z.strictObject({
@@ -54,6 +56,8 @@ export const auditQuery = z.object({
 })
 
 export const symbolParam = z.object({ symbol: symbolCode })
-export const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) })
+export const idParam = z.object({
+  id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+})
 
 export const profileBody = z.strictObject({ display_name: z.string().trim().min(1).max(100) })

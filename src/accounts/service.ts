@@ -36,9 +36,10 @@ export async function getAccountSummary(
     db.select().from(users).where(eq(users.id, userId)),
     db
       .select({
-        cents: sql<number>`coalesce(sum(${positions.qty} * ${symbols.referencePriceCents}), 0)::bigint`.mapWith(
-          Number,
-        ),
+        cents:
+          sql<number>`coalesce(sum(${positions.qty} * ${symbols.referencePriceCents}), 0)::bigint`.mapWith(
+            Number,
+          ),
       })
       .from(positions)
       .innerJoin(symbols, eq(symbols.symbol, positions.symbol))

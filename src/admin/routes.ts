@@ -3,7 +3,13 @@
 import { eq } from 'drizzle-orm'
 import { Hono } from 'hono'
 import { accountView, ledgerView, positionView, symbolView } from '../accounts/routes.ts'
-import { idParam, idempotencyHeader, shareTransferBody, symbolParam, transferBody } from '../accounts/schema.ts'
+import {
+  idParam,
+  idempotencyHeader,
+  shareTransferBody,
+  symbolParam,
+  transferBody,
+} from '../accounts/schema.ts'
 import * as accounts from '../accounts/service.ts'
 import { appendAudit } from '../audit/chain.ts'
 import { requireAdmin, requireAuth } from '../auth/middleware.ts'
@@ -63,27 +69,32 @@ adminRoutes.patch(
 )
 
 /** Sets a user's tier and/or role; recorded in that user's audit chain with the admin's id. */
-adminRoutes.patch('/users/:id', validate('param', idParam), validate('json', updateUserBody), async (c) => {
-  const id = c.req.valid('param').id
-  const b = c.req.valid('json')
-  await c.var.db.transaction(async (tx) => {
-    const [before] = await tx.select().from(users).where(eq(users.id, id)).for('update')
-    if (!before) throw new NotFoundError(`No user ${id}`)
-    await tx
-      .update(users)
-      .set({
-        ...(b.tier !== undefined && { tier: b.tier }),
-        ...(b.role !== undefined && { role: b.role }),
+adminRoutes.patch(
+  '/users/:id',
+  validate('param', idParam),
+  validate('json', updateUserBody),
+  async (c) => {
+    const id = c.req.valid('param').id
+    const b = c.req.valid('json')
+    await c.var.db.transaction(async (tx) => {
+      const [before] = await tx.select().from(users).where(eq(users.id, id)).for('update')
+      if (!before) throw new NotFoundError(`No user ${id}`)
+      await tx
+        .update(users)
+        .set({
+          ...(b.tier !== undefined && { tier: b.tier }),
+          ...(b.role !== undefined && { role: b.role }),
+        })
+        .where(eq(users.id, id))
+      await appendAudit(tx, id, 'admin.user_updated', {
+        by: c.var.auth.userId,
+        ...(b.tier !== undefined && { tier: { from: before.tier, to: b.tier } }),
+        ...(b.role !== undefined && { role: { from: before.role, to: b.role } }),
       })
-      .where(eq(users.id, id))
-    await appendAudit(tx, id, 'admin.user_updated', {
-      by: c.var.auth.userId,
-      ...(b.tier !== undefined && { tier: { from: before.tier, to: b.tier } }),
-      ...(b.role !== undefined && { role: { from: before.role, to: b.role } }),
     })
-  })
-  return c.json(accountView(await accounts.getAccountSummary(c.var.db, id)))
-})
+    return c.json(accountView(await accounts.getAccountSummary(c.var.db, id)))
+  },
+)
 
 /** Any account: the same view its owner gets, with positions. */
 adminRoutes.get('/accounts/:id', validate('param', idParam), async (c) => {
@@ -127,7 +138,9 @@ adminRoutes.post(
       c.var.auth.userId,
     )
     const position = await accounts.getPosition(c.var.db, id, b.symbol)
-    return c.json({ entry: ledgerView(entry), position: positionView(position) }, replayed ? 200 : 201)
+    return c.json(
+      { entry: ledgerView(entry), position: positionView(position) },
+      replayed ? 200 : 201,
+    )
   },
 )
-

@@ -56,11 +56,17 @@ authRoutes.post('/logout-all', requireAuth, async (c) => {
 
 authRoutes.post('/password', requireAuth, validate('json', passwordChangeBody), async (c) => {
   const body = c.req.valid('json')
-  await auth.changePassword(c.var.db, c.var.settings, c.var.auth.userId, {
-    currentPassword: body.current_password,
-    newPassword: body.new_password,
-    otp: body.otp,
-  }, clientIp(c))
+  await auth.changePassword(
+    c.var.db,
+    c.var.settings,
+    c.var.auth.userId,
+    {
+      currentPassword: body.current_password,
+      newPassword: body.new_password,
+      otp: body.otp,
+    },
+    clientIp(c),
+  )
   return c.body(null, 204)
 })
 

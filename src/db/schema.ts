@@ -163,7 +163,10 @@ export const cashLedger = pgTable(
   },
   (t) => [
     index('cash_ledger_user_idx').on(t.userId, t.id),
-    check('cash_ledger_shares', sql`(${t.symbol} IS NULL) = (${t.qty} IS NULL) AND (${t.qty} IS NULL OR ${t.qty} > 0)`),
+    check(
+      'cash_ledger_shares',
+      sql`(${t.symbol} IS NULL) = (${t.qty} IS NULL) AND (${t.qty} IS NULL OR ${t.qty} > 0)`,
+    ),
     uniqueIndex('cash_ledger_idem_key')
       .on(t.userId, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} IS NOT NULL`),

@@ -46,10 +46,7 @@ describe('GET /v1/account', () => {
       two_factor_enabled: false,
     })
     expect((await post(u, '/v1/account/deposits', { amount: '1000.50' })).status).toBe(201)
-    await db.handle.db
-      .update(users)
-      .set({ reservedCashCents: 20_000 })
-      .where(eq(users.id, u.id))
+    await db.handle.db.update(users).set({ reservedCashCents: 20_000 }).where(eq(users.id, u.id))
     // 10 AAPL at a cost of 1500.00; valued at the reference price 190.00
     expect(
       (await post(u, '/v1/account/transfers', { symbol: 'AAPL', qty: 10, cost_basis: '1500.00' }))
@@ -215,7 +212,10 @@ describe('admin endpoints', () => {
       status: 'active',
       reference_price: '12.34',
     })
-    expect((await post(admin, '/v1/admin/symbols', { symbol: sym, name: 'x', reference_price: '1' })).status).toBe(409)
+    expect(
+      (await post(admin, '/v1/admin/symbols', { symbol: sym, name: 'x', reference_price: '1' }))
+        .status,
+    ).toBe(409)
     expect(
       (await post(admin, '/v1/admin/symbols', { symbol: 'ABC', name: 'x', reference_price: '0' }))
         .status,
@@ -244,9 +244,19 @@ describe('admin endpoints', () => {
       action: 'admin.user_updated',
       data: { by: admin.id, tier: { from: 'retail', to: 'pro' } },
     })
-    const bad = await client.request('PATCH', `/v1/admin/users/${u.id}`, { tier: 'gold' }, admin.auth)
+    const bad = await client.request(
+      'PATCH',
+      `/v1/admin/users/${u.id}`,
+      { tier: 'gold' },
+      admin.auth,
+    )
     expect(bad.status).toBe(400)
-    const missing = await client.request('PATCH', '/v1/admin/users/2147483000', { tier: 'pro' }, admin.auth)
+    const missing = await client.request(
+      'PATCH',
+      '/v1/admin/users/2147483000',
+      { tier: 'pro' },
+      admin.auth,
+    )
     expect(missing.status).toBe(404)
 
     const view = await json(await get(admin, `/v1/admin/accounts/${u.id}`))
@@ -284,7 +294,10 @@ describe('BOLA: one user’s token on another’s resources is 404', () => {
       expect(res.status).toBe(404)
       expect((await json(res)).code).toBe('not_found')
     }
-    expect(await json(await get(mallory, '/v1/account'))).toMatchObject({ role: 'trader', cash: '0.00' })
+    expect(await json(await get(mallory, '/v1/account'))).toMatchObject({
+      role: 'trader',
+      cash: '0.00',
+    })
     expect((await json(await get(alice, '/v1/account'))).cash).toBe('42.00')
   })
 })
@@ -293,7 +306,9 @@ describe('ledger integrity', () => {
   test('concurrent deposits: no lost update; the ledger sums to the cash', async () => {
     const u = await newUser(client, 'concdep')
     const amounts = Array.from({ length: 16 }, (_, i) => `${i + 1}.${String(i).padStart(2, '0')}`)
-    const results = await Promise.all(amounts.map((amount) => post(u, '/v1/account/deposits', { amount })))
+    const results = await Promise.all(
+      amounts.map((amount) => post(u, '/v1/account/deposits', { amount })),
+    )
     expect(results.map((r) => r.status)).toEqual(amounts.map(() => 201))
     const expected = amounts.reduce((s, a) => s + Math.round(Number(a) * 100), 0)
     const [row] = await db.handle.db.select().from(users).where(eq(users.id, u.id))
@@ -313,7 +328,9 @@ describe('ledger integrity', () => {
       SELECT u.id, u.cash_cents, coalesce(sum(l.amount_cents), 0)::bigint AS ledger
       FROM users u LEFT JOIN cash_ledger l ON l.user_id = u.id
       GROUP BY u.id HAVING u.cash_cents <> coalesce(sum(l.amount_cents), 0)`)
-    const [{ n }] = (await db.handle.db.execute<{ n: string }>(sql`SELECT count(*) AS n FROM users`)).rows
+    const [{ n }] = (
+      await db.handle.db.execute<{ n: string }>(sql`SELECT count(*) AS n FROM users`)
+    ).rows
     expect(Number(n)).toBeGreaterThan(5)
     expect(mismatches.rows).toEqual([])
   })

@@ -98,7 +98,10 @@ describe('login and tokens', () => {
       authorization: 'Bearer abc.def.ghi',
     })
     expect(garbage.status).toBe(401)
-    expect(await problem(garbage)).toMatchObject({ code: 'unauthorized', reason: 'token_malformed' })
+    expect(await problem(garbage)).toMatchObject({
+      code: 'unauthorized',
+      reason: 'token_malformed',
+    })
   })
 
   test('a token signed by another key is refused; a key listed in JWT_PUBLIC_KEYS is accepted', async () => {

@@ -49,7 +49,8 @@ describe('per IP', () => {
     const ip = freshIp()
     const u = await newUser(client, 'ipwindow')
     for (let i = 0; i < 10; i++) expect((await login(ip, u.email, PASSWORD)).status).toBe(200)
-    for (let i = 0; i < 3; i++) expect((await login(ip, u.email, 'wrong-password')).status).toBe(401)
+    for (let i = 0; i < 3; i++)
+      expect((await login(ip, u.email, 'wrong-password')).status).toBe(401)
     expect((await login(ip, u.email, PASSWORD)).status).toBe(200)
     expect((await login(ip, 'x@test.bourse.dev', 'wrong-password')).status).toBe(401)
     expect((await login(ip, u.email, PASSWORD)).status).toBe(429)
@@ -65,16 +66,26 @@ describe('per IP', () => {
     const u = await newUser(client, 'ipotp')
     await client.request('POST', '/v1/auth/totp/enroll', undefined, u.auth)
     for (let i = 0; i < 4; i++) {
-      const r = await client.request('POST', '/v1/auth/totp/verify', { code: '000000' }, {
-        ...u.auth,
-        'cf-connecting-ip': ip,
-      })
+      const r = await client.request(
+        'POST',
+        '/v1/auth/totp/verify',
+        { code: '000000' },
+        {
+          ...u.auth,
+          'cf-connecting-ip': ip,
+        },
+      )
       expect(r.status).toBe(401)
     }
-    const r = await client.request('POST', '/v1/auth/totp/verify', { code: '000000' }, {
-      ...u.auth,
-      'cf-connecting-ip': ip,
-    })
+    const r = await client.request(
+      'POST',
+      '/v1/auth/totp/verify',
+      { code: '000000' },
+      {
+        ...u.auth,
+        'cf-connecting-ip': ip,
+      },
+    )
     expect(r.status).toBe(429)
   })
 })

@@ -81,7 +81,8 @@ describe('access tokens are refused with 401 unauthorized and a reason', () => {
   test('missing', () => expect401(undefined, 'token_missing'))
   test('not a Bearer header', () => expect401(`Basic ${btoa('a:b')}`, 'token_malformed'))
   test('malformed', () => expect401('Bearer not-a-jwt', 'token_malformed'))
-  test('malformed: three parts of garbage', () => expect401('Bearer abc.def.ghi', 'token_malformed'))
+  test('malformed: three parts of garbage', () =>
+    expect401('Bearer abc.def.ghi', 'token_malformed'))
 
   test('bad signature (payload changed after signing)', async () => {
     const [h, , s] = (await token()).split('.')
@@ -167,10 +168,7 @@ describe('access tokens are refused with 401 unauthorized and a reason', () => {
   })
 
   test('not an access token (typ)', async () => {
-    await expect401(
-      `Bearer ${await token(undefined, { header: { typ: 'JWT' } })}`,
-      'wrong_type',
-    )
+    await expect401(`Bearer ${await token(undefined, { header: { typ: 'JWT' } })}`, 'wrong_type')
   })
 })
 

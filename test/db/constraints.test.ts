@@ -58,7 +58,10 @@ const order = (userId: number, extra: Partial<typeof orders.$inferInsert> = {}) 
 describe('database constraints', () => {
   test('cash, reserved cash and positions never go negative (retail accounts: all of them)', async () => {
     const d = db.handle.db
-    await refused(d.update(users).set({ cashCents: -1 }).where(eq(users.id, alice)), CHECK_VIOLATION)
+    await refused(
+      d.update(users).set({ cashCents: -1 }).where(eq(users.id, alice)),
+      CHECK_VIOLATION,
+    )
     await refused(
       d.update(users).set({ reservedCashCents: 1 }).where(eq(users.id, alice)),
       CHECK_VIOLATION,
@@ -125,10 +128,9 @@ describe('database constraints', () => {
       priceCents: 19_000,
       ts: new Date(),
     })
-    await db.handle.db.insert(fills).values([
-      fill(buy.id, sell.id, alice, 'buy'),
-      fill(sell.id, buy.id, bob, 'sell'),
-    ])
+    await db.handle.db
+      .insert(fills)
+      .values([fill(buy.id, sell.id, alice, 'buy'), fill(sell.id, buy.id, bob, 'sell')])
     await refused(
       db.handle.db.insert(fills).values(fill(buy.id, sell.id, alice, 'buy')),
       UNIQUE_VIOLATION,
