@@ -1,7 +1,7 @@
 // Every way an access token must be refused: 401 `unauthorized` with a stable `reason`.
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { Hono } from 'hono'
-import { SignJWT, base64url, generateKeyPair, importJWK } from 'jose'
+import { SignJWT, base64url, exportJWK, generateKeyPair, importJWK } from 'jose'
 import type { JWK } from 'jose'
 import { requireAuth, requireTwoFactor } from '../../src/auth/middleware.ts'
 import { generateSigningKey } from '../../src/auth/keys.ts'
@@ -135,6 +135,15 @@ describe('access tokens are refused with 401 unauthorized and a reason', () => {
       `Bearer ${await token(undefined, { header: { kid: 'stranger' }, key: otherKey })}`,
       'unknown_kid',
     )
+  })
+
+  test('a key embedded in the header (jwk) is never used', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+    const embedded = await exportJWK(publicKey)
+    for (const kid of [jwk.kid, 'attacker']) {
+      const t = await token(undefined, { header: { kid, jwk: embedded }, key: privateKey })
+      await expect401(`Bearer ${t}`, kid === jwk.kid ? 'bad_signature' : 'unknown_kid')
+    }
   })
 
   test('wrong issuer', async () => {
