@@ -72,19 +72,6 @@ function named(e: BookEvent): Json {
   }
 }
 
-function run(command: Command): BookEvent[] {
-  switch (command.op) {
-    case 'new':
-      return book.submit(command)
-    case 'cancel':
-      return book.cancel(command.id)
-    case 'amend':
-      return book.amend(command.id, command.qty)
-    case 'close':
-      return book.close()
-  }
-}
-
 function depthEvent(): Json {
   const { bids, asks } = book.depth()
   const levels = (side: DepthLevel[]) => side.map(([price, qty, orders]) => [price, qty, orders])
@@ -104,7 +91,7 @@ function handle(line: string): Json[] {
   const command = hasId || input.op === 'close' || input.op === 'depth' ? toCommand(input) : undefined
   if (command === 'depth') return [depthEvent()]
   if (command === undefined) return [{ type: 'rejected', id: input.id ?? null, reason: 'invalid' }]
-  return run(command).map(named)
+  return book.apply(command).map(named)
 }
 
 let out: string[] = []

@@ -64,6 +64,20 @@ export class OrderBook {
     return this.run(1)
   }
 
+  /** Runs one command of any kind (a log's entry, a CLI line). */
+  apply(command: Command): BookEvent[] {
+    switch (command.op) {
+      case 'new':
+        return this.submit(command)
+      case 'cancel':
+        return this.cancel(command.id)
+      case 'amend':
+        return this.amend(command.id, command.qty)
+      case 'close':
+        return this.close()
+    }
+  }
+
   /**
    * Runs many commands with one boundary crossing per COMMAND_CAPACITY commands. All are encoded
    * first, so a command the encoder refuses (a bad id or user: RangeError) runs none of them.

@@ -110,7 +110,7 @@ export class BookJournal {
       if (row.seq !== this.seq + 1 || row.fills_before !== this.fillSeq) {
         throw new JournalCorrupt(`the log has a gap or a wrong fill count at command ${row.seq}`)
       }
-      const events = book.execute([JSON.parse(row.command as string) as Command])
+      const events = book.apply(JSON.parse(row.command as string) as Command)
       if (JSON.stringify(events) !== row.events) {
         throw new JournalCorrupt(`replaying command ${row.seq} produced different events`)
       }
@@ -185,7 +185,7 @@ export class BookJournal {
     let events: BookEvent[]
     let fills: OutboxFill[]
     try {
-      events = book.execute([command])
+      events = book.apply(command)
       fills = numberFills(events, seq, ts, this.fillSeq)
       this.store.transaction(() => {
         const orderId = command.op === 'close' ? null : command.id

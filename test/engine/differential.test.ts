@@ -13,27 +13,14 @@ import { Auditor } from './invariants.ts'
 import { ReferenceBook } from './reference-book.ts'
 import { TIMEOUT, commands, runs } from './streams.ts'
 
-function run(book: Book, command: Command) {
-  switch (command.op) {
-    case 'new':
-      return book.submit(command)
-    case 'cancel':
-      return book.cancel(command.id)
-    case 'amend':
-      return book.amend(command.id, command.qty)
-    case 'close':
-      return book.close()
-  }
-}
-
 /** Runs the stream through both books, comparing after each command; returns the engine. */
 function compare(stream: Command[]): Book {
   const engine = newOrderBook()
   const reference = new ReferenceBook()
   const auditor = new Auditor()
   stream.forEach((command, i) => {
-    const events = run(engine, command)
-    const expected = run(reference, command)
+    const events = engine.apply(command)
+    const expected = reference.apply(command)
     const depth = engine.depth()
     const where = `after command ${i}: ${JSON.stringify(command)}`
     expect(events, where).toEqual(expected)
@@ -66,7 +53,7 @@ describe('wasm engine vs reference model', () => {
     fc.assert(
       fc.property(commands(200), (stream) => {
         const reference = new ReferenceBook()
-        const expected = stream.flatMap((c) => run(reference, c))
+        const expected = stream.flatMap((c) => reference.apply(c))
         const engine = newOrderBook()
         expect(engine.execute(stream)).toEqual(expected)
         expect(engine.depth()).toEqual(reference.depth())
@@ -97,7 +84,7 @@ describe('the invariant checker itself', () => {
       fc.property(commands(200), (stream) => {
         const book = new ReferenceBook()
         const auditor = new Auditor()
-        for (const c of stream) auditor.step(c, run(book, c), book.depth())
+        for (const c of stream) auditor.step(c, book.apply(c), book.depth())
       }),
       { numRuns: runs(100) },
     )

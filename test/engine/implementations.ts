@@ -11,6 +11,7 @@ export interface Book {
   cancel(id: number): BookEvent[]
   amend(id: number, qty: number): BookEvent[]
   close(): BookEvent[]
+  apply(command: Command): BookEvent[]
   execute(commands: Command[]): BookEvent[]
   depth(maxLevels?: number): Depth
 }

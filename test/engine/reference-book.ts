@@ -75,19 +75,21 @@ export class ReferenceBook {
   /** Counts accepted `new` commands: arrival order decides which stop fires and close order. */
   private arrivals = 0
 
+  apply(c: Command): BookEvent[] {
+    switch (c.op) {
+      case 'new':
+        return this.submit(c)
+      case 'cancel':
+        return this.cancel(c.id)
+      case 'amend':
+        return this.amend(c.id, c.qty)
+      case 'close':
+        return this.close()
+    }
+  }
+
   execute(commands: Command[]): BookEvent[] {
-    return commands.flatMap((c) => {
-      switch (c.op) {
-        case 'new':
-          return this.submit(c)
-        case 'cancel':
-          return this.cancel(c.id)
-        case 'amend':
-          return this.amend(c.id, c.qty)
-        case 'close':
-          return this.close()
-      }
-    })
+    return commands.flatMap((c) => this.apply(c))
   }
 
   submit(o: NewOrder): BookEvent[] {
