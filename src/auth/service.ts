@@ -10,11 +10,17 @@ import {
   InvalidCredentialsError,
   InvalidOtpError,
   OtpRequiredError,
-  RateLimitedError,
   UnauthorizedError,
 } from '../errors.ts'
 import { hashIterations, hashPassword, verifyPassword } from './password.ts'
-import { MAX_LOCK_SECONDS, checkIp, recordIpFailure } from './throttle.ts'
+import {
+  clearAccountAttempts,
+  lockSeconds,
+  returnAccountAttempt,
+  returnIpAttempt,
+  takeAccountAttempt,
+  takeIpAttempt,
+} from './throttle.ts'
 import { issueAccessToken, newRefreshToken, sha256Hex } from './tokens.ts'
 import { newTotpSecret, otpauthUri, verifyTotp } from './totp.ts'
 
@@ -108,67 +114,44 @@ async function audit(db: Db, userId: number, action: string, data: Record<string
   await db.transaction((tx) => appendAudit(tx, userId, action, data))
 }
 
-/** Seconds the account stays locked after its n-th consecutive failure (0: not locked). */
-export function lockSeconds(settings: Settings, failures: number): number {
-  const over = failures - settings.loginLockThreshold
-  if (over < 0) return 0
-  return Math.min(settings.loginLockSeconds * 2 ** Math.min(over, 30), MAX_LOCK_SECONDS)
-}
-
-/**
- * Counts a failed password or one-time code for the account (src/auth/throttle.ts): the
- * LOGIN_LOCK_THRESHOLD-th consecutive one locks the account for LOGIN_LOCK_SECONDS, and each
- * further failure (no successful login since) locks it again for twice as long, up to a day.
- * Also counts the failure for the caller's IP.
- */
-async function recordFailure(
+/** Audits a failed password or code; the attempt was counted before it was checked. */
+async function auditFailure(
   db: Db,
   settings: Settings,
   userId: number,
   reason: string,
-  ip: string,
+  attempts: number,
 ) {
-  await recordIpFailure(db, settings, ip)
-  await db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(users)
-      .set({ failedLogins: sql`${users.failedLogins} + 1` })
-      .where(eq(users.id, userId))
-      .returning({ failedLogins: users.failedLogins })
-    const seconds = lockSeconds(settings, row.failedLogins)
-    if (seconds > 0) {
-      await tx
-        .update(users)
-        .set({ lockedUntil: sql`now() + make_interval(secs => ${seconds})` })
-        .where(eq(users.id, userId))
-    }
-    await appendAudit(tx, userId, 'auth.failed_attempt', {
-      reason,
-      failed_attempts: row.failedLogins,
-      ...(seconds > 0 ? { locked_seconds: seconds } : {}),
-    })
+  const seconds = lockSeconds(settings, attempts)
+  await audit(db, userId, 'auth.failed_attempt', {
+    reason,
+    failed_attempts: attempts,
+    ...(seconds > 0 ? { locked_seconds: seconds } : {}),
   })
 }
 
-/** 429 while the account is locked by failed attempts. */
-function assertNotLocked(user: { lockedUntil: Date | null }) {
-  const lockedMs = (user.lockedUntil?.getTime() ?? 0) - Date.now()
-  if (lockedMs > 0) throw new RateLimitedError(Math.ceil(lockedMs / 1000), 'account')
-}
-
-/** Checks a one-time code for an account that is not locked, counting a failure. */
-async function checkOtp(
+/**
+ * Runs one throttled attempt (src/auth/throttle.ts) for a signed-in user: counted for the IP and
+ * the account before `check` runs, given back when it returns null, audited and thrown when it
+ * returns the refusal.
+ */
+async function throttledCheck(
   db: Db,
   settings: Settings,
-  user: typeof users.$inferSelect,
-  code: string,
+  userId: number,
   ip: string,
   reason: string,
+  check: () => Promise<Error | null>,
 ) {
-  if (!(await consumeOtp(db, user, code))) {
-    await recordFailure(db, settings, user.id, reason, ip)
-    throw new InvalidOtpError()
+  await takeIpAttempt(db, settings, ip)
+  const attempts = await takeAccountAttempt(db, settings, userId)
+  const refusal = await check()
+  if (refusal) {
+    await auditFailure(db, settings, userId, reason, attempts)
+    throw refusal
   }
+  await clearAccountAttempts(db, userId)
+  await returnIpAttempt(db, ip)
 }
 
 export async function login(
@@ -178,33 +161,35 @@ export async function login(
   input: { email: string; password: string; otp?: string },
   ip: string,
 ): Promise<TokenPair> {
-  await checkIp(db, settings, ip)
+  await takeIpAttempt(db, settings, ip)
   const [user] = await db.select().from(users).where(eq(users.email, input.email))
   if (!user) {
     await verifyPassword(input.password, await dummyHash(settings.pbkdf2Iterations))
-    await recordIpFailure(db, settings, ip)
     throw new InvalidCredentialsError()
   }
-  assertNotLocked(user)
+  const attempts = await takeAccountAttempt(db, settings, user.id)
   if (!(await verifyPassword(input.password, user.passwordHash))) {
-    await recordFailure(db, settings, user.id, 'password', ip)
+    await auditFailure(db, settings, user.id, 'password', attempts)
     throw new InvalidCredentialsError()
   }
   if (user.totpEnabled) {
-    if (!input.otp) throw new OtpRequiredError()
-    await checkOtp(db, settings, user, input.otp, ip, 'otp')
+    if (!input.otp) {
+      // the right password and no code: nothing was guessed, the attempt is given back
+      await returnAccountAttempt(db, settings, user.id)
+      await returnIpAttempt(db, ip)
+      throw new OtpRequiredError()
+    }
+    if (!(await consumeOtp(db, user, input.otp))) {
+      await auditFailure(db, settings, user.id, 'otp', attempts)
+      throw new InvalidOtpError()
+    }
   }
-  const rehash = hashIterations(user.passwordHash) !== settings.pbkdf2Iterations
-  if (rehash || user.failedLogins > 0 || user.lockedUntil) {
+  await clearAccountAttempts(db, user.id)
+  await returnIpAttempt(db, ip)
+  if (hashIterations(user.passwordHash) !== settings.pbkdf2Iterations) {
     await db
       .update(users)
-      .set({
-        failedLogins: 0,
-        lockedUntil: null,
-        ...(rehash
-          ? { passwordHash: await hashPassword(input.password, settings.pbkdf2Iterations) }
-          : {}),
-      })
+      .set({ passwordHash: await hashPassword(input.password, settings.pbkdf2Iterations) })
       .where(eq(users.id, user.id))
   }
   const tokens = await startSession(db, env, settings, user.id, user.totpEnabled)
@@ -288,14 +273,14 @@ export async function verifyTotpEnrollment(
   code: string,
   ip: string,
 ) {
-  await checkIp(db, settings, ip)
   const user = await userById(db, userId)
-  assertNotLocked(user)
   if (user.totpEnabled) throw new ConflictError('2fa_enabled', 'Two-factor is already enabled')
   if (!user.totpSecret) {
     throw new ConflictError('2fa_not_enrolled', 'Call POST /v1/auth/totp/enroll first')
   }
-  await checkOtp(db, settings, user, code, ip, 'totp_verify')
+  await throttledCheck(db, settings, userId, ip, 'totp_verify', async () =>
+    (await consumeOtp(db, user, code)) ? null : new InvalidOtpError(),
+  )
   await db.transaction(async (tx) => {
     await tx.update(users).set({ totpEnabled: true }).where(eq(users.id, userId))
     await appendAudit(tx, userId, 'auth.2fa_enabled', {})
@@ -309,11 +294,11 @@ export async function disableTotp(
   code: string,
   ip: string,
 ) {
-  await checkIp(db, settings, ip)
   const user = await userById(db, userId)
-  assertNotLocked(user)
   if (!user.totpEnabled) throw new ConflictError('2fa_disabled', 'Two-factor is not enabled')
-  await checkOtp(db, settings, user, code, ip, 'totp_disable')
+  await throttledCheck(db, settings, userId, ip, 'totp_disable', async () =>
+    (await consumeOtp(db, user, code)) ? null : new InvalidOtpError(),
+  )
   await db.transaction(async (tx) => {
     await tx
       .update(users)
@@ -345,17 +330,17 @@ export async function changePassword(
   input: { currentPassword: string; newPassword: string; otp?: string },
   ip: string,
 ): Promise<void> {
-  await checkIp(db, settings, ip)
   const user = await userById(db, userId)
-  assertNotLocked(user)
-  if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
-    await recordFailure(db, settings, user.id, 'password_change', ip)
-    throw new InvalidCredentialsError()
-  }
-  if (user.totpEnabled) {
-    if (!input.otp) throw new OtpRequiredError()
-    await checkOtp(db, settings, user, input.otp, ip, 'password_change_otp')
-  }
+  if (user.totpEnabled && !input.otp) throw new OtpRequiredError()
+  await throttledCheck(db, settings, userId, ip, 'password_change', async () => {
+    if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
+      return new InvalidCredentialsError()
+    }
+    if (user.totpEnabled && !(await consumeOtp(db, user, input.otp!))) {
+      return new InvalidOtpError()
+    }
+    return null
+  })
   const passwordHash = await hashPassword(input.newPassword, settings.pbkdf2Iterations)
   await db.transaction(async (tx) => {
     await tx

@@ -1,7 +1,7 @@
 // Failed logins and one-time codes are throttled per IP and per account (src/auth/throttle.ts).
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { eq, sql } from 'drizzle-orm'
-import { lockSeconds } from '../../src/auth/service.ts'
+import { ipv6Prefix64, lockSeconds } from '../../src/auth/throttle.ts'
 import { users } from '../../src/db/schema.ts'
 import { settingsFrom } from '../../src/env.ts'
 import { PASSWORD, newUser, testClient } from '../helpers/app.ts'
@@ -90,6 +90,28 @@ describe('per IP', () => {
   })
 })
 
+describe('addresses', () => {
+  test('IPv6 addresses share their /64; anything else is kept as is', () => {
+    expect(ipv6Prefix64('2001:db8:0:12:abcd::1')).toBe('2001:db8:0:12::/64')
+    expect(ipv6Prefix64('2001:0DB8:0000:0012:ffff:ffff:ffff:ffff')).toBe('2001:db8:0:12::/64')
+    expect(ipv6Prefix64('2001:db8::1')).toBe('2001:db8:0:0::/64')
+    expect(ipv6Prefix64('::1')).toBe('0:0:0:0::/64')
+    expect(ipv6Prefix64('not:an::ip::x')).toBe('not:an::ip::x')
+    expect(ipv6Prefix64('1:2:3')).toBe('1:2:3')
+  })
+
+  test('two addresses of one /64 share a bucket', async () => {
+    const prefix = `2001:db8:${(++ipCounter).toString(16)}:1`
+    for (let i = 0; i < 4; i++) {
+      const r = await login(`${prefix}::${i + 1}`, 'x@test.bourse.dev', 'wrong-password')
+      expect(r.status).toBe(401)
+    }
+    expect((await login(`${prefix}:ffff::9`, 'x@test.bourse.dev', 'wrong-password')).status).toBe(
+      429,
+    )
+  })
+})
+
 describe('per account', () => {
   test('the lock doubles with each failure past the threshold, up to a day', () => {
     const s = settingsFrom({ LOGIN_LOCK_THRESHOLD: '10', LOGIN_LOCK_SECONDS: '900' })
@@ -134,5 +156,47 @@ describe('per account', () => {
     const again = await attempt(next)
     expect(again.status).toBe(429)
     expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(115)
+  })
+})
+
+describe('concurrent guesses', () => {
+  test('a burst of wrong codes in parallel gets no more tries than the threshold', async () => {
+    const c = await testClient({ LOGIN_LOCK_THRESHOLD: '3', LOGIN_LOCK_SECONDS: '60' })
+    const u = await newUser(c, 'burst')
+    const { secret } = (await (
+      await c.request('POST', '/v1/auth/totp/enroll', undefined, u.auth)
+    ).json()) as Json
+    const { currentStep, totpAt } = await import('../../src/auth/totp.ts')
+    const good = await totpAt(secret, currentStep())
+    expect((await c.request('POST', '/v1/auth/totp/verify', { code: good }, u.auth)).status).toBe(
+      200,
+    )
+    const valid = new Set(
+      await Promise.all([-1, 0, 1, 2].map((d) => totpAt(secret, currentStep() + d))),
+    )
+    // 12 at once: PGlite (one Postgres session behind a socket) copes with that many clients
+    const guesses = Array.from({ length: 12 }, (_, i) => String(100000 + i * 7919)).filter(
+      (g) => !valid.has(g),
+    )
+    const results = await Promise.all(
+      guesses.map((otp) =>
+        c.request('POST', '/v1/auth/login', { email: u.email, password: PASSWORD, otp }),
+      ),
+    )
+    const statuses = results.map((r) => r.status)
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(3)
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(guesses.length - 3)
+  })
+
+  test('a burst of failed logins from one address gets no more than its window', async () => {
+    const ip = freshIp()
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        login(ip, `burst${i}.${Date.now()}@test.bourse.dev`, 'wrong-password'),
+      ),
+    )
+    const statuses = results.map((r) => r.status)
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(4)
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(8)
   })
 })
