@@ -51,7 +51,7 @@ describe('register', () => {
   test('malformed JSON is a 400 problem', async () => {
     const res = await client.request('POST', '/v1/auth/register', '{"email":')
     expect(res.status).toBe(400)
-    expect((await problem(res)).status).toBe(400)
+    expect(await problem(res)).toMatchObject({ status: 400, code: 'invalid_request' })
   })
 })
 
