@@ -100,7 +100,7 @@ export async function moveCash(
   actorId?: number,
 ): Promise<{ entry: LedgerEntry; replayed: boolean }> {
   if (!Number.isSafeInteger(amountCents) || amountCents <= 0) {
-    throw new AppError(400, 'validation', 'amount must be positive')
+    throw new AppError(400, 'invalid_request', 'amount must be positive')
   }
   return db.transaction(async (tx) => {
     const user = await lockUser(tx, userId)
