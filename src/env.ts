@@ -1,6 +1,8 @@
 // Worker bindings (wrangler vars/secrets) and the settings read from them.
 // Secrets: DATABASE_URL, JWT_PRIVATE_KEY. Everything else has a production default.
 
+import type { SymbolBook } from './do/symbol-book.ts'
+
 export interface Env {
   /** "production" makes sandbox funding admin-only */
   ENVIRONMENT?: string
