@@ -9,6 +9,7 @@ import { accountRoutes } from './accounts/routes.ts'
 import { adminRoutes } from './admin/routes.ts'
 import { signingKeys } from './auth/keys.ts'
 import { authRoutes } from './auth/routes.ts'
+import { marketDataRoutes } from './marketdata/routes.ts'
 import type { AppEnv } from './context.ts'
 import { settingsFrom } from './env.ts'
 import { AppError, PROBLEM_BASE, ServiceUnavailableError } from './errors.ts'
@@ -93,6 +94,7 @@ export function createApp() {
   app.route('/v1/auth', authRoutes)
   app.route('/v1/admin', adminRoutes)
   app.route('/v1', accountRoutes)
+  app.route('/v1', marketDataRoutes)
 
   app.notFound((c) => problem(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`))
 

@@ -4,6 +4,8 @@
 import type { SymbolBook } from './do/symbol-book.ts'
 
 export interface Env {
+  /** One SymbolBook Durable Object per symbol (idFromName(symbol)) */
+  SYMBOL_BOOK: DurableObjectNamespace<SymbolBook>
   /** "production" makes sandbox funding admin-only */
   ENVIRONMENT?: string
   /** Postgres connection string (Neon in production; a secret) */
@@ -28,6 +30,9 @@ export interface Env {
   /** the per-IP window (default 900 s) */
   AUTH_IP_WINDOW_SECONDS?: string
 }
+
+/** The vars and secrets, without the object bindings (what tests and scripts can provide). */
+export type Vars = Omit<Env, 'SYMBOL_BOOK'>
 
 export interface Settings {
   issuer: string
@@ -56,7 +61,7 @@ function int(value: string | undefined, fallback: number, name: string, min: num
   return n
 }
 
-export function settingsFrom(env: Env): Settings {
+export function settingsFrom(env: Vars): Settings {
   return {
     issuer: env.JWT_ISSUER || 'bourse',
     audience: 'bourse-api',

@@ -142,6 +142,18 @@ describe('npm run dev (scripts/dev.ts + wrangler dev)', () => {
     expect(refused.status).toBe(404)
   })
 
+  test("a symbol's book comes from its Durable Object (the WASM engine in workerd)", async () => {
+    const res = await fetch(`${base}/v1/book/AAPL?depth=5`)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ symbol: 'AAPL', seq: 0, bids: [], asks: [] })
+    const unknown = await fetch(`${base}/v1/book/NOPE`)
+    expect(unknown.status).toBe(404)
+    expect(((await unknown.json()) as { code: string }).code).toBe('unknown_symbol')
+    const bad = await fetch(`${base}/v1/book/AAPL?depth=0`)
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { code: string }).code).toBe('invalid_request')
+  })
+
   test('money moves through workerd: a withdrawal, then concurrent deposits, one Pool per request', async () => {
     const auth = await loginDemo(DEMO_USERS[1].email)
     const w = await post(

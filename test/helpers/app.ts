@@ -1,7 +1,7 @@
 // Builds the real app (createApp) against the test database, and small HTTP helpers.
 import { createApp } from '../../src/app.ts'
 import { generateSigningKey } from '../../src/auth/keys.ts'
-import type { Env } from '../../src/env.ts'
+import type { Vars } from '../../src/env.ts'
 import { testDatabase } from './db.ts'
 
 /**
@@ -13,7 +13,7 @@ export const TEST_PBKDF2_ITERATIONS = '1000'
 
 let signingKey: Promise<string> | undefined
 
-export async function testEnv(overrides: Partial<Env> = {}): Promise<Env> {
+export async function testEnv(overrides: Partial<Vars> = {}): Promise<Vars> {
   const db = await testDatabase()
   signingKey ??= generateSigningKey('test-key')
   return {
@@ -30,7 +30,7 @@ export async function testEnv(overrides: Partial<Env> = {}): Promise<Env> {
 }
 
 export interface TestClient {
-  env: Env
+  env: Vars
   request(
     method: string,
     path: string,
@@ -39,7 +39,7 @@ export interface TestClient {
   ): Promise<Response>
 }
 
-export async function testClient(overrides: Partial<Env> = {}): Promise<TestClient> {
+export async function testClient(overrides: Partial<Vars> = {}): Promise<TestClient> {
   const env = await testEnv(overrides)
   const app = createApp()
   return {
