@@ -231,6 +231,12 @@ export const orders = pgTable(
     qty: bigint('qty', { mode: 'number' }).notNull(),
     priceCents: cents('price_cents'),
     stopPriceCents: cents('stop_price_cents'),
+    /**
+     * buy orders: the per-share price their cash reservation was made at (the limit price, or
+     * the collar of a market/stop order); null means price_cents. A fill releases qty × this
+     * (src/orders/fills.ts), so a fill at a better price frees the difference.
+     */
+    reservePriceCents: cents('reserve_price_cents'),
     status: orderStatus('status').notNull().default('pending'),
     filledQty: bigint('filled_qty', { mode: 'number' }).notNull().default(0),
     /** volume-weighted average fill price in cents (rounded), null before the first fill */
@@ -260,6 +266,10 @@ export const orders = pgTable(
     check('orders_qty_pos', sql`${t.qty} > 0`),
     check('orders_filled_range', sql`${t.filledQty} >= 0 AND ${t.filledQty} <= ${t.qty}`),
     check('orders_reserved_nonneg', sql`${t.reservedCashCents} >= 0 AND ${t.reservedQty} >= 0`),
+    check(
+      'orders_reserve_price_pos',
+      sql`${t.reservePriceCents} IS NULL OR ${t.reservePriceCents} > 0`,
+    ),
   ],
 )
 

@@ -1,0 +1,2 @@
+ALTER TABLE "orders" ADD COLUMN "reserve_price_cents" bigint;--> statement-breakpoint
+ALTER TABLE "orders" ADD CONSTRAINT "orders_reserve_price_pos" CHECK ("orders"."reserve_price_cents" IS NULL OR "orders"."reserve_price_cents" > 0);
