@@ -3,10 +3,11 @@
 // every replay ends with the generator's shadow book (hence all with the same book), and prints
 // ops/s and per-command latency for each. Figures and method: BENCHMARKS.md.
 //
-//   npm run bench -- [--quick] [--json] [--commands N] [--seed S]
+//   npm run bench -- [--quick] [--json] [--commands N] [--seed S] [--cold]
 //
 // --quick replays 50,000 commands (CI runs it so the benchmark cannot rot); --json adds the
-// issue's JSON object as the last line of stdout. Exits 1 if any book or count is wrong.
+// issue's JSON object as the last line of stdout; --cold skips the warm-up replay (see
+// run-one.ts). Exits 1 if any book or count is wrong.
 
 import { fork } from 'node:child_process'
 import { dirname, join } from 'node:path'
@@ -22,9 +23,10 @@ interface Options {
   commands: number
   seed: number
   json: boolean
+  warm: boolean
 }
 
-const USAGE = 'usage: npm run bench -- [--quick] [--json] [--commands N] [--seed S]'
+const USAGE = 'usage: npm run bench -- [--quick] [--json] [--commands N] [--seed S] [--cold]'
 
 function integer(text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback
@@ -40,18 +42,21 @@ function parseOptions(args: string[]): Options {
     options: {
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      cold: { type: 'boolean', default: false },
       commands: { type: 'string' },
       seed: { type: 'string' },
     },
   })
   const commands = integer(values.commands, values.quick ? 50_000 : 1_000_000, 1)
-  return { commands, seed: integer(values.seed, 42, -(2 ** 31)), json: values.json! }
+  const seed = integer(values.seed, 42, -(2 ** 31))
+  return { commands, seed, json: values.json!, warm: !values.cold }
 }
 
 /** Runs one implementation in a fresh process (see run-one.ts for why) and waits for its result. */
 function runIsolated(which: Implementation, options: Options): Promise<RunResult> {
   const file = join(dirname(fileURLToPath(import.meta.url)), 'run-one.ts')
-  const args = [which, String(options.commands), String(options.seed)]
+  const warmth = options.warm ? 'warm' : 'cold'
+  const args = [which, String(options.commands), String(options.seed), warmth]
   const execArgv = [...process.execArgv, '--expose-gc']
   return new Promise((resolve, reject) => {
     let result: RunResult | undefined
@@ -95,7 +100,7 @@ async function main(): Promise<void> {
     engine: engine !== null && engineProblems.length === 0,
     peer: peer !== null && peerProblems.length === 0,
   }
-  const outcome = { stream, engine, peer, bookOk }
+  const outcome = { stream, engine, peer, bookOk, warm: options.warm }
   console.log(table(outcome))
   if (options.json) console.log(json(outcome))
   for (const problem of [...problems, ...engineProblems, ...peerProblems]) {

@@ -13,6 +13,8 @@ export interface Outcome {
   peer: RunResult | null
   /** Per implementation: did every one of its passes end with the shadow book? */
   bookOk: { engine: boolean; peer: boolean }
+  /** Whether each side replayed the stream once, untimed, before its timed passes. */
+  warm: boolean
 }
 
 const int = (x: number) => Math.round(x).toLocaleString('en-US')
@@ -82,6 +84,11 @@ function ratioLine(o: Outcome): string[] {
   return [`engine / ${PEER_NAME} ops/s: ${wrapper}x through the wrapper${batch}`]
 }
 
+function warmth(warm: boolean): string {
+  if (warm) return 'after one untimed warm-up replay on each side'
+  return 'no warm-up for either side (--cold)'
+}
+
 function header(o: Outcome): string[] {
   const { stream } = o
   const { trades, resting } = stream.expect
@@ -90,7 +97,7 @@ function header(o: Outcome): string[] {
     `Order book benchmark: ${int(stream.n)} commands, seed ${stream.seed}`,
     `  ${describeMix(stream)}; ${int(trades)} trades; ${int(resting)} orders resting at the end`,
     `  node ${process.version} (V8 ${process.versions.v8}), ${cpu}, ${cpus().length} CPUs`,
-    '  each implementation in its own process, a fresh book per pass, no warm-up for either side',
+    `  each implementation in its own process, a fresh book per pass, ${warmth(o.warm)}`,
   ]
 }
 

@@ -1,9 +1,11 @@
 // One implementation's passes, in a process of its own forked by engine.ts: neither side's JIT
 // feedback, heap or garbage can then slow the other's timed loops. Every pass gets a fresh book.
-// No warm-up for either side: the throughput pass is the first contact with the implementation
-// (JIT tier-up included), and the latency pass follows it on the now-warm code.
+// Warm-up is the same for both sides: by default one untimed replay of the whole stream (in each
+// engine mode) before the timed passes, so throughput and latency are both steady-state figures,
+// as for a long-lived Durable Object; `cold` skips it, so the throughput pass includes JIT tier-up
+// (the reference's method) and only the latency pass, which follows it, runs on warm code.
 //
-// usage (from engine.ts only): run-one.ts <engine|peer> <commands> <seed>
+// usage (from engine.ts only): run-one.ts <engine|peer> <commands> <seed> <warm|cold>
 
 import type { BatchFigures, EventCounts } from './bourse.ts'
 import {
@@ -29,28 +31,32 @@ export interface RunResult {
   sink: number
 }
 
-async function runPeer(stream: Stream): Promise<RunResult> {
+async function runPeer(stream: Stream, warm: boolean): Promise<RunResult> {
   const { createPeer } = await import('./peer.ts')
+  if (warm) timeThroughput(createPeer(stream), stream.n)
   const throughput = timeThroughput(createPeer(stream), stream.n)
   const latency = timeLatency(createPeer(stream), stream)
   return { throughput, latency, sink: sinkValue() }
 }
 
-async function runEngine(stream: Stream): Promise<RunResult> {
+async function runEngine(stream: Stream, warm: boolean): Promise<RunResult> {
   const engine = await import('./bourse.ts')
+  if (warm) timeThroughput(engine.createWrapper(stream), stream.n)
   const throughput = timeThroughput(engine.createWrapper(stream), stream.n)
   const latency = timeLatency(engine.createWrapper(stream), stream)
   const records = engine.encodeStream(stream)
+  if (warm) engine.timeBatch(stream, records)
   collectGarbage()
   const batch = engine.timeBatch(stream, records)
   return { throughput, latency, batch, counts: engine.countEvents(stream), sink: sinkValue() }
 }
 
 async function main(): Promise<void> {
-  const [which, commands, seed] = process.argv.slice(2)
+  const [which, commands, seed, warmth] = process.argv.slice(2)
   if (!process.send) throw new Error('run-one.ts is forked by bench/engine.ts, not run directly')
   const stream = generate(Number(commands), Number(seed))
-  const result = which === 'peer' ? await runPeer(stream) : await runEngine(stream)
+  const warm = warmth === 'warm'
+  const result = which === 'peer' ? await runPeer(stream, warm) : await runEngine(stream, warm)
   // Disconnecting once the result is written lets the process end without cutting it short.
   process.send(result, () => process.disconnect())
 }
