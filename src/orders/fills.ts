@@ -1,0 +1,449 @@
+// Applying a symbol's fills to Postgres, exactly once. The symbol's Durable Object keeps every fill
+// in its outbox until told it is in Postgres (at-least-once delivery); this makes a repeated fill
+// a no-op, so the two together apply each fill exactly once.
+//
+// The reservation model (what the order gateway sets up when it places an order):
+//  - BUY: placing reserves qty × reserve price of cash (postCash 'reserve'): the order's
+//    reserved_cash_cents, also counted in users.reserved_cash_cents. The reserve price is
+//    orders.reserve_price_cents, or the limit price (price_cents) when that is null; market and
+//    stop buys must set it (their collar) and reach the engine as orders that cannot trade above
+//    it — a buy fill above its reserve price is refused here, never paid out of free cash.
+//  - SELL: placing reserves qty shares: the order's reserved_qty, also counted in
+//    positions.reserved_qty.
+//  - A fill of x shares at price p (cents) between a buy and a sell order:
+//      buyer:  cash −= x·p and reserved −= x·R (R its reserve price; p ≤ R, so a better price
+//              frees the difference) in one postCash 'trade'; order reserved_cash −= x·R;
+//              position qty += x, cost += x·p (created when missing).
+//      seller: cash += x·p (postCash 'trade'); position qty −= x, reserved_qty −= x,
+//              cost −= round(cost·x/qty) (average cost, half up; 0 when no share is left);
+//              order reserved_qty −= x.
+//      both:   filled_qty += x; avg_price_cents = the VWAP of the order's fills, rounded half up;
+//              status pending|open|partial → partial, or filled when filled_qty = qty (filled_at =
+//              the fill's time; whatever the filled order still holds is released). canceled and
+//              expired stay as they are: such a fill happened in the book before the cancel, whose
+//              release covered only the quantity still open then.
+//      fills:  one row per order side, keyed (symbol, seq = fillSeq, order_id); ledger and audit
+//              entries through postCash (refType 'fill', refId '<symbol>:<fillSeq>'), the audit
+//              entry (action 'order.fill') carrying the order's and the position's state after it.
+//  - The gateway never writes filled_qty, avg_price_cents or a fill's reservation itself; its own
+//    status changes are conditional (pending → open only while still pending; a cancel or an
+//    expiry releases only the engine's open quantity × R), so they commute with this.
+//
+// One transaction per batch, fills in fillSeq order. Locks, always in this order: the symbol's
+// row (FOR NO KEY UPDATE: one batch of a symbol at a time, while foreign-key checks of new orders
+// still pass), the users by id, the orders by id, the positions by user; every money change of a
+// user locks that user's row first, so batches of different symbols for the same users serialize
+// on it instead of deadlocking. A serialization failure or deadlock (40001, 40P01) retries the
+// whole transaction a few times. Fills already in Postgres are skipped after checking they are the
+// same fills; new ones must continue the symbol's sequence without a gap. Anything inconsistent
+// (unknown order, another symbol's order, a reservation or a position going negative, filled_qty
+// beyond qty, a price outside the orders' limits, buyer = seller) throws FillRejected and the
+// transaction changes nothing.
+import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { postCash } from '../accounts/ledger.ts'
+import type { Db, Tx } from '../db/client.ts'
+import { pgErrorCode } from '../db/pg-errors.ts'
+import { fills, orders, positions, symbols, users } from '../db/schema.ts'
+import type { OutboxFill } from '../engine/journal.ts'
+
+export const SERIALIZATION_FAILURE = '40001'
+export const DEADLOCK_DETECTED = '40P01'
+
+export interface ApplyResult {
+  /** fills applied by this call */
+  applied: number
+  /** fills of the batch already in Postgres (or repeated within it): left untouched */
+  skipped: number
+  /** the highest fillSeq of the batch, now in Postgres: what the outbox may forget (0: empty) */
+  through: number
+}
+
+export interface ApplyOptions {
+  /** attempts on serialization failure or deadlock (5) */
+  maxAttempts?: number
+}
+
+/** A batch that cannot be applied as it is; nothing of it was. */
+export class FillRejected extends Error {
+  override name = 'FillRejected'
+  constructor(
+    readonly symbol: string,
+    readonly fillSeq: number | undefined,
+    message: string,
+  ) {
+    super(`${symbol}${fillSeq === undefined ? '' : ` fill #${fillSeq}`}: ${message}`)
+  }
+}
+
+export async function applyFills(
+  db: Db,
+  symbol: string,
+  batch: OutboxFill[],
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
+  const { fills: sorted, repeated } = normalize(symbol, batch)
+  if (sorted.length === 0) return { applied: 0, skipped: 0, through: 0 }
+  const maxAttempts = options.maxAttempts ?? 5
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const applied = await db.transaction((tx) => applyInTx(tx, symbol, sorted))
+      return {
+        applied,
+        skipped: sorted.length - applied + repeated,
+        through: sorted[sorted.length - 1].fillSeq,
+      }
+    } catch (err) {
+      const code = pgErrorCode(err)
+      if (attempt >= maxAttempts || (code !== SERIALIZATION_FAILURE && code !== DEADLOCK_DETECTED)) {
+        throw err
+      }
+      await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 10))
+    }
+  }
+}
+
+const isId = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0
+
+/** Checks the shape of every fill, sorts by fillSeq and drops exact repeats. */
+function normalize(symbol: string, batch: OutboxFill[]) {
+  const bySeq = new Map<number, OutboxFill>()
+  let repeated = 0
+  for (const f of batch) {
+    const seq = isId(f?.fillSeq) ? f.fillSeq : undefined
+    const bad = (what: string) => new FillRejected(symbol, seq, `malformed fill: ${what}`)
+    if (seq === undefined) throw bad('fillSeq must be a positive integer')
+    if (!isId(f.taker) || !isId(f.maker)) throw bad('taker and maker must be order ids')
+    if (f.taker === f.maker) throw bad('taker and maker are the same order')
+    if (f.side !== 'buy' && f.side !== 'sell') throw bad('side must be buy or sell')
+    if (!isId(f.qty) || !isId(f.price)) throw bad('qty and price must be positive integers')
+    if (!Number.isFinite(f.ts)) throw bad('ts must be a time in milliseconds')
+    const prior = bySeq.get(seq)
+    if (prior) {
+      if (!sameFill(prior, f)) throw bad('two different fills with this fillSeq in the batch')
+      repeated++
+      continue
+    }
+    bySeq.set(seq, f)
+  }
+  return { fills: [...bySeq.values()].sort((a, b) => a.fillSeq - b.fillSeq), repeated }
+}
+
+const sameFill = (a: OutboxFill, b: OutboxFill) =>
+  a.taker === b.taker &&
+  a.maker === b.maker &&
+  a.side === b.side &&
+  a.price === b.price &&
+  a.qty === b.qty
+
+type OrderRow = typeof orders.$inferSelect
+type PositionState = { qty: number; reservedQty: number; costCents: number; exists: boolean }
+
+const ACTIVE = new Set<OrderRow['status']>(['pending', 'open', 'partial'])
+
+/** Runs inside the batch's transaction; returns how many fills it applied. */
+async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<number> {
+  const reject = (fillSeq: number | undefined, message: string): never => {
+    throw new FillRejected(symbol, fillSeq, message)
+  }
+
+  const [sym] = await tx
+    .select({ symbol: symbols.symbol })
+    .from(symbols)
+    .where(eq(symbols.symbol, symbol))
+    .for('no key update')
+  if (!sym) reject(undefined, 'unknown symbol')
+
+  // Users first (by id), then their orders (by id), then their positions: the lock order.
+  const orderIds = [...new Set(batch.flatMap((f) => [f.taker, f.maker]))].sort((a, b) => a - b)
+  const owners = await tx
+    .select({ id: orders.id, userId: orders.userId })
+    .from(orders)
+    .where(inArray(orders.id, orderIds))
+  const owner = new Map(owners.map((o) => [o.id, o.userId]))
+  for (const f of batch) {
+    for (const id of [f.taker, f.maker]) if (!owner.has(id)) reject(f.fillSeq, `unknown order ${id}`)
+  }
+  const userIds = [...new Set(owner.values())].sort((a, b) => a - b)
+  await tx
+    .select({ id: users.id })
+    .from(users)
+    .where(inArray(users.id, userIds))
+    .orderBy(asc(users.id))
+    .for('update')
+  const orderRows = await tx
+    .select()
+    .from(orders)
+    .where(inArray(orders.id, orderIds))
+    .orderBy(asc(orders.id))
+    .for('update')
+  const order = new Map(orderRows.map((o) => [o.id, { ...o }]))
+  for (const o of orderRows) {
+    if (o.symbol !== symbol) reject(undefined, `order ${o.id} is an order of ${o.symbol}`)
+    if (o.status === 'rejected') reject(undefined, `order ${o.id} was rejected: it never traded`)
+  }
+  const positionRows = await tx
+    .select()
+    .from(positions)
+    .where(and(eq(positions.symbol, symbol), inArray(positions.userId, userIds)))
+    .orderBy(asc(positions.userId))
+    .for('update')
+  const position = new Map<number, PositionState>()
+  for (const id of userIds) position.set(id, { qty: 0, reservedQty: 0, costCents: 0, exists: false })
+  for (const p of positionRows) position.set(p.userId, { ...p, exists: true })
+
+  // Which fills are new: they continue the symbol's sequence; older ones must be there already.
+  const [{ last }] = await tx
+    .select({ last: sql<number>`coalesce(max(${fills.seq}), 0)`.mapWith(Number) })
+    .from(fills)
+    .where(eq(fills.symbol, symbol))
+  const fresh = batch.filter((f) => f.fillSeq > last)
+  fresh.forEach((f, i) => {
+    if (f.fillSeq !== last + 1 + i) {
+      reject(f.fillSeq, `out of sequence: the next fill of ${symbol} is #${last + 1 + i}`)
+    }
+  })
+  const old = batch.filter((f) => f.fillSeq <= last)
+
+  const rows = fresh.flatMap((f) => fillRows(symbol, f, owner))
+  const inserted = new Set<string>()
+  for (let i = 0; i < rows.length; i += 1000) {
+    const got = await tx
+      .insert(fills)
+      .values(rows.slice(i, i + 1000))
+      .onConflictDoNothing()
+      .returning({ seq: fills.seq, orderId: fills.orderId })
+    for (const r of got) inserted.add(`${r.seq}:${r.orderId}`)
+  }
+  for (const f of fresh) {
+    if (!inserted.has(`${f.fillSeq}:${f.taker}`) || !inserted.has(`${f.fillSeq}:${f.maker}`)) {
+      reject(f.fillSeq, 'already recorded although it continues the sequence')
+    }
+  }
+  if (old.length > 0) await checkRecorded(tx, symbol, old, owner, reject)
+
+  for (const f of fresh) {
+    const buyer = order.get(f.side === 'buy' ? f.taker : f.maker)!
+    const seller = order.get(f.side === 'buy' ? f.maker : f.taker)!
+    if (buyer.side !== 'buy' || seller.side !== 'sell') {
+      reject(f.fillSeq, `order ${buyer.id} must be a buy and ${seller.id} a sell`)
+    }
+    if (buyer.userId === seller.userId) reject(f.fillSeq, `self-trade of user ${buyer.userId}`)
+    const x = f.qty
+    const p = f.price
+    const notional = x * p
+    if (!Number.isSafeInteger(notional)) reject(f.fillSeq, 'notional out of range')
+
+    // buyer
+    const reservePrice = buyer.reservePriceCents ?? buyer.priceCents
+    if (reservePrice === null) reject(f.fillSeq, `order ${buyer.id} has no reserve price`)
+    if (p > reservePrice!) {
+      reject(f.fillSeq, `price ${p} above order ${buyer.id}'s reserve price ${reservePrice}`)
+    }
+    let release = x * reservePrice!
+    fillOrder(buyer, f, reject)
+    if (buyer.reservedCashCents < release) {
+      reject(f.fillSeq, `order ${buyer.id} holds ${buyer.reservedCashCents} cents, not ${release}`)
+    }
+    buyer.reservedCashCents -= release
+    if (buyer.status === 'filled') {
+      release += buyer.reservedCashCents
+      buyer.reservedCashCents = 0
+    }
+    const bought = position.get(buyer.userId)!
+    bought.qty += x
+    bought.costCents += notional
+    await settle(tx, f, symbol, buyer, seller, -notional, -release, bought, reject)
+
+    // seller
+    if (seller.side === 'sell' && seller.priceCents !== null && p < seller.priceCents) {
+      reject(f.fillSeq, `price ${p} below order ${seller.id}'s limit ${seller.priceCents}`)
+    }
+    fillOrder(seller, f, reject)
+    let unreserve = x
+    if (seller.reservedQty < x) {
+      reject(f.fillSeq, `order ${seller.id} holds ${seller.reservedQty} shares, not ${x}`)
+    }
+    seller.reservedQty -= x
+    if (seller.status === 'filled') {
+      unreserve += seller.reservedQty
+      seller.reservedQty = 0
+    }
+    const sold = position.get(seller.userId)!
+    if (sold.qty < x || sold.reservedQty < unreserve) {
+      reject(f.fillSeq, `user ${seller.userId} holds ${sold.reservedQty} reserved of ${sold.qty}`)
+    }
+    sold.costCents -= x === sold.qty ? sold.costCents : roundedShare(sold.costCents, x, sold.qty)
+    sold.qty -= x
+    sold.reservedQty -= unreserve
+    await settle(tx, f, symbol, seller, buyer, notional, 0, sold, reject)
+  }
+
+  await writeOrders(tx, symbol, fresh, order, reject)
+  for (const [userId, p] of position) {
+    if (!p.exists) {
+      if (p.qty === 0 && p.costCents === 0) continue
+      await tx.insert(positions).values({ userId, symbol, ...values(p) })
+    } else {
+      await tx
+        .update(positions)
+        .set({ ...values(p), updatedAt: sql`now()` })
+        .where(and(eq(positions.userId, userId), eq(positions.symbol, symbol)))
+    }
+  }
+  return fresh.length
+}
+
+const values = (p: PositionState) => ({
+  qty: p.qty,
+  reservedQty: p.reservedQty,
+  costCents: p.costCents,
+})
+
+/** round(total · part / whole), half up, exact for any bigint cents */
+function roundedShare(total: number, part: number, whole: number): number {
+  const t = BigInt(total) * BigInt(part) * 2n + BigInt(whole)
+  return Number(t / (2n * BigInt(whole)))
+}
+
+function fillRows(symbol: string, f: OutboxFill, owner: Map<number, number>) {
+  const ts = new Date(f.ts)
+  const other = f.side === 'buy' ? 'sell' : 'buy'
+  const row = (orderId: number, counterpartyOrderId: number, side: 'buy' | 'sell', taker: boolean) => ({
+    orderId,
+    counterpartyOrderId,
+    userId: owner.get(orderId)!,
+    symbol,
+    seq: f.fillSeq,
+    side,
+    taker,
+    qty: f.qty,
+    priceCents: f.price,
+    ts,
+  })
+  return [row(f.taker, f.maker, f.side, true), row(f.maker, f.taker, other, false)]
+}
+
+/** A repeated fill must be the very fill recorded: anything else is a different event. */
+async function checkRecorded(
+  tx: Tx,
+  symbol: string,
+  old: OutboxFill[],
+  owner: Map<number, number>,
+  reject: (fillSeq: number, message: string) => never,
+) {
+  const stored = await tx
+    .select()
+    .from(fills)
+    .where(
+      and(
+        eq(fills.symbol, symbol),
+        inArray(
+          fills.seq,
+          old.map((f) => f.fillSeq),
+        ),
+      ),
+    )
+  const key = (r: ReturnType<typeof fillRows>[number]) =>
+    [r.seq, r.orderId, r.counterpartyOrderId, r.userId, r.side, r.taker, r.qty, r.priceCents].join()
+  const have = new Set(stored.map(key))
+  for (const f of old) {
+    const rows = fillRows(symbol, f, owner)
+    if (stored.filter((r) => r.seq === f.fillSeq).length !== 2 || !rows.every((r) => have.has(key(r)))) {
+      reject(f.fillSeq, 'already applied as a different fill')
+    }
+  }
+}
+
+function fillOrder(
+  o: OrderRow,
+  f: OutboxFill,
+  reject: (fillSeq: number, message: string) => never,
+) {
+  if (o.filledQty + f.qty > o.qty) {
+    reject(f.fillSeq, `order ${o.id} would fill ${o.filledQty + f.qty} of ${o.qty}`)
+  }
+  o.filledQty += f.qty
+  if (ACTIVE.has(o.status)) {
+    o.status = o.filledQty === o.qty ? 'filled' : 'partial'
+    if (o.status === 'filled') o.filledAt = new Date(f.ts)
+  }
+}
+
+/** One side's cash movement, ledger and audit entry. */
+async function settle(
+  tx: Tx,
+  f: OutboxFill,
+  symbol: string,
+  o: OrderRow,
+  counterparty: OrderRow,
+  cashDelta: number,
+  reservedDelta: number,
+  p: PositionState,
+  reject: (fillSeq: number, message: string) => never,
+) {
+  const posted = await postCash(tx, {
+    userId: o.userId,
+    kind: 'trade',
+    cashDelta,
+    reservedDelta,
+    refType: 'fill',
+    refId: `${symbol}:${f.fillSeq}`,
+    symbol,
+    qty: f.qty,
+    action: 'order.fill',
+    data: {
+      symbol,
+      fill_seq: f.fillSeq,
+      order_id: o.id,
+      counterparty_order_id: counterparty.id,
+      side: o.side,
+      taker: o.id === f.taker,
+      qty: f.qty,
+      price_cents: f.price,
+      order_filled_qty: o.filledQty,
+      order_status: o.status,
+      position_qty: p.qty,
+      position_cost_cents: p.costCents,
+    },
+  })
+  if (!posted.ok) {
+    reject(
+      f.fillSeq,
+      `user ${o.userId}'s cash cannot take ${cashDelta} cents with ${reservedDelta} reserved`,
+    )
+  }
+}
+
+async function writeOrders(
+  tx: Tx,
+  symbol: string,
+  fresh: OutboxFill[],
+  order: Map<number, OrderRow>,
+  reject: (fillSeq: number | undefined, message: string) => never,
+) {
+  const touched = [...new Set(fresh.flatMap((f) => [f.taker, f.maker]))].sort((a, b) => a - b)
+  for (const id of touched) {
+    const o = order.get(id)!
+    const [row] = await tx
+      .update(orders)
+      .set({
+        filledQty: o.filledQty,
+        status: o.status,
+        reservedCashCents: o.reservedCashCents,
+        reservedQty: o.reservedQty,
+        filledAt: o.filledAt,
+        avgPriceCents: sql`(SELECT round(sum(${fills.qty} * ${fills.priceCents})::numeric / sum(${fills.qty}))::bigint FROM ${fills} WHERE ${fills.orderId} = ${id})`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(orders.id, id), eq(orders.symbol, symbol)))
+      .returning({
+        fillsQty: sql<number>`(SELECT coalesce(sum(${fills.qty}), 0) FROM ${fills} WHERE ${fills.orderId} = ${id})`.mapWith(
+          Number,
+        ),
+      })
+    // filled_qty is only ever the sum of the order's fills
+    if (row?.fillsQty !== o.filledQty) {
+      reject(undefined, `order ${id}: filled_qty ${o.filledQty} but its fills add up to ${row?.fillsQty}`)
+    }
+  }
+}
