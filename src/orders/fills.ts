@@ -56,6 +56,8 @@ export interface ApplyResult {
   skipped: number
   /** the highest fillSeq of the batch, now in Postgres: what the outbox may forget (0: empty) */
   through: number
+  /** transactions it took (more than 1 after a serialization failure or a deadlock) */
+  attempts: number
 }
 
 export interface ApplyOptions {
@@ -82,7 +84,7 @@ export async function applyFills(
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
   const { fills: sorted, repeated } = normalize(symbol, batch)
-  if (sorted.length === 0) return { applied: 0, skipped: 0, through: 0 }
+  if (sorted.length === 0) return { applied: 0, skipped: 0, through: 0, attempts: 0 }
   const maxAttempts = options.maxAttempts ?? 5
   for (let attempt = 1; ; attempt++) {
     try {
@@ -91,6 +93,7 @@ export async function applyFills(
         applied,
         skipped: sorted.length - applied + repeated,
         through: sorted[sorted.length - 1].fillSeq,
+        attempts: attempt,
       }
     } catch (err) {
       const code = pgErrorCode(err)

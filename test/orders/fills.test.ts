@@ -189,6 +189,7 @@ describe('applyFills', () => {
       applied: 1,
       skipped: 0,
       through: 1,
+      attempts: 1,
     })
 
     expect(await account(buyer)).toEqual({ cash: 500_000, reserved: 0 })
@@ -282,7 +283,7 @@ describe('applyFills', () => {
       fill(3, buyB, sellA, 'buy', 10_000, 30),
       fill(4, sellB, buyB, 'sell', 10_100, 10),
     ]
-    expect(await applyFills(d, symbol, batch2)).toEqual({ applied: 3, skipped: 0, through: 4 })
+    expect(await applyFills(d, symbol, batch2)).toMatchObject({ applied: 3, skipped: 0, through: 4 })
     expect(await order(sellA)).toMatchObject({ status: 'filled', filledQty: 100, reservedQty: 0, avgPriceCents: 10_000 })
     expect(await order(sellB)).toMatchObject({ status: 'filled', avgPriceCents: 10_100 })
     // (70 × 100.00 + 10 × 101.00) / 80 = 100.125 → 100.13
@@ -296,6 +297,32 @@ describe('applyFills', () => {
     for (const u of [s1, s2, b1, b2]) await expectBooksBalance(u)
   })
 
+  test('a fill reaching an order before its ack (pending) or after its cancel keeps the order right', async () => {
+    const symbol = await newSymbol()
+    const seller = await newTrader()
+    const buyer = await newTrader(10_000_000)
+    await giveShares(seller, symbol, 100, 1_000_000)
+    const sell = await placeSell(seller, symbol, 100, 10_000)
+    const buy = await placeBuy(buyer, symbol, 100, 10_000)
+    // the taker is still pending (the gateway has not stored the ack yet) when the drain runs
+    await d.update(orders).set({ status: 'pending' }).where(eq(orders.id, buy))
+    // the resting sell traded 30, then was canceled: the gateway released only the 70 still open
+    await d.transaction(async (tx) => {
+      await lockUser(tx, seller)
+      await tx.update(orders).set({ status: 'canceled', reservedQty: 30 }).where(eq(orders.id, sell))
+      await tx
+        .update(positions)
+        .set({ reservedQty: 30 })
+        .where(and(eq(positions.userId, seller), eq(positions.symbol, symbol)))
+    })
+    await applyFills(d, symbol, [fill(1, buy, sell, 'buy', 10_000, 30)])
+    expect(await order(buy)).toMatchObject({ status: 'partial', filledQty: 30, reservedCashCents: 700_000 })
+    expect(await order(sell)).toMatchObject({ status: 'canceled', filledQty: 30, reservedQty: 0, avgPriceCents: 10_000 })
+    expect(await position(seller, symbol)).toEqual({ qty: 70, reserved: 0, cost: 700_000 })
+    expect(await account(buyer)).toEqual({ cash: 9_700_000, reserved: 700_000 })
+    await expectBooksBalance(buyer)
+  })
+
   test('the same batch twice, overlapping batches and concurrent repeats apply each fill once', async () => {
     const symbol = await newSymbol()
     const seller = await newTrader()
@@ -305,11 +332,11 @@ describe('applyFills', () => {
     const buy = await placeBuy(buyer, symbol, 100, 10_000)
     const all = [1, 2, 3, 4, 5].map((i) => fill(i, buy, sell, 'buy', 10_000, 10))
 
-    expect(await applyFills(d, symbol, all.slice(0, 3))).toEqual({ applied: 3, skipped: 0, through: 3 })
-    expect(await applyFills(d, symbol, all.slice(0, 3))).toEqual({ applied: 0, skipped: 3, through: 3 })
-    expect(await applyFills(d, symbol, all.slice(1, 4))).toEqual({ applied: 1, skipped: 2, through: 4 })
+    expect(await applyFills(d, symbol, all.slice(0, 3))).toMatchObject({ applied: 3, skipped: 0, through: 3 })
+    expect(await applyFills(d, symbol, all.slice(0, 3))).toMatchObject({ applied: 0, skipped: 3, through: 3 })
+    expect(await applyFills(d, symbol, all.slice(1, 4))).toMatchObject({ applied: 1, skipped: 2, through: 4 })
     // the same fill twice in one batch counts once
-    expect(await applyFills(d, symbol, [all[3], all[3]])).toEqual({ applied: 0, skipped: 2, through: 4 })
+    expect(await applyFills(d, symbol, [all[3], all[3]])).toMatchObject({ applied: 0, skipped: 2, through: 4 })
     const twice = await Promise.all([applyFills(d, symbol, all), applyFills(d, symbol, all)])
     expect(twice.map((r) => r.applied).sort()).toEqual([0, 1])
 
@@ -421,6 +448,32 @@ describe('applyFills', () => {
     expect(await position(a, x)).toEqual({ qty: 0, reserved: 0, cost: 0 })
     await expectBooksBalance(a)
     await expectBooksBalance(b)
+  })
+
+  // A deadlock needs two sessions; PGlite is one (its transactions never interleave).
+  test.skipIf(!process.env.DATABASE_URL)('a deadlock victim is retried and applies once', async () => {
+    const symbol = await newSymbol()
+    const seller = await newTrader()
+    const buyer = await newTrader(10_000_000)
+    await giveShares(seller, symbol, 100, 1_000_000)
+    const sell = await placeSell(seller, symbol, 100, 10_000)
+    const buy = await placeBuy(buyer, symbol, 100, 10_000)
+    // another transaction, locking against the drain's order: an order first, then its user
+    const other = await db.handle.pool.connect()
+    try {
+      await other.query('BEGIN')
+      await other.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [sell])
+      const applying = applyFills(d, symbol, [fill(1, buy, sell, 'buy', 10_000, 100)])
+      await Bun.sleep(200) // the drain holds both users and waits for the order
+      await other.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [seller])
+      await other.query('COMMIT')
+      expect(await applying).toMatchObject({ applied: 1, attempts: 2 })
+    } finally {
+      other.release()
+    }
+    expect(await account(buyer)).toEqual({ cash: 9_000_000, reserved: 0 })
+    expect(await account(seller)).toEqual({ cash: 1_000_000, reserved: 0 })
+    await expectBooksBalance(seller)
   })
 
   test('conservation: random trading across users moves cash and shares, never creates them', async () => {
