@@ -97,7 +97,10 @@ export async function applyFills(
       }
     } catch (err) {
       const code = pgErrorCode(err)
-      if (attempt >= maxAttempts || (code !== SERIALIZATION_FAILURE && code !== DEADLOCK_DETECTED)) {
+      if (
+        attempt >= maxAttempts ||
+        (code !== SERIALIZATION_FAILURE && code !== DEADLOCK_DETECTED)
+      ) {
         throw err
       }
       await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 10))
@@ -164,7 +167,8 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
     .where(inArray(orders.id, orderIds))
   const owner = new Map(owners.map((o) => [o.id, o.userId]))
   for (const f of batch) {
-    for (const id of [f.taker, f.maker]) if (!owner.has(id)) reject(f.fillSeq, `unknown order ${id}`)
+    for (const id of [f.taker, f.maker])
+      if (!owner.has(id)) reject(f.fillSeq, `unknown order ${id}`)
   }
   const userIds = [...new Set(owner.values())].sort((a, b) => a - b)
   await tx
@@ -191,7 +195,8 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
     .orderBy(asc(positions.userId))
     .for('update')
   const position = new Map<number, PositionState>()
-  for (const id of userIds) position.set(id, { qty: 0, reservedQty: 0, costCents: 0, exists: false })
+  for (const id of userIds)
+    position.set(id, { qty: 0, reservedQty: 0, costCents: 0, exists: false })
   for (const p of positionRows) position.set(p.userId, { ...p, exists: true })
 
   // Which fills are new: they continue the symbol's sequence; older ones must be there already.
@@ -311,7 +316,12 @@ function roundedShare(total: number, part: number, whole: number): number {
 function fillRows(symbol: string, f: OutboxFill, owner: Map<number, number>) {
   const ts = new Date(f.ts)
   const other = f.side === 'buy' ? 'sell' : 'buy'
-  const row = (orderId: number, counterpartyOrderId: number, side: 'buy' | 'sell', taker: boolean) => ({
+  const row = (
+    orderId: number,
+    counterpartyOrderId: number,
+    side: 'buy' | 'sell',
+    taker: boolean,
+  ) => ({
     orderId,
     counterpartyOrderId,
     userId: owner.get(orderId)!,
@@ -351,7 +361,10 @@ async function checkRecorded(
   const have = new Set(stored.map(key))
   for (const f of old) {
     const rows = fillRows(symbol, f, owner)
-    if (stored.filter((r) => r.seq === f.fillSeq).length !== 2 || !rows.every((r) => have.has(key(r)))) {
+    if (
+      stored.filter((r) => r.seq === f.fillSeq).length !== 2 ||
+      !rows.every((r) => have.has(key(r)))
+    ) {
       reject(f.fillSeq, 'already applied as a different fill')
     }
   }
@@ -440,13 +453,17 @@ async function writeOrders(
       })
       .where(and(eq(orders.id, id), eq(orders.symbol, symbol)))
       .returning({
-        fillsQty: sql<number>`(SELECT coalesce(sum(${fills.qty}), 0) FROM ${fills} WHERE ${fills.orderId} = ${id})`.mapWith(
-          Number,
-        ),
+        fillsQty:
+          sql<number>`(SELECT coalesce(sum(${fills.qty}), 0) FROM ${fills} WHERE ${fills.orderId} = ${id})`.mapWith(
+            Number,
+          ),
       })
     // filled_qty is only ever the sum of the order's fills
     if (row?.fillsQty !== o.filledQty) {
-      reject(undefined, `order ${id}: filled_qty ${o.filledQty} but its fills add up to ${row?.fillsQty}`)
+      reject(
+        undefined,
+        `order ${id}: filled_qty ${o.filledQty} but its fills add up to ${row?.fillsQty}`,
+      )
     }
   }
 }

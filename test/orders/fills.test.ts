@@ -167,10 +167,17 @@ async function expectBooksBalance(userId: number) {
 async function snapshot(userIds: number[], symbol: string) {
   const [u, p, o, f, l] = await Promise.all([
     d.select().from(users).where(inArray(users.id, userIds)).orderBy(asc(users.id)),
-    d.select().from(positions).where(inArray(positions.userId, userIds)).orderBy(asc(positions.userId), asc(positions.symbol)),
+    d
+      .select()
+      .from(positions)
+      .where(inArray(positions.userId, userIds))
+      .orderBy(asc(positions.userId), asc(positions.symbol)),
     d.select().from(orders).where(eq(orders.symbol, symbol)).orderBy(asc(orders.id)),
     d.select().from(fills).where(eq(fills.symbol, symbol)).orderBy(asc(fills.id)),
-    d.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(cashLedger).where(inArray(cashLedger.userId, userIds)),
+    d
+      .select({ n: sql<number>`count(*)`.mapWith(Number) })
+      .from(cashLedger)
+      .where(inArray(cashLedger.userId, userIds)),
   ])
   return JSON.stringify({ u, p, o, f, l })
 }
@@ -208,7 +215,18 @@ describe('applyFills', () => {
       expect(o.filledAt?.getTime()).toBe(ts)
     }
     const rows = await d.select().from(fills).where(eq(fills.symbol, symbol)).orderBy(asc(fills.id))
-    expect(rows.map((r) => [r.seq, r.orderId, r.counterpartyOrderId, r.userId, r.side, r.taker, r.qty, r.priceCents])).toEqual([
+    expect(
+      rows.map((r) => [
+        r.seq,
+        r.orderId,
+        r.counterpartyOrderId,
+        r.userId,
+        r.side,
+        r.taker,
+        r.qty,
+        r.priceCents,
+      ]),
+    ).toEqual([
       [1, buy, sell, buyer, 'buy', true, 100, 15_000],
       [1, sell, buy, seller, 'sell', false, 100, 15_000],
     ])
@@ -217,7 +235,9 @@ describe('applyFills', () => {
       .from(cashLedger)
       .where(and(eq(cashLedger.kind, 'trade'), eq(cashLedger.refId, `${symbol}:1`)))
       .orderBy(asc(cashLedger.id))
-    expect(trades.map((t) => [t.userId, t.amountCents, t.reservedDeltaCents, t.symbol, t.qty])).toEqual([
+    expect(
+      trades.map((t) => [t.userId, t.amountCents, t.reservedDeltaCents, t.symbol, t.qty]),
+    ).toEqual([
       [buyer, -1_500_000, -1_500_000, symbol, 100],
       [seller, 1_500_000, 0, symbol, 100],
     ])
@@ -237,10 +257,18 @@ describe('applyFills', () => {
     // 40 first: 40 × 151.00 released, 40 × 150.00 paid
     await applyFills(d, symbol, [fill(1, buy, sell, 'buy', 15_000, 40)])
     expect(await account(buyer)).toEqual({ cash: 1_400_000, reserved: 906_000 })
-    expect(await order(buy)).toMatchObject({ status: 'partial', filledQty: 40, reservedCashCents: 906_000 })
+    expect(await order(buy)).toMatchObject({
+      status: 'partial',
+      filledQty: 40,
+      reservedCashCents: 906_000,
+    })
     await applyFills(d, symbol, [fill(2, buy, sell, 'buy', 15_000, 60)])
     expect(await account(buyer)).toEqual({ cash: 500_000, reserved: 0 })
-    expect(await order(buy)).toMatchObject({ status: 'filled', reservedCashCents: 0, avgPriceCents: 15_000 })
+    expect(await order(buy)).toMatchObject({
+      status: 'filled',
+      reservedCashCents: 0,
+      avgPriceCents: 15_000,
+    })
     expect(await position(buyer, symbol)).toEqual({ qty: 100, reserved: 0, cost: 1_500_000 })
     await expectBooksBalance(buyer)
   })
@@ -261,7 +289,12 @@ describe('applyFills', () => {
 
   test('partial fills then a second batch; VWAP and average cost rounded half up', async () => {
     const symbol = await newSymbol()
-    const [s1, s2, b1, b2] = [await newTrader(), await newTrader(), await newTrader(5_000_000), await newTrader(5_000_000)]
+    const [s1, s2, b1, b2] = [
+      await newTrader(),
+      await newTrader(),
+      await newTrader(5_000_000),
+      await newTrader(5_000_000),
+    ]
     await giveShares(s1, symbol, 100, 1_000_001)
     await giveShares(s2, symbol, 10, 100_000)
     const sellA = await placeSell(s1, symbol, 100, 10_000)
@@ -270,8 +303,15 @@ describe('applyFills', () => {
     const buyB = await placeBuy(b2, symbol, 80, 10_100)
 
     // batch 1: b1 takes 30 of s1's 100
-    expect(await applyFills(d, symbol, [fill(1, buyA, sellA, 'buy', 10_000, 30)])).toMatchObject({ applied: 1 })
-    expect(await order(sellA)).toMatchObject({ status: 'partial', filledQty: 30, reservedQty: 70, avgPriceCents: 10_000 })
+    expect(await applyFills(d, symbol, [fill(1, buyA, sellA, 'buy', 10_000, 30)])).toMatchObject({
+      applied: 1,
+    })
+    expect(await order(sellA)).toMatchObject({
+      status: 'partial',
+      filledQty: 30,
+      reservedQty: 70,
+      avgPriceCents: 10_000,
+    })
     expect(await order(buyA)).toMatchObject({ status: 'filled', filledQty: 30 })
     // cost 1,000,001 − round(1,000,001 × 30 / 100 = 300,000.3)
     expect(await position(s1, symbol)).toEqual({ qty: 70, reserved: 70, cost: 700_001 })
@@ -283,11 +323,25 @@ describe('applyFills', () => {
       fill(3, buyB, sellA, 'buy', 10_000, 30),
       fill(4, sellB, buyB, 'sell', 10_100, 10),
     ]
-    expect(await applyFills(d, symbol, batch2)).toMatchObject({ applied: 3, skipped: 0, through: 4 })
-    expect(await order(sellA)).toMatchObject({ status: 'filled', filledQty: 100, reservedQty: 0, avgPriceCents: 10_000 })
+    expect(await applyFills(d, symbol, batch2)).toMatchObject({
+      applied: 3,
+      skipped: 0,
+      through: 4,
+    })
+    expect(await order(sellA)).toMatchObject({
+      status: 'filled',
+      filledQty: 100,
+      reservedQty: 0,
+      avgPriceCents: 10_000,
+    })
     expect(await order(sellB)).toMatchObject({ status: 'filled', avgPriceCents: 10_100 })
     // (70 × 100.00 + 10 × 101.00) / 80 = 100.125 → 100.13
-    expect(await order(buyB)).toMatchObject({ status: 'filled', filledQty: 80, avgPriceCents: 10_013, reservedCashCents: 0 })
+    expect(await order(buyB)).toMatchObject({
+      status: 'filled',
+      filledQty: 80,
+      avgPriceCents: 10_013,
+      reservedCashCents: 0,
+    })
     expect(await position(s1, symbol)).toEqual({ qty: 0, reserved: 0, cost: 0 })
     expect(await position(b2, symbol)).toEqual({ qty: 80, reserved: 0, cost: 801_000 })
     // b2 reserved 80 × 101.00 and paid 801,000
@@ -309,15 +363,27 @@ describe('applyFills', () => {
     // the resting sell traded 30, then was canceled: the gateway released only the 70 still open
     await d.transaction(async (tx) => {
       await lockUser(tx, seller)
-      await tx.update(orders).set({ status: 'canceled', reservedQty: 30 }).where(eq(orders.id, sell))
+      await tx
+        .update(orders)
+        .set({ status: 'canceled', reservedQty: 30 })
+        .where(eq(orders.id, sell))
       await tx
         .update(positions)
         .set({ reservedQty: 30 })
         .where(and(eq(positions.userId, seller), eq(positions.symbol, symbol)))
     })
     await applyFills(d, symbol, [fill(1, buy, sell, 'buy', 10_000, 30)])
-    expect(await order(buy)).toMatchObject({ status: 'partial', filledQty: 30, reservedCashCents: 700_000 })
-    expect(await order(sell)).toMatchObject({ status: 'canceled', filledQty: 30, reservedQty: 0, avgPriceCents: 10_000 })
+    expect(await order(buy)).toMatchObject({
+      status: 'partial',
+      filledQty: 30,
+      reservedCashCents: 700_000,
+    })
+    expect(await order(sell)).toMatchObject({
+      status: 'canceled',
+      filledQty: 30,
+      reservedQty: 0,
+      avgPriceCents: 10_000,
+    })
     expect(await position(seller, symbol)).toEqual({ qty: 70, reserved: 0, cost: 700_000 })
     expect(await account(buyer)).toEqual({ cash: 9_700_000, reserved: 700_000 })
     await expectBooksBalance(buyer)
@@ -332,11 +398,27 @@ describe('applyFills', () => {
     const buy = await placeBuy(buyer, symbol, 100, 10_000)
     const all = [1, 2, 3, 4, 5].map((i) => fill(i, buy, sell, 'buy', 10_000, 10))
 
-    expect(await applyFills(d, symbol, all.slice(0, 3))).toMatchObject({ applied: 3, skipped: 0, through: 3 })
-    expect(await applyFills(d, symbol, all.slice(0, 3))).toMatchObject({ applied: 0, skipped: 3, through: 3 })
-    expect(await applyFills(d, symbol, all.slice(1, 4))).toMatchObject({ applied: 1, skipped: 2, through: 4 })
+    expect(await applyFills(d, symbol, all.slice(0, 3))).toMatchObject({
+      applied: 3,
+      skipped: 0,
+      through: 3,
+    })
+    expect(await applyFills(d, symbol, all.slice(0, 3))).toMatchObject({
+      applied: 0,
+      skipped: 3,
+      through: 3,
+    })
+    expect(await applyFills(d, symbol, all.slice(1, 4))).toMatchObject({
+      applied: 1,
+      skipped: 2,
+      through: 4,
+    })
     // the same fill twice in one batch counts once
-    expect(await applyFills(d, symbol, [all[3], all[3]])).toMatchObject({ applied: 0, skipped: 2, through: 4 })
+    expect(await applyFills(d, symbol, [all[3], all[3]])).toMatchObject({
+      applied: 0,
+      skipped: 2,
+      through: 4,
+    })
     const twice = await Promise.all([applyFills(d, symbol, all), applyFills(d, symbol, all)])
     expect(twice.map((r) => r.applied).sort()).toEqual([0, 1])
 
@@ -372,14 +454,20 @@ describe('applyFills', () => {
     expect(await refusal([fill(1, buy, sell, 'buy', 10_000, 20)])).toMatch(
       /fill #1: already applied as a different fill/,
     )
-    expect(await refusal([fill(3, buy, sell, 'buy', 10_000, 10)])).toMatch(/fill #3: out of sequence/)
+    expect(await refusal([fill(3, buy, sell, 'buy', 10_000, 10)])).toMatch(
+      /fill #3: out of sequence/,
+    )
     expect(await snapshot([buyer, seller], symbol)).toBe(before)
   })
 
   test('an invalid fill aborts the whole batch and changes nothing', async () => {
     const symbol = await newSymbol()
     const other = await newSymbol()
-    const [seller, buyer, poor] = [await newTrader(), await newTrader(10_000_000), await newTrader(100_000)]
+    const [seller, buyer, poor] = [
+      await newTrader(),
+      await newTrader(10_000_000),
+      await newTrader(100_000),
+    ]
     await giveShares(seller, symbol, 100, 1_000_000)
     await giveShares(buyer, other, 10, 100_000)
     await giveShares(buyer, symbol, 10, 100_000)
@@ -410,12 +498,20 @@ describe('applyFills', () => {
 
     // a seller whose reservation was released behind the drain's back: the position's
     // reserved_qty would go negative
-    await d.update(positions).set({ reservedQty: 0 }).where(and(eq(positions.userId, seller), eq(positions.symbol, symbol)))
+    await d
+      .update(positions)
+      .set({ reservedQty: 0 })
+      .where(and(eq(positions.userId, seller), eq(positions.symbol, symbol)))
     const err = await applyFills(d, symbol, [ok]).catch((e: unknown) => e)
     expect((err as Error).message).toMatch(/holds 0 reserved of 100/)
     // a buyer whose account holds less reserved cash than the order says
-    await d.update(positions).set({ reservedQty: 50 }).where(and(eq(positions.userId, seller), eq(positions.symbol, symbol)))
-    await d.transaction((tx) => postCash(tx, { userId: buyer, kind: 'release', cashDelta: 0, reservedDelta: -1_000_000 }))
+    await d
+      .update(positions)
+      .set({ reservedQty: 50 })
+      .where(and(eq(positions.userId, seller), eq(positions.symbol, symbol)))
+    await d.transaction((tx) =>
+      postCash(tx, { userId: buyer, kind: 'release', cashDelta: 0, reservedDelta: -1_000_000 }),
+    )
     const err2 = await applyFills(d, symbol, [ok]).catch((e: unknown) => e)
     expect((err2 as Error).message).toMatch(/cash cannot take -200000 cents with -202000 reserved/)
     expect(await d.select().from(fills).where(eq(fills.symbol, symbol))).toEqual([])
@@ -451,30 +547,33 @@ describe('applyFills', () => {
   })
 
   // A deadlock needs two sessions; PGlite is one (its transactions never interleave).
-  test.skipIf(!process.env.DATABASE_URL)('a deadlock victim is retried and applies once', async () => {
-    const symbol = await newSymbol()
-    const seller = await newTrader()
-    const buyer = await newTrader(10_000_000)
-    await giveShares(seller, symbol, 100, 1_000_000)
-    const sell = await placeSell(seller, symbol, 100, 10_000)
-    const buy = await placeBuy(buyer, symbol, 100, 10_000)
-    // another transaction, locking against the drain's order: an order first, then its user
-    const other = await db.handle.pool.connect()
-    try {
-      await other.query('BEGIN')
-      await other.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [sell])
-      const applying = applyFills(d, symbol, [fill(1, buy, sell, 'buy', 10_000, 100)])
-      await Bun.sleep(200) // the drain holds both users and waits for the order
-      await other.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [seller])
-      await other.query('COMMIT')
-      expect(await applying).toMatchObject({ applied: 1, attempts: 2 })
-    } finally {
-      other.release()
-    }
-    expect(await account(buyer)).toEqual({ cash: 9_000_000, reserved: 0 })
-    expect(await account(seller)).toEqual({ cash: 1_000_000, reserved: 0 })
-    await expectBooksBalance(seller)
-  })
+  test.skipIf(!process.env.DATABASE_URL)(
+    'a deadlock victim is retried and applies once',
+    async () => {
+      const symbol = await newSymbol()
+      const seller = await newTrader()
+      const buyer = await newTrader(10_000_000)
+      await giveShares(seller, symbol, 100, 1_000_000)
+      const sell = await placeSell(seller, symbol, 100, 10_000)
+      const buy = await placeBuy(buyer, symbol, 100, 10_000)
+      // another transaction, locking against the drain's order: an order first, then its user
+      const other = await db.handle.pool.connect()
+      try {
+        await other.query('BEGIN')
+        await other.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [sell])
+        const applying = applyFills(d, symbol, [fill(1, buy, sell, 'buy', 10_000, 100)])
+        await Bun.sleep(200) // the drain holds both users and waits for the order
+        await other.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [seller])
+        await other.query('COMMIT')
+        expect(await applying).toMatchObject({ applied: 1, attempts: 2 })
+      } finally {
+        other.release()
+      }
+      expect(await account(buyer)).toEqual({ cash: 9_000_000, reserved: 0 })
+      expect(await account(seller)).toEqual({ cash: 1_000_000, reserved: 0 })
+      await expectBooksBalance(seller)
+    },
+  )
 
   test('conservation: random trading across users moves cash and shares, never creates them', async () => {
     let seed = 20261126
@@ -485,14 +584,22 @@ describe('applyFills', () => {
     const syms = [await newSymbol(), await newSymbol()]
     const traders: number[] = []
     for (let i = 0; i < 4; i++) traders.push(await newTrader(3_000_000))
-    for (const s of syms) for (const t of traders) await giveShares(t, s, 100, 1_000_000 + rand(1000))
+    for (const s of syms)
+      for (const t of traders) await giveShares(t, s, 100, 1_000_000 + rand(1000))
     const totals = async () => {
       const [c] = await d
-        .select({ cash: sql<number>`sum(${users.cashCents})`.mapWith(Number), reserved: sql<number>`sum(${users.reservedCashCents})`.mapWith(Number) })
+        .select({
+          cash: sql<number>`sum(${users.cashCents})`.mapWith(Number),
+          reserved: sql<number>`sum(${users.reservedCashCents})`.mapWith(Number),
+        })
         .from(users)
         .where(inArray(users.id, traders))
       const q = await d
-        .select({ symbol: positions.symbol, qty: sql<number>`sum(${positions.qty})`.mapWith(Number), cost: sql<number>`sum(${positions.costCents})`.mapWith(Number) })
+        .select({
+          symbol: positions.symbol,
+          qty: sql<number>`sum(${positions.qty})`.mapWith(Number),
+          cost: sql<number>`sum(${positions.costCents})`.mapWith(Number),
+        })
         .from(positions)
         .where(inArray(positions.symbol, syms))
         .groupBy(positions.symbol)
@@ -527,9 +634,21 @@ describe('applyFills', () => {
         s.left -= qty
         b.left -= qty
         const takerBuys = rand(2) === 0
-        fs.push(fill(fs.length + 1, takerBuys ? b.id : s.id, takerBuys ? s.id : b.id, takerBuys ? 'buy' : 'sell', price, qty))
+        fs.push(
+          fill(
+            fs.length + 1,
+            takerBuys ? b.id : s.id,
+            takerBuys ? s.id : b.id,
+            takerBuys ? 'buy' : 'sell',
+            price,
+            qty,
+          ),
+        )
         const seller = costs.get(`${s.user}:${symbol}`)!
-        const removed = qty === seller.qty ? seller.cost : Math.floor((seller.cost * qty * 2 + seller.qty) / (2 * seller.qty))
+        const removed =
+          qty === seller.qty
+            ? seller.cost
+            : Math.floor((seller.cost * qty * 2 + seller.qty) / (2 * seller.qty))
         realized += qty * price - removed
         seller.cost -= removed
         seller.qty -= qty
@@ -568,7 +687,9 @@ describe('applyFills', () => {
         .from(fills)
         .where(eq(fills.orderId, o.id))
       expect(o.filledQty).toBe(f.qty)
-      expect(o.side === 'sell' ? o.reservedQty : o.reservedCashCents).toBe((o.qty - o.filledQty) * (o.side === 'sell' ? 1 : o.priceCents!))
+      expect(o.side === 'sell' ? o.reservedQty : o.reservedCashCents).toBe(
+        (o.qty - o.filledQty) * (o.side === 'sell' ? 1 : o.priceCents!),
+      )
     }
     for (const t of traders) await expectBooksBalance(t)
   })
