@@ -52,7 +52,7 @@ export function setCounters(seq: i64, price: i32): void {
   lastPrice = price
 }
 
-export function executeCommand(record: usize): void {
+@inline export function executeCommand(record: usize): void {
   const op = load<i32>(record)
   const id = load<i64>(record, 8)
   if (op == OP_NEW) newOrder(record, id)
@@ -62,7 +62,7 @@ export function executeCommand(record: usize): void {
   else emitRejected(id, REASON_INVALID)
 }
 
-function newOrder(record: usize, id: i64): void {
+@inline function newOrder(record: usize, id: i64): void {
   const flags = load<i32>(record, 4) & (FLAG_PENDING - 1)
   const user = load<i32>(record, 16)
   const qty = load<i32>(record, 20)
@@ -221,7 +221,7 @@ function fireStops(): void {
   }
 }
 
-function cancel(id: i64): void {
+@inline function cancel(id: i64): void {
   const slot = liveLookup(id)
   if (slot == NIL) {
     emitRejected(id, REASON_UNKNOWN_ORDER)

@@ -13,7 +13,9 @@ const L_PRICE = 8
 const L_COUNT = 12
 const L_HEAD = 16 // oldest order
 const L_TAIL = 20 // newest order
-const LEVEL_SIZE = 24
+const L_KEY = 24 // the side's key of its price (see BookSide.key); 0 while the slot is free
+const LEVEL_SIZE = 32
+const CACHE_ENTRIES = 256
 
 let levels: usize = 0
 let levelCapacity: i32 = 0
@@ -27,7 +29,12 @@ export class BookSide {
   length: i32 = 0
   capacity: i32 = 0
 
+  /** Recently used levels by price (direct-mapped): most orders join a level that exists. */
+  cache: usize = 0
+
   constructor(public isSell: bool) {
+    this.cache = heap.alloc(CACHE_ENTRIES << 2)
+    memory.fill(this.cache, 0xff, CACHE_ENTRIES << 2)
     this.capacity = 256
     this.keys = heap.alloc(<usize>this.capacity << 2)
     this.ids = heap.alloc(<usize>this.capacity << 2)
@@ -49,6 +56,15 @@ export class BookSide {
   /** The level at `price`, created (empty) when there is none. */
   levelFor(price: i32): i32 {
     const key = this.key(price)
+    const entry = this.cache + (<usize>(price & (CACHE_ENTRIES - 1)) << 2)
+    const cached = load<i32>(entry)
+    if (cached != NIL && load<i32>(lv(cached), L_KEY) == key) return cached
+    const level = this.find(key, price)
+    store<i32>(entry, level)
+    return level
+  }
+
+  private find(key: i32, price: i32): i32 {
     // Most prices are a few levels from the touch, at the end of the array: look there first.
     let hi = this.length
     const stop = max(hi - 8, 0)
@@ -82,6 +98,7 @@ export class BookSide {
 
   clear(): void {
     this.length = 0
+    memory.fill(this.cache, 0xff, CACHE_ENTRIES << 2)
   }
 
   private indexOf(price: i32): i32 {
@@ -105,7 +122,7 @@ export class BookSide {
     const tail = <usize>(this.length - index) << 2
     memory.copy(this.keys + (<usize>(index + 1) << 2), this.keys + (<usize>index << 2), tail)
     memory.copy(this.ids + (<usize>(index + 1) << 2), this.ids + (<usize>index << 2), tail)
-    const level = newLevel(price)
+    const level = newLevel(price, key)
     store<i32>(this.keys + (<usize>index << 2), key)
     store<i32>(this.ids + (<usize>index << 2), level)
     this.length++
@@ -163,7 +180,7 @@ export function dequeue(level: i32, slot: i32): void {
   store<i64>(p, load<i64>(p, L_QTY) - orderQty(slot), L_QTY)
 }
 
-function newLevel(price: i32): i32 {
+function newLevel(price: i32, key: i32): i32 {
   let level = freeLevel
   if (level != NIL) {
     freeLevel = load<i32>(lv(level), L_HEAD)
@@ -177,6 +194,7 @@ function newLevel(price: i32): i32 {
   const p = lv(level)
   store<i64>(p, 0, L_QTY)
   store<i32>(p, price, L_PRICE)
+  store<i32>(p, key, L_KEY)
   store<i32>(p, 0, L_COUNT)
   store<i32>(p, NIL, L_HEAD)
   store<i32>(p, NIL, L_TAIL)
@@ -184,6 +202,7 @@ function newLevel(price: i32): i32 {
 }
 
 function freeLevelSlot(level: i32): void {
+  store<i32>(lv(level), 0, L_KEY)
   store<i32>(lv(level), freeLevel, L_HEAD)
   freeLevel = level
 }
