@@ -5,10 +5,18 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import { postCash } from '../../src/accounts/ledger.ts'
-import { transferIn } from '../../src/accounts/service.ts'
+import { moveCash, transferIn } from '../../src/accounts/service.ts'
 import { appendAudit, verifyAuditChain } from '../../src/audit/chain.ts'
 import type { Db } from '../../src/db/client.ts'
-import { cashLedger, fills, orders, positions, symbols, users } from '../../src/db/schema.ts'
+import {
+  auditLog,
+  cashLedger,
+  fills,
+  orders,
+  positions,
+  symbols,
+  users,
+} from '../../src/db/schema.ts'
 import type { OutboxFill } from '../../src/engine/journal.ts'
 import { FillRejected, applyFills } from '../../src/orders/fills.ts'
 import { uniqueEmail } from '../helpers/app.ts'
@@ -241,6 +249,24 @@ describe('applyFills', () => {
       [buyer, -1_500_000, -1_500_000, symbol, 100],
       [seller, 1_500_000, 0, symbol, 100],
     ])
+    const [audit] = await d
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.userId, seller), eq(auditLog.action, 'order.fill')))
+    expect(audit.data).toMatchObject({
+      symbol,
+      fill_seq: 1,
+      order_id: sell,
+      counterparty_order_id: buy,
+      side: 'sell',
+      taker: false,
+      qty: 100,
+      price_cents: 15_000,
+      order_status: 'filled',
+      position_qty: 0,
+      position_cost_cents: 0,
+      amount_cents: 1_500_000,
+    })
     await expectBooksBalance(buyer)
     await expectBooksBalance(seller)
   })
@@ -533,12 +559,17 @@ describe('applyFills', () => {
     const drain = async (symbol: string, all: OutboxFill[]) => {
       for (let i = 0; i < all.length; i += 2) await applyFills(d, symbol, all.slice(i, i + 2))
     }
-    await Promise.all([drain(x, fx), drain(y, fy)])
+    // and deposits to both, meanwhile: other money changes of the same users
+    const deposits = async () => {
+      for (let i = 0; i < 10; i++)
+        await Promise.all([moveCash(d, a, 'deposit', 100), moveCash(d, b, 'deposit', 100)])
+    }
+    await Promise.all([drain(x, fx), drain(y, fy), deposits()])
 
     const paidX = fx.reduce((s, f) => s + f.qty * f.price, 0)
     const paidY = fy.reduce((s, f) => s + f.qty * f.price, 0)
-    expect(await account(a)).toEqual({ cash: 10_000_000 + paidX - paidY, reserved: 0 })
-    expect(await account(b)).toEqual({ cash: 10_000_000 - paidX + paidY, reserved: 0 })
+    expect(await account(a)).toEqual({ cash: 10_001_000 + paidX - paidY, reserved: 0 })
+    expect(await account(b)).toEqual({ cash: 10_001_000 - paidX + paidY, reserved: 0 })
     expect(await position(a, y)).toEqual({ qty: 200, reserved: 0, cost: paidY })
     expect(await position(b, x)).toEqual({ qty: 200, reserved: 0, cost: paidX })
     expect(await position(a, x)).toEqual({ qty: 0, reserved: 0, cost: 0 })
