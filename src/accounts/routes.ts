@@ -70,7 +70,7 @@ export const positionView = (p: typeof positions.$inferSelect) => ({
 export const symbolView = (s: typeof symbols.$inferSelect) => ({
   symbol: s.symbol,
   name: s.name,
-  tick: formatCents(s.tickCents),
+  tick_size: formatCents(s.tickCents),
   status: s.status,
   reference_price: formatCents(s.referencePriceCents),
 })

@@ -276,7 +276,7 @@ describe('positions and symbols', () => {
     expect(res.symbols.find((i: Json) => i.symbol === 'AAPL')).toEqual({
       symbol: 'AAPL',
       name: 'Apple Inc.',
-      tick: '0.01',
+      tick_size: '0.01',
       status: 'active',
       reference_price: '190.00',
     })

@@ -208,7 +208,7 @@ describe('admin endpoints', () => {
     expect(await json(created)).toEqual({
       symbol: sym,
       name: 'Zed Corp',
-      tick: '0.01',
+      tick_size: '0.01',
       status: 'active',
       reference_price: '12.34',
     })
