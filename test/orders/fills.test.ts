@@ -5,8 +5,8 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import { postCash } from '../../src/accounts/ledger.ts'
-import { moveCash, transferIn } from '../../src/accounts/service.ts'
-import { appendAudit, verifyAuditChain } from '../../src/audit/chain.ts'
+import { moveCash } from '../../src/accounts/service.ts'
+import { verifyAuditChain } from '../../src/audit/chain.ts'
 import type { Db } from '../../src/db/client.ts'
 import {
   auditLog,
@@ -19,8 +19,8 @@ import {
 } from '../../src/db/schema.ts'
 import type { OutboxFill } from '../../src/engine/journal.ts'
 import { FillRejected, applyFills } from '../../src/orders/fills.ts'
-import { uniqueEmail } from '../helpers/app.ts'
 import { testDatabase } from '../helpers/db.ts'
+import { orderFixtures } from '../helpers/orders.ts'
 import type { TestDatabase } from '../helpers/db.ts'
 
 let db: TestDatabase
@@ -30,104 +30,8 @@ beforeAll(async () => {
   d = db.handle.db
 }, 60_000)
 
-let symbolCount = 0
-async function newSymbol(): Promise<string> {
-  const tag = Math.random().toString(36).slice(2, 6).toUpperCase()
-  const symbol = `F${(++symbolCount).toString(36).toUpperCase()}${tag}`
-  await d.insert(symbols).values({ symbol, name: symbol, referencePriceCents: 15_000 })
-  return symbol
-}
-
-async function newTrader(cashCents = 0): Promise<number> {
-  const [{ id }] = await d
-    .insert(users)
-    .values({ email: uniqueEmail('fills'), displayName: 'trader', passwordHash: 'x' })
-    .returning({ id: users.id })
-  if (cashCents > 0) {
-    await d.transaction((tx) => postCash(tx, { userId: id, kind: 'deposit', cashDelta: cashCents }))
-  }
-  return id
-}
-
-const giveShares = (userId: number, symbol: string, qty: number, costBasisCents: number) =>
-  transferIn(d, userId, { symbol, qty, costBasisCents })
-
-const lockUser = (tx: Parameters<Parameters<Db['transaction']>[0]>[0], userId: number) =>
-  tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update')
-
-/** What the gateway does for a buy: the order, and qty × reserve price of cash reserved. */
-async function placeBuy(
-  userId: number,
-  symbol: string,
-  qty: number,
-  price: number | null,
-  reservePrice?: number,
-): Promise<number> {
-  return d.transaction(async (tx) => {
-    await lockUser(tx, userId)
-    const perShare = reservePrice ?? price!
-    const [o] = await tx
-      .insert(orders)
-      .values({
-        userId,
-        symbol,
-        side: 'buy',
-        type: price === null ? 'market' : 'limit',
-        timeInForce: price === null ? 'IOC' : 'GTC',
-        qty,
-        priceCents: price,
-        reservePriceCents: reservePrice ?? null,
-        status: 'open',
-        reservedCashCents: qty * perShare,
-      })
-      .returning({ id: orders.id })
-    const posted = await postCash(tx, {
-      userId,
-      kind: 'reserve',
-      cashDelta: 0,
-      reservedDelta: qty * perShare,
-      refType: 'order',
-      refId: String(o.id),
-    })
-    if (!posted.ok) throw new Error('not enough buying power')
-    return o.id
-  })
-}
-
-/** What the gateway does for a sell: the order, and qty shares reserved in the position. */
-async function placeSell(userId: number, symbol: string, qty: number, price: number) {
-  return d.transaction(async (tx) => {
-    await lockUser(tx, userId)
-    const held = await tx
-      .update(positions)
-      .set({ reservedQty: sql`${positions.reservedQty} + ${qty}` })
-      .where(
-        and(
-          eq(positions.userId, userId),
-          eq(positions.symbol, symbol),
-          sql`${positions.qty} - ${positions.reservedQty} >= ${qty}`,
-        ),
-      )
-      .returning()
-    if (held.length !== 1) throw new Error('not enough shares')
-    const [o] = await tx
-      .insert(orders)
-      .values({
-        userId,
-        symbol,
-        side: 'sell',
-        type: 'limit',
-        timeInForce: 'GTC',
-        qty,
-        priceCents: price,
-        status: 'open',
-        reservedQty: qty,
-      })
-      .returning({ id: orders.id })
-    await appendAudit(tx, userId, 'order.place', { order_id: o.id, symbol, side: 'sell', qty })
-    return o.id
-  })
-}
+const { newSymbol, newTrader, giveShares, lockUser, placeBuy, placeSell, account, position, order } =
+  orderFixtures(() => d)
 
 let ts = Date.UTC(2026, 10, 26, 14, 30)
 const fill = (
@@ -138,24 +42,6 @@ const fill = (
   price: number,
   qty: number,
 ): OutboxFill => ({ fillSeq, seq: fillSeq, taker, maker, side, price, qty, ts: ++ts })
-
-async function account(userId: number) {
-  const [u] = await d.select().from(users).where(eq(users.id, userId))
-  return { cash: u.cashCents, reserved: u.reservedCashCents }
-}
-
-async function position(userId: number, symbol: string) {
-  const [p] = await d
-    .select()
-    .from(positions)
-    .where(and(eq(positions.userId, userId), eq(positions.symbol, symbol)))
-  return p && { qty: p.qty, reserved: p.reservedQty, cost: p.costCents }
-}
-
-async function order(id: number) {
-  const [o] = await d.select().from(orders).where(eq(orders.id, id))
-  return o
-}
 
 /** the ledger replays to the balance and the audit chain verifies */
 async function expectBooksBalance(userId: number) {
