@@ -2,14 +2,24 @@
 // journal in the object's SQLite storage. Each RPC runs the book and stores the command, its
 // events and its fills' outbox rows in one synchronous block, so they commit together before the
 // reply leaves (the output gate), and nothing else interleaves (no await in between).
+// Fills reach Postgres from the outbox by an alarm: it fires after the command that made them
+// and again, with a backoff, until the outbox is empty (alarms fire at least once; the drain is
+// idempotent).
 
 import { DurableObject } from 'cloudflare:workers'
 import bookWasm from '../../wasm/build/book.wasm'
+import { openDb } from '../db/client.ts'
 import {
   type Ack, BookJournal, type JournalStore, type OpenReport, type OutboxFill, type SqlValue,
 } from '../engine/journal.ts'
 import type { Depth, NewOrder } from '../engine/types.ts'
 import type { Env } from '../env.ts'
+import { drainFills } from '../orders/drain.ts'
+import { FillRejected } from '../orders/fills.ts'
+
+const RETRY_MS = 2_000
+/** A batch Postgres refuses needs a person; retrying often would only flood the logs. */
+const REJECTED_RETRY_MS = 60_000
 
 export class SymbolBook extends DurableObject<Env> {
   private readonly journal: BookJournal
@@ -20,42 +30,60 @@ export class SymbolBook extends DurableObject<Env> {
     this.journal = new BookJournal(sqlStore(ctx.storage), bookWasm)
     ctx.blockConcurrencyWhile(async () => {
       this.opened = this.journal.open()
+      if (this.journal.pendingFills(1).length > 0) await ctx.storage.setAlarm(Date.now())
     })
   }
 
   submit(order: NewOrder): Ack {
-    return this.journal.submit(order)
+    return this.drained(this.journal.submit(order))
   }
 
   cancel(id: number): Ack {
-    return this.journal.cancel(id)
+    return this.drained(this.journal.cancel(id))
   }
 
   amend(id: number, qty: number): Ack {
-    return this.journal.amend(id, qty)
+    return this.drained(this.journal.amend(id, qty))
   }
 
   close(): Ack {
-    return this.journal.close()
+    return this.drained(this.journal.close())
   }
 
   depth(maxLevels?: number): Depth & { seq: number } {
     return this.journal.depth(maxLevels)
   }
 
-  /** Fills not yet applied to Postgres, oldest first (the outbox the drain reads). */
+  /** Fills not yet applied to Postgres, oldest first. */
   pendingFills(limit?: number): OutboxFill[] {
     return this.journal.pendingFills(limit)
-  }
-
-  /** The drain committed every fill up to `fillSeq` in Postgres. */
-  acknowledgeFills(fillSeq: number): void {
-    this.journal.acknowledgeFills(fillSeq)
   }
 
   /** How the book was restored when this instance started (replay time, commands replayed). */
   restoreReport(): OpenReport | undefined {
     return this.opened
+  }
+
+  /** Drains the outbox into Postgres; on failure, tries again later (the outbox keeps the fills). */
+  override async alarm(): Promise<void> {
+    const symbol = this.ctx.id.name
+    if (!symbol) throw new Error('a SymbolBook must be reached through idFromName(symbol)')
+    const handle = openDb(this.env)
+    try {
+      await drainFills(this.journal, handle.db, symbol)
+    } catch (error) {
+      const rejected = error instanceof FillRejected
+      console.error(JSON.stringify({ msg: 'fill drain failed', symbol, rejected, error: String(error) }))
+      await this.ctx.storage.setAlarm(Date.now() + (rejected ? REJECTED_RETRY_MS : RETRY_MS))
+    } finally {
+      await handle.end()
+    }
+  }
+
+  /** Schedules the drain when the command traded (the alarm runs after this call returns). */
+  private drained(ack: Ack): Ack {
+    if (ack.fills.length > 0) void this.ctx.storage.setAlarm(Date.now())
+    return ack
   }
 }
 

@@ -1,0 +1,85 @@
+// The whole fill path outside workerd: orders placed in Postgres as the gateway does, matched by
+// the real engine behind its journal (bun:sqlite standing in for the Durable Object's SQLite),
+// then drained into Postgres.
+import { Database } from 'bun:sqlite'
+import { beforeAll, describe, expect, test } from 'bun:test'
+import type { Db } from '../../src/db/client.ts'
+import { BookJournal, type JournalStore, type SqlValue } from '../../src/engine/journal.ts'
+import { bookModule } from '../../src/engine/wasm-file.ts'
+import { drainFills } from '../../src/orders/drain.ts'
+import { applyFills } from '../../src/orders/fills.ts'
+import { testDatabase } from '../helpers/db.ts'
+import { orderFixtures } from '../helpers/orders.ts'
+
+let d: Db
+beforeAll(async () => {
+  d = (await testDatabase()).handle.db
+}, 60_000)
+
+const { newSymbol, newTrader, giveShares, placeBuy, placeSell, account, position, order } =
+  orderFixtures(() => d)
+
+function newJournal(): BookJournal {
+  const db = new Database(':memory:')
+  const store: JournalStore = {
+    exec: (query: string, ...bindings: SqlValue[]) =>
+      db.query(query).all(...(bindings as never[])) as Record<string, SqlValue>[],
+    transaction: <T>(fn: () => T) => db.transaction(fn)(),
+  }
+  const journal = new BookJournal(store, bookModule())
+  journal.open()
+  return journal
+}
+
+describe('drainFills', () => {
+  test('the seed scenario, from the book to both accounts, exact to the cent', async () => {
+    const symbol = await newSymbol()
+    const seller = await newTrader()
+    const buyer = await newTrader(2_000_000)
+    await giveShares(seller, symbol, 100, 1_400_000)
+    const sell = await placeSell(seller, symbol, 100, 15_000)
+    const buy = await placeBuy(buyer, symbol, 100, 15_000)
+    const book = newJournal()
+    book.submit({ id: sell, user: seller, side: 'sell', type: 'limit', qty: 100, price: 15_000, tif: 'GTC' })
+    const ack = book.submit({ id: buy, user: buyer, side: 'buy', type: 'limit', qty: 100, price: 15_000, tif: 'GTC' })
+    expect(ack.fills).toHaveLength(1)
+
+    expect(await drainFills(book, d, symbol)).toBe(1)
+    expect(book.pendingFills()).toEqual([])
+    expect(await account(buyer)).toEqual({ cash: 500_000, reserved: 0 })
+    expect(await account(seller)).toEqual({ cash: 1_500_000, reserved: 0 })
+    expect(await position(buyer, symbol)).toEqual({ qty: 100, reserved: 0, cost: 1_500_000 })
+    expect(await position(seller, symbol)).toEqual({ qty: 0, reserved: 0, cost: 0 })
+    expect((await order(buy)).status).toBe('filled')
+    expect((await order(sell)).status).toBe('filled')
+    expect(await drainFills(book, d, symbol)).toBe(0)
+  })
+
+  test('a batch committed but never acknowledged (a crash in between) is re-sent and applied once', async () => {
+    const symbol = await newSymbol()
+    const seller = await newTrader()
+    const buyer = await newTrader(10_000_000)
+    await giveShares(seller, symbol, 300, 3_000_000)
+    const book = newJournal()
+    const sells: number[] = []
+    for (const price of [10_000, 10_010, 10_020]) {
+      const id = await placeSell(seller, symbol, 100, price)
+      sells.push(id)
+      book.submit({ id, user: seller, side: 'sell', type: 'limit', qty: 100, price, tif: 'GTC' })
+    }
+    const buy = await placeBuy(buyer, symbol, 250, 10_020)
+    book.submit({ id: buy, user: buyer, side: 'buy', type: 'limit', qty: 250, price: 10_020, tif: 'GTC' })
+
+    // The first two fills reach Postgres, then the object dies before it forgets them.
+    await applyFills(d, symbol, book.pendingFills(2))
+    expect(book.pendingFills()).toHaveLength(3)
+    expect(await drainFills(book, d, symbol, 2)).toBe(1)
+
+    const paid = 100 * 10_000 + 100 * 10_010 + 50 * 10_020
+    expect(await account(buyer)).toEqual({ cash: 10_000_000 - paid, reserved: 0 })
+    expect(await account(seller)).toEqual({ cash: paid, reserved: 0 })
+    expect(await position(buyer, symbol)).toEqual({ qty: 250, reserved: 0, cost: paid })
+    expect(await position(seller, symbol)).toEqual({ qty: 50, reserved: 50, cost: 500_000 })
+    expect((await order(sells[2])).filledQty).toBe(50)
+  })
+})
