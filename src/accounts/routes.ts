@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import { requireAuth } from '../auth/middleware.ts'
 import type { AppEnv } from '../context.ts'
 import { withDb } from '../db/middleware.ts'
-import type { auditLog, positions, symbols } from '../db/schema.ts'
+import type { auditLog, symbols } from '../db/schema.ts'
 import { formatCents } from '../lib/money.ts'
 import { validate } from '../lib/validate.ts'
 import {
@@ -16,7 +16,7 @@ import {
   transferBody,
 } from './schema.ts'
 import * as accounts from './service.ts'
-import type { AccountSummary, CashKind, LedgerEntry } from './service.ts'
+import type { AccountSummary, CashKind, LedgerEntry, MarkedPosition } from './service.ts'
 
 /**
  * GET /v1/account. buying_power = cash − reserved cash (no margin yet, retail and pro alike);
@@ -55,7 +55,7 @@ export const ledgerView = (e: LedgerEntry) => ({
   created_at: e.createdAt.toISOString(),
 })
 
-export const positionView = (p: typeof positions.$inferSelect) => ({
+export const positionView = (p: MarkedPosition) => ({
   symbol: p.symbol,
   qty: p.qty,
   reserved_qty: p.reservedQty,
@@ -64,6 +64,10 @@ export const positionView = (p: typeof positions.$inferSelect) => ({
   cost_basis: formatCents(p.costCents),
   /** average cost per share, rounded to the cent (null without shares) */
   avg_cost: p.avgCostCents === null ? null : formatCents(p.avgCostCents),
+  /** the symbol's last trade, or its reference price before any */
+  last_price: formatCents(p.markCents),
+  market_value: formatCents(p.qty * p.markCents),
+  unrealized_pnl: formatCents(p.qty * p.markCents - p.costCents),
   updated_at: p.updatedAt.toISOString(),
 })
 

@@ -1,9 +1,9 @@
 // Cash and holdings. Every cash change locks the user's row, checks, updates the balance,
 // appends to cash_ledger (with the balances after it) and to the audit chain: one transaction.
-import { and, asc, desc, eq, lt, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableColumns, lt, sql } from 'drizzle-orm'
 import { verifyAuditChain } from '../audit/chain.ts'
 import type { Db, Tx } from '../db/client.ts'
-import { auditLog, cashLedger, positions, symbols, users } from '../db/schema.ts'
+import { auditLog, cashLedger, fills, positions, symbols, users } from '../db/schema.ts'
 import type { Settings } from '../env.ts'
 import { postCash } from './ledger.ts'
 import {
@@ -21,11 +21,22 @@ export type User = typeof users.$inferSelect
 
 export interface AccountSummary {
   user: User
-  /** Σ qty × reference price over the user's positions, cents */
+  /** Σ qty × mark price over the user's positions, cents */
   positionsValueCents: number
 }
 
-/** The user and the value of their positions at the symbols' reference prices. */
+/**
+ * The price a position is marked at: its symbol's last trade (the newest fill in Postgres), or the
+ * symbol's reference price before any trade.
+ */
+const markPriceCents = sql<number>`coalesce(
+  (select ${fills.priceCents} from ${fills} where ${fills.symbol} = ${positions.symbol}
+   order by ${fills.seq} desc limit 1),
+  ${symbols.referencePriceCents})`.mapWith(Number)
+
+export type MarkedPosition = typeof positions.$inferSelect & { markCents: number }
+
+/** The user and the value of their positions at their mark prices. */
 export async function getAccountSummary(
   db: Db,
   userId: number,
@@ -37,9 +48,7 @@ export async function getAccountSummary(
     db
       .select({
         cents:
-          sql<number>`coalesce(sum(${positions.qty} * ${symbols.referencePriceCents}), 0)::bigint`.mapWith(
-            Number,
-          ),
+          sql<number>`coalesce(sum(${positions.qty} * ${markPriceCents}), 0)::bigint`.mapWith(Number),
       })
       .from(positions)
       .innerJoin(symbols, eq(symbols.symbol, positions.symbol))
@@ -151,19 +160,20 @@ export async function listLedger(db: Db, userId: number, limit: number, before?:
     .limit(limit)
 }
 
-export async function listPositions(db: Db, userId: number) {
-  return db
-    .select()
+const markedPositions = (db: Db) =>
+  db
+    .select({ ...getTableColumns(positions), markCents: markPriceCents })
     .from(positions)
-    .where(eq(positions.userId, userId))
-    .orderBy(asc(positions.symbol))
+    .innerJoin(symbols, eq(symbols.symbol, positions.symbol))
+
+export async function listPositions(db: Db, userId: number): Promise<MarkedPosition[]> {
+  return markedPositions(db).where(eq(positions.userId, userId)).orderBy(asc(positions.symbol))
 }
 
-export async function getPosition(db: Db, userId: number, symbol: string) {
-  const [row] = await db
-    .select()
-    .from(positions)
-    .where(and(eq(positions.userId, userId), eq(positions.symbol, symbol)))
+export async function getPosition(db: Db, userId: number, symbol: string): Promise<MarkedPosition> {
+  const [row] = await markedPositions(db).where(
+    and(eq(positions.userId, userId), eq(positions.symbol, symbol)),
+  )
   if (!row) throw new NotFoundError(`No position in ${symbol}`)
   return row
 }

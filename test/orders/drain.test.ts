@@ -6,6 +6,8 @@ import { beforeAll, describe, expect, test } from 'bun:test'
 import type { Db } from '../../src/db/client.ts'
 import { BookJournal, type JournalStore, type SqlValue } from '../../src/engine/journal.ts'
 import { bookModule } from '../../src/engine/wasm-file.ts'
+import { positionView } from '../../src/accounts/routes.ts'
+import { getAccountSummary, getPosition } from '../../src/accounts/service.ts'
 import { drainFills } from '../../src/orders/drain.ts'
 import { applyFills } from '../../src/orders/fills.ts'
 import { testDatabase } from '../helpers/db.ts'
@@ -81,5 +83,33 @@ describe('drainFills', () => {
     expect(await position(buyer, symbol)).toEqual({ qty: 250, reserved: 0, cost: paid })
     expect(await position(seller, symbol)).toEqual({ qty: 50, reserved: 50, cost: 500_000 })
     expect((await order(sells[2])).filledQty).toBe(50)
+  })
+
+  test('positions and equity are marked at the last trade, or the reference price before any', async () => {
+    const symbol = await newSymbol() // reference price 150.00
+    const holder = await newTrader()
+    await giveShares(holder, symbol, 10, 120_000)
+    expect(positionView(await getPosition(d, holder, symbol))).toMatchObject({
+      last_price: '150.00',
+      market_value: '1500.00',
+      unrealized_pnl: '300.00',
+    })
+
+    const seller = await newTrader()
+    const buyer = await newTrader(1_000_000)
+    await giveShares(seller, symbol, 5, 50_000)
+    const sell = await placeSell(seller, symbol, 5, 9_950)
+    const buy = await placeBuy(buyer, symbol, 5, 9_950)
+    const book = newJournal()
+    book.submit({ id: sell, user: seller, side: 'sell', type: 'limit', qty: 5, price: 9_950, tif: 'GTC' })
+    book.submit({ id: buy, user: buyer, side: 'buy', type: 'limit', qty: 5, price: 9_950, tif: 'GTC' })
+    await drainFills(book, d, symbol)
+
+    expect(positionView(await getPosition(d, holder, symbol))).toMatchObject({
+      last_price: '99.50',
+      market_value: '995.00',
+      unrealized_pnl: '-205.00',
+    })
+    expect((await getAccountSummary(d, holder)).positionsValueCents).toBe(99_500)
   })
 })
