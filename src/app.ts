@@ -10,6 +10,7 @@ import { adminRoutes } from './admin/routes.ts'
 import { signingKeys } from './auth/keys.ts'
 import { authRoutes } from './auth/routes.ts'
 import { marketDataRoutes } from './marketdata/routes.ts'
+import { orderRoutes } from './orders/routes.ts'
 import type { AppEnv } from './context.ts'
 import { settingsFrom } from './env.ts'
 import { AppError, PROBLEM_BASE, ServiceUnavailableError } from './errors.ts'
@@ -95,6 +96,7 @@ export function createApp() {
   app.route('/v1/admin', adminRoutes)
   app.route('/v1', accountRoutes)
   app.route('/v1', marketDataRoutes)
+  app.route('/v1', orderRoutes)
 
   app.notFound((c) => problem(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`))
 

@@ -1,0 +1,445 @@
+// The order gateway: placing (validate → reserve in one Postgres transaction → the symbol's
+// Durable Object → the ack's outcome back into Postgres), reading, canceling and reducing orders.
+// Fills are never applied here: the symbol's outbox drain does that (src/orders/fills.ts); the
+// gateway's own status changes are conditional so that they commute with it (see fills.ts).
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
+import { postCash } from '../accounts/ledger.ts'
+import { appendAudit } from '../audit/chain.ts'
+import type { Db, Tx } from '../db/client.ts'
+import { fills, orders, positions, symbols, users } from '../db/schema.ts'
+import type { Ack, OutboxFill } from '../engine/journal.ts'
+import type { NewOrder } from '../engine/types.ts'
+import { AppError, ConflictError, NotFoundError } from '../errors.ts'
+import { formatCents } from '../lib/money.ts'
+import { OrderRejected, engineOrder, outcomeOf, planOrder } from './rules.ts'
+import type { AckOutcome, OrderPlan } from './rules.ts'
+import type { OrderBody } from './schema.ts'
+
+export type OrderRow = typeof orders.$inferSelect
+
+/** The symbol's Durable Object as the gateway uses it (RPC). */
+export interface BookClient {
+  submit(order: NewOrder): Promise<Ack>
+  cancel(id: number): Promise<Ack>
+  amend(id: number, qty: number): Promise<Ack>
+  pendingFills(limit?: number): Promise<OutboxFill[]>
+}
+export type Books = (symbol: string) => BookClient
+
+/**
+ * A repeated key whose order is still pending, was never acked (updated_at = created_at: both
+ * now() of the inserting transaction) and is younger than this is taken to be in flight (409);
+ * older, its submit is taken to have failed and is retried (the book is idempotent on the id).
+ */
+export const IN_FLIGHT_MS = 5_000
+
+const ACTIVE = ['pending', 'open', 'partial'] as const
+
+export interface Placed {
+  order: OrderRow
+  ack: Ack
+  outcome: AckOutcome
+  replayed: boolean
+}
+
+async function lockUser(tx: Tx, userId: number) {
+  const [u] = await tx
+    .select({ cash: users.cashCents, reserved: users.reservedCashCents })
+    .from(users)
+    .where(eq(users.id, userId))
+    .for('update')
+  if (!u) throw new NotFoundError('No such account')
+  return u
+}
+
+/** The parameters a repeated request must match (idempotency). */
+function sameRequest(o: OrderRow, p: OrderPlan, clientOrderId: string | null) {
+  return (
+    o.symbol === p.symbol &&
+    o.side === p.side &&
+    o.type === p.type &&
+    o.timeInForce === p.tif &&
+    o.postOnly === p.postOnly &&
+    o.qty === p.qty &&
+    (o.type === 'market' || o.type === 'stop' || o.priceCents === p.priceCents) &&
+    o.stopPriceCents === p.stopPriceCents &&
+    o.clientOrderId === clientOrderId
+  )
+}
+
+export async function placeOrder(
+  db: Db,
+  books: Books,
+  userId: number,
+  body: OrderBody,
+  idempotencyKey: string | undefined,
+): Promise<Placed> {
+  const [sym] = await db.select().from(symbols).where(eq(symbols.symbol, body.symbol))
+  const plan = planOrder(body, sym)
+  const clientOrderId = body.client_order_id ?? null
+
+  const inserted = await db.transaction(async (tx) => {
+    // the user's row first: the lock every money change of this user takes (fills.ts's order)
+    const user = await lockUser(tx, userId)
+    const [row] = await tx
+      .insert(orders)
+      .values({
+        userId,
+        symbol: plan.symbol,
+        side: plan.side,
+        type: plan.type,
+        timeInForce: plan.tif,
+        postOnly: plan.postOnly,
+        qty: plan.qty,
+        priceCents: plan.priceCents,
+        stopPriceCents: plan.stopPriceCents,
+        reservePriceCents: plan.reservePriceCents,
+        reservedCashCents: plan.reserveCashCents,
+        reservedQty: plan.reserveQty,
+        clientOrderId,
+        idempotencyKey: idempotencyKey ?? null,
+      })
+      .onConflictDoNothing()
+      .returning()
+    if (!row) return undefined // a repeated key or client_order_id
+    const audit = {
+      order_id: row.id,
+      symbol: plan.symbol,
+      side: plan.side,
+      type: plan.type,
+      qty: plan.qty,
+      price_cents: plan.priceCents,
+    }
+    if (plan.side === 'buy') {
+      const posted = await postCash(tx, {
+        userId,
+        kind: 'reserve',
+        cashDelta: 0,
+        reservedDelta: plan.reserveCashCents,
+        refType: 'order',
+        refId: String(row.id),
+        action: 'order.placed',
+        data: audit,
+      })
+      if (!posted.ok) {
+        throw new OrderRejected('insufficient_buying_power', 'Not enough buying power for this order', {
+          needed: formatCents(plan.reserveCashCents),
+          available: formatCents(user.cash - user.reserved),
+          buying_power: formatCents(user.cash - user.reserved),
+        })
+      }
+    } else {
+      const [pos] = await tx
+        .update(positions)
+        .set({ reservedQty: sql`${positions.reservedQty} + ${plan.qty}`, updatedAt: sql`now()` })
+        .where(
+          and(
+            eq(positions.userId, userId),
+            eq(positions.symbol, plan.symbol),
+            sql`${positions.qty} - ${positions.reservedQty} >= ${plan.qty}`,
+          ),
+        )
+        .returning()
+      if (!pos) {
+        const [held] = await tx
+          .select()
+          .from(positions)
+          .where(and(eq(positions.userId, userId), eq(positions.symbol, plan.symbol)))
+        const qty = held?.qty ?? 0
+        const reserved = held?.reservedQty ?? 0
+        throw new OrderRejected(
+          'insufficient_shares',
+          'Not enough shares for this sell (short selling is not allowed)',
+          { symbol: plan.symbol, asked: plan.qty, held: qty, reserved, available: qty - reserved },
+        )
+      }
+      await appendAudit(tx, userId, 'order.placed', { ...audit, reserved_qty: plan.qty })
+    }
+    return row
+  })
+
+  let order = inserted
+  if (!order) {
+    const match = idempotencyKey
+      ? eq(orders.idempotencyKey, idempotencyKey)
+      : eq(orders.clientOrderId, clientOrderId!)
+    ;[order] = await db
+      .select()
+      .from(orders)
+      .where(and(eq(orders.userId, userId), match))
+    if (!order && idempotencyKey && clientOrderId) {
+      // the key is new but the client_order_id was used
+      ;[order] = await db
+        .select()
+        .from(orders)
+        .where(and(eq(orders.userId, userId), eq(orders.clientOrderId, clientOrderId)))
+    }
+    if (!order) throw new ConflictError('idempotency_in_flight', 'Retry this request')
+    if (!sameRequest(order, plan, clientOrderId)) {
+      throw new AppError(
+        422,
+        'idempotency_mismatch',
+        'This Idempotency-Key or client_order_id was used for a different order',
+        { order_id: order.id },
+      )
+    }
+    const acked = order.updatedAt.getTime() !== order.createdAt.getTime()
+    if (
+      order.status === 'pending' &&
+      !acked &&
+      Date.now() - order.createdAt.getTime() < IN_FLIGHT_MS
+    ) {
+      throw new AppError(409, 'idempotency_in_flight', 'The first request with this key is in flight', {
+        order_id: order.id,
+        retry_after: 1,
+      })
+    }
+  }
+
+  const ack = await call(order, () => books(order.symbol).submit(engineOrder(order)))
+  const outcome = outcomeOf(order.id, order.qty, ack)
+  await recordOutcome(db, order, outcome)
+  return { order, ack, outcome, replayed: !inserted }
+}
+
+async function call<T>(order: OrderRow, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    console.error(`symbol book ${order.symbol} failed for order ${order.id}`, err)
+    throw new AppError(
+      503,
+      'book_unavailable',
+      `The ${order.symbol} book did not answer: the order stays pending; retry with the same Idempotency-Key or client_order_id`,
+      { order_id: order.id, retry_after: 1 },
+    )
+  }
+}
+
+/**
+ * Brings Postgres in line with what the book did with a submit: rested/pending → open (only
+ * while still pending: the drain may already have made it partial or filled); canceled or
+ * rejected → release what the book did not keep and end the order. Idempotent.
+ */
+async function recordOutcome(db: Db, order: OrderRow, outcome: AckOutcome) {
+  if (outcome.status === 'canceled' || outcome.status === 'rejected') {
+    await releaseAndEnd(db, order, outcome.releasedQty, outcome.status, outcome.reason)
+  } else {
+    // filled in the ack: the drain sets it filled; touching updated_at marks it acked (not in
+    // flight) meanwhile
+    await db
+      .update(orders)
+      .set({ ...(outcome.status !== 'filled' && { status: 'open' }), updatedAt: sql`now()` })
+      .where(and(eq(orders.id, order.id), eq(orders.status, 'pending')))
+  }
+}
+
+/** reserve price of a buy order (collar, or its limit) */
+const reservePrice = (o: OrderRow) => o.reservePriceCents ?? o.priceCents ?? 0
+
+/**
+ * Releases `qty` shares' worth of the order's reservation (the book canceled, rejected or cut
+ * them) and, with `status`, ends the order. Conditional on the order still being active, so a
+ * replayed ack releases nothing twice. Returns whether it changed anything.
+ */
+async function releaseAndEnd(
+  db: Db,
+  order: OrderRow,
+  qty: number,
+  status: 'canceled' | 'rejected' | null,
+  reason: string | null,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await lockUser(tx, order.userId)
+    const cash = order.side === 'buy' ? qty * reservePrice(order) : 0
+    const shares = order.side === 'sell' ? qty : 0
+    const [row] = await tx
+      .update(orders)
+      .set({
+        ...(status && { status, reason }),
+        ...(status === null && { qty: sql`${orders.qty} - ${qty}` }),
+        reservedCashCents: sql`${orders.reservedCashCents} - ${cash}`,
+        reservedQty: sql`${orders.reservedQty} - ${shares}`,
+        updatedAt: sql`now()`,
+      })
+      .where(
+        and(
+          eq(orders.id, order.id),
+          inArray(orders.status, [...ACTIVE]),
+          sql`${orders.reservedCashCents} >= ${cash}`,
+          sql`${orders.reservedQty} >= ${shares}`,
+        ),
+      )
+      .returning()
+    if (!row) return false
+    const data = { order_id: order.id, symbol: order.symbol, qty, reason, status: row.status }
+    if (cash > 0) {
+      const posted = await postCash(tx, {
+        userId: order.userId,
+        kind: 'release',
+        cashDelta: 0,
+        reservedDelta: -cash,
+        refType: 'order',
+        refId: String(order.id),
+        action: status ? `order.${status}` : 'order.reduced',
+        data,
+      })
+      if (!posted.ok) throw new Error(`order ${order.id}: cannot release ${cash} cents`)
+    } else {
+      if (shares > 0) {
+        await tx
+          .update(positions)
+          .set({ reservedQty: sql`${positions.reservedQty} - ${shares}`, updatedAt: sql`now()` })
+          .where(and(eq(positions.userId, order.userId), eq(positions.symbol, order.symbol)))
+      }
+      await appendAudit(tx, order.userId, status ? `order.${status}` : 'order.reduced', data)
+    }
+    return true
+  })
+}
+
+export async function getOrder(db: Db, userId: number, id: number): Promise<OrderRow> {
+  const [row] = await db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.id, id), eq(orders.userId, userId)))
+  if (!row) throw new NotFoundError('No such order')
+  return row
+}
+
+export function orderFills(db: Db, orderId: number) {
+  return db.select().from(fills).where(eq(fills.orderId, orderId)).orderBy(fills.seq)
+}
+
+export async function listOrders(
+  db: Db,
+  userId: number,
+  q: { status?: OrderRow['status']; symbol?: string; limit: number; cursor?: number },
+) {
+  return db
+    .select()
+    .from(orders)
+    .where(
+      and(
+        eq(orders.userId, userId),
+        q.status && eq(orders.status, q.status),
+        q.symbol ? eq(orders.symbol, q.symbol) : undefined,
+        q.cursor ? lt(orders.id, q.cursor) : undefined,
+      ),
+    )
+    .orderBy(desc(orders.id))
+    .limit(q.limit)
+}
+
+const notCancelable = (o: OrderRow) =>
+  new AppError(409, 'not_cancelable', `The order is ${o.status}: nothing left to cancel`, {
+    order_id: o.id,
+    status: o.status,
+  })
+
+/**
+ * Cancels the order's open quantity in the book and releases what it held. A pending order
+ * (its submit never answered) is first re-submitted, so the book knows it before the cancel.
+ */
+export async function cancelOrder(db: Db, books: Books, userId: number, id: number) {
+  let order = await getOrder(db, userId, id)
+  if (!(ACTIVE as readonly string[]).includes(order.status)) throw notCancelable(order)
+  const book = books(order.symbol)
+  if (order.status === 'pending') {
+    const ack = await call(order, () => book.submit(engineOrder(order)))
+    await recordOutcome(db, order, outcomeOf(order.id, order.qty, ack))
+  }
+  const ack = await call(order, () => book.cancel(order.id))
+  const canceled = ack.events.find((e) => e.type === 'canceled' && e.id === order.id)
+  if (!canceled || canceled.type !== 'canceled') {
+    // the book no longer has it: filled (the drain brings Postgres up to date) or ended already
+    order = await getOrder(db, userId, id)
+    throw notCancelable(order)
+  }
+  await releaseAndEnd(db, order, canceled.qty, 'canceled', 'user')
+  return { order: await getOrder(db, userId, id), ack, canceledQty: canceled.qty }
+}
+
+/**
+ * Reduces the order's open quantity to `qty` (keeps its time priority). The released part is
+ * open-before − qty; open-before = qty − fills before the amend, counted exactly: the order's row
+ * is locked (the drain locks it too before applying fills of it), so its fills are either in
+ * Postgres already or still in the book's outbox, where those made before the amend have a lower
+ * command number.
+ */
+export async function amendOrder(db: Db, books: Books, userId: number, id: number, qty: number) {
+  const order = await getOrder(db, userId, id)
+  if (order.status !== 'open' && order.status !== 'partial') {
+    throw new AppError(409, 'not_amendable', `The order is ${order.status}`, {
+      order_id: order.id,
+      status: order.status,
+    })
+  }
+  const book = books(order.symbol)
+  const result = await db.transaction(async (tx) => {
+    await lockUser(tx, userId)
+    const [locked] = await tx.select().from(orders).where(eq(orders.id, id)).for('update')
+    const ack = await call(order, () => book.amend(id, qty))
+    const amended = ack.events.find((e) => e.type === 'amended' && e.id === id)
+    if (!amended) {
+      const rejected = ack.events.find((e) => e.type === 'rejected' && e.id === id)
+      const reason = rejected?.type === 'rejected' ? rejected.reason : 'unknown_order'
+      if (reason === 'invalid_amend') {
+        throw new AppError(422, 'invalid_amend', 'qty must be smaller than the open quantity', {
+          order_id: id,
+          qty,
+        })
+      }
+      throw new AppError(409, 'not_amendable', 'The order is no longer open in the book', {
+        order_id: id,
+      })
+    }
+    const outbox = await call(order, () => book.pendingFills(100_000))
+    const [{ drained }] = await tx
+      .select({ drained: sql<number>`coalesce(sum(${fills.qty}), 0)`.mapWith(Number) })
+      .from(fills)
+      .where(eq(fills.orderId, id))
+    const recorded = new Set(
+      (await tx.select({ seq: fills.seq }).from(fills).where(eq(fills.orderId, id))).map((r) => r.seq),
+    )
+    const undrained = outbox
+      .filter((f) => (f.taker === id || f.maker === id) && f.seq < ack.seq && !recorded.has(f.fillSeq))
+      .reduce((s, f) => s + f.qty, 0)
+    const openBefore = locked.qty - drained - undrained
+    const cut = openBefore - qty
+    if (cut <= 0) throw new Error(`order ${id}: amend to ${qty} of ${openBefore} open`)
+    const cash = order.side === 'buy' ? cut * reservePrice(order) : 0
+    const shares = order.side === 'sell' ? cut : 0
+    await tx
+      .update(orders)
+      .set({
+        qty: sql`${orders.qty} - ${cut}`,
+        reservedCashCents: sql`${orders.reservedCashCents} - ${cash}`,
+        reservedQty: sql`${orders.reservedQty} - ${shares}`,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(orders.id, id))
+    const data = { order_id: id, symbol: order.symbol, reduced_by: cut, open_qty: qty }
+    if (cash > 0) {
+      const posted = await postCash(tx, {
+        userId,
+        kind: 'release',
+        cashDelta: 0,
+        reservedDelta: -cash,
+        refType: 'order',
+        refId: String(id),
+        action: 'order.reduced',
+        data,
+      })
+      if (!posted.ok) throw new Error(`order ${id}: cannot release ${cash} cents`)
+    } else {
+      await tx
+        .update(positions)
+        .set({ reservedQty: sql`${positions.reservedQty} - ${shares}`, updatedAt: sql`now()` })
+        .where(and(eq(positions.userId, userId), eq(positions.symbol, order.symbol)))
+      await appendAudit(tx, userId, 'order.reduced', data)
+    }
+    return { ack, cut }
+  })
+  return { order: await getOrder(db, userId, id), ...result }
+}

@@ -1,0 +1,190 @@
+// The order gateway end to end under wrangler dev: the Worker validates and reserves in Postgres,
+// the symbol's Durable Object (the WASM book in workerd) matches, and the ack comes back as the
+// order. The seed's scenario: a resting sell of 100 AAPL at 150.00, then a buy of 100 at 150.00.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { currentStep, totpAt } from '../../src/auth/totp.ts'
+import { DEMO_PASSWORD, DEMO_USERS } from '../../src/db/seed.ts'
+import { startDevServer } from '../helpers/dev-server.ts'
+import type { DevServer } from '../helpers/dev-server.ts'
+
+type Json = Record<string, any>
+type Auth = Record<string, string>
+let dev: DevServer
+let alice: Auth // 100,000.00 cash, 100 AAPL, 50 MSFT
+let bob: Auth // 50,000.00 cash, 200 AAPL, 80 NVDA
+let alicePlain: Auth // a token without the second factor
+
+const call = async (method: string, path: string, auth: Auth, body?: unknown, headers = {}) => {
+  const res = await fetch(dev.base + path, {
+    method,
+    headers: { ...auth, ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  })
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Json }
+}
+
+async function login(email: string, otp?: string): Promise<Auth> {
+  const res = await call('POST', '/v1/auth/login', {}, { email, password: DEMO_PASSWORD, ...(otp && { otp }) })
+  expect(res.status).toBe(200)
+  return { authorization: `Bearer ${res.body.access_token}` }
+}
+
+/** enables TOTP through the real endpoints; returns a token from a login with a code */
+async function withTwoFactor(email: string): Promise<Auth> {
+  const plain = await login(email)
+  const { body } = await call('POST', '/v1/auth/totp/enroll', plain)
+  const secret = body.secret as string
+  const verified = await call('POST', '/v1/auth/totp/verify', plain, {
+    code: await totpAt(secret, currentStep()),
+  })
+  expect(verified.status).toBe(200)
+  return login(email, await totpAt(secret, currentStep() + 1))
+}
+
+const account = async (auth: Auth) => (await call('GET', '/v1/account', auth)).body
+const position = async (auth: Auth, symbol: string) =>
+  (await call('GET', `/v1/positions/${symbol}`, auth)).body
+
+beforeAll(async () => {
+  dev = await startDevServer()
+  alicePlain = await login(DEMO_USERS[0].email)
+  ;[alice, bob] = await Promise.all([
+    withTwoFactor(DEMO_USERS[0].email),
+    withTwoFactor(DEMO_USERS[1].email),
+  ])
+  // the seed's scenario trades AAPL at 150.00: move its reference there (band ±10%)
+  const admin = await login(DEMO_USERS[2].email)
+  const moved = await call('PATCH', '/v1/admin/symbols/AAPL', admin, { reference_price: '150.00' })
+  expect(moved.status).toBe(200)
+}, 90_000)
+
+afterAll(async () => {
+  await dev?.stop()
+}, 30_000)
+
+const limit = (side: string, qty: number, price: string, extra: Json = {}) => ({
+  symbol: 'AAPL',
+  side,
+  type: 'limit',
+  qty,
+  price,
+  time_in_force: 'gtc',
+  ...extra,
+})
+
+describe('POST /v1/orders under wrangler dev', () => {
+  test('trading needs a token from a login with a one-time code', async () => {
+    const res = await call('POST', '/v1/orders', alicePlain, limit('sell', 1, '150.00'))
+    expect(res.status).toBe(403)
+    expect(res.body.code).toBe('two_factor_required')
+  })
+
+  test('unknown fields are refused, never applied', async () => {
+    const res = await call('POST', '/v1/orders', alice, limit('sell', 1, '150.00', { status: 'filled', user_id: 1 }))
+    expect(res.status).toBe(400)
+    expect(res.body.code).toBe('invalid_request')
+    expect(res.body.errors.map((e: Json) => e.path).sort()).toEqual(['status', 'user_id'])
+  })
+
+  test('the seed: a resting sell of 100 AAPL at 150.00, then a crossing buy of 100 at 150.00', async () => {
+    const sell = await call('POST', '/v1/orders', alice, limit('sell', 100, '150.00'))
+    expect(sell.status).toBe(201)
+    expect(sell.body).toMatchObject({
+      symbol: 'AAPL',
+      side: 'sell',
+      qty: 100,
+      price: '150.00',
+      status: 'open',
+      filled_qty: 0,
+      open_qty: 100,
+      avg_fill_price: null,
+      fills: [],
+      time_in_force: 'gtc',
+    })
+    expect(await position(alice, 'AAPL')).toMatchObject({ qty: 100, reserved_qty: 100, available_qty: 0 })
+    const book = (await call('GET', '/v1/book/AAPL', {})).body
+    expect(book.asks).toEqual([['150.00', 100, 1]])
+
+    const bobBefore = await account(bob)
+    const buy = await call('POST', '/v1/orders', bob, limit('buy', 100, '150.00'))
+    expect(buy.status).toBe(201)
+    expect(buy.body).toMatchObject({
+      side: 'buy',
+      status: 'filled',
+      filled_qty: 100,
+      open_qty: 0,
+      avg_fill_price: '150.00',
+    })
+    expect(buy.body.fills).toHaveLength(1)
+    expect(buy.body.fills[0]).toMatchObject({ qty: 100, price: '150.00', liquidity: 'taker' })
+    expect(typeof buy.body.created_at).toBe('string')
+    expect(typeof buy.body.acked_at).toBe('string')
+    expect((await call('GET', '/v1/book/AAPL', {})).body.asks).toEqual([])
+    // the buy's cash was reserved before it reached the book (the drain settles the fill)
+    expect(bobBefore.reserved_cash).toBe('0.00')
+    const own = await call('GET', `/v1/orders/${buy.body.id}`, bob)
+    expect(own.status).toBe(200)
+    expect(own.body.id).toBe(buy.body.id)
+    expect((await call('GET', `/v1/orders/${buy.body.id}`, alice)).status).toBe(404)
+  })
+
+  test('reservations refused with the numbers: buying power and shares', async () => {
+    const before = await account(alice)
+    // one share more than the buying power pays for (the drain may have credited the sale)
+    const qty = Math.floor(Number(before.buying_power) / 150) + 1
+    const cash = await call('POST', '/v1/orders', alice, limit('buy', qty, '150.00'))
+    expect(cash.status).toBe(422)
+    expect(cash.body).toMatchObject({
+      code: 'insufficient_buying_power',
+      needed: `${qty * 150}.00`,
+      available: before.buying_power,
+    })
+    const shares = await call('POST', '/v1/orders', alice, {
+      ...limit('sell', 51, '415.00'),
+      symbol: 'MSFT',
+    })
+    expect(shares.status).toBe(422)
+    expect(shares.body).toMatchObject({ code: 'insufficient_shares', asked: 51, held: 50, available: 50 })
+    const band = await call('POST', '/v1/orders', alice, limit('buy', 1, '170.00'))
+    expect(band.status).toBe(422)
+    expect(band.body).toMatchObject({ code: 'price_out_of_band', band_low: '135.00', band_high: '165.00' })
+    expect(await account(alice)).toMatchObject({ reserved_cash: before.reserved_cash })
+  })
+
+  test('an idempotent retry returns the same order; the key with other parameters is refused', async () => {
+    const order = { ...limit('buy', 10, '415.00'), symbol: 'MSFT', client_order_id: 'e2e-msft-1' }
+    const key = { 'idempotency-key': 'e2e-order-1' }
+    const before = Number((await account(alice)).reserved_cash)
+    const first = await call('POST', '/v1/orders', alice, order, key)
+    expect(first.status).toBe(201)
+    expect(first.body.status).toBe('open')
+    const reserved = (await account(alice)).reserved_cash
+    expect(Number(reserved) - before).toBe(4150)
+    const again = await call('POST', '/v1/orders', alice, order, key)
+    expect(again.status).toBe(201)
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    expect(again.body).toEqual(first.body)
+    const byClientId = await call('POST', '/v1/orders', alice, order)
+    expect(byClientId.body).toEqual(first.body)
+    const other = await call('POST', '/v1/orders', alice, { ...order, qty: 11 }, key)
+    expect(other.status).toBe(422)
+    expect(other.body.code).toBe('idempotency_mismatch')
+    expect((await account(alice)).reserved_cash).toBe(reserved)
+    const list = await call('GET', '/v1/orders?symbol=MSFT', alice)
+    expect(list.body.orders.map((o: Json) => o.id)).toEqual([first.body.id])
+  })
+
+  test('cancel releases the reservation; a second cancel is 409 not_cancelable', async () => {
+    const placed = await call('POST', '/v1/orders', alice, { ...limit('buy', 20, '140.00') })
+    expect(placed.status).toBe(201)
+    const held = await account(alice)
+    const canceled = await call('DELETE', `/v1/orders/${placed.body.id}`, alice)
+    expect(canceled.status).toBe(200)
+    expect(canceled.body).toMatchObject({ status: 'canceled', canceled_qty: 20, reserved_cash: '0.00' })
+    const after = await account(alice)
+    expect(Number(held.reserved_cash) - Number(after.reserved_cash)).toBe(2800)
+    const again = await call('DELETE', `/v1/orders/${placed.body.id}`, alice)
+    expect(again.status).toBe(409)
+    expect(again.body.code).toBe('not_cancelable')
+  })
+})
