@@ -41,6 +41,17 @@ async function withTwoFactor(email: string): Promise<Auth> {
   return login(email, await totpAt(secret, currentStep() + 1))
 }
 
+/** the order once the drain has brought its `filled` shares to Postgres */
+async function settled(auth: Auth, id: number, filled: number): Promise<Json> {
+  const until = Date.now() + 10_000
+  for (;;) {
+    const { body } = await call('GET', `/v1/orders/${id}`, auth)
+    if (body.status !== 'pending' && body.filled_qty === filled) return body
+    if (Date.now() > until) return body
+    await Bun.sleep(50)
+  }
+}
+
 const account = async (auth: Auth) => (await call('GET', '/v1/account', auth)).body
 const position = async (auth: Auth, symbol: string) =>
   (await call('GET', `/v1/positions/${symbol}`, auth)).body
@@ -122,10 +133,17 @@ describe('POST /v1/orders under wrangler dev', () => {
     expect((await call('GET', '/v1/book/AAPL', {})).body.asks).toEqual([])
     // the buy's cash was reserved before it reached the book (the drain settles the fill)
     expect(bobBefore.reserved_cash).toBe('0.00')
-    const own = await call('GET', `/v1/orders/${buy.body.id}`, bob)
-    expect(own.status).toBe(200)
-    expect(own.body.id).toBe(buy.body.id)
     expect((await call('GET', `/v1/orders/${buy.body.id}`, alice)).status).toBe(404)
+
+    // the book's outbox drain settles the fill in Postgres: both sides exact to the cent
+    const own = await settled(bob, buy.body.id, 100)
+    expect(own).toMatchObject({ status: 'filled', filled_qty: 100, avg_fill_price: '150.00' })
+    expect(own.fills).toEqual([expect.objectContaining({ qty: 100, price: '150.00' })])
+    expect((await settled(alice, sell.body.id, 100)).status).toBe('filled')
+    expect(await account(bob)).toMatchObject({ cash: '35000.00', reserved_cash: '0.00' })
+    expect(await account(alice)).toMatchObject({ cash: '115000.00', reserved_cash: '0.00' })
+    expect(await position(bob, 'AAPL')).toMatchObject({ qty: 300, reserved_qty: 0, cost_basis: '52000.00' })
+    expect(await position(alice, 'AAPL')).toMatchObject({ qty: 0, reserved_qty: 0, cost_basis: '0.00' })
   })
 
   test('reservations refused with the numbers: buying power and shares', async () => {
@@ -174,6 +192,26 @@ describe('POST /v1/orders under wrangler dev', () => {
     expect(list.body.orders.map((o: Json) => o.id)).toEqual([first.body.id])
   })
 
+  // PGlite is one Postgres session shared by every connection (STACK-NOTES.md): concurrency is
+  // tested against the real server only
+  test.skipIf(!process.env.DATABASE_URL)(
+    'concurrent requests with one new key make one order; the rest replay it or get 409',
+    async () => {
+      const order = { ...limit('buy', 1, '415.00'), symbol: 'MSFT', client_order_id: 'e2e-msft-2' }
+      const key = { 'idempotency-key': 'e2e-order-2' }
+      const burst = await Promise.all(
+        Array.from({ length: 5 }, () => call('POST', '/v1/orders', alice, order, key)),
+      )
+      const ids = new Set(burst.filter((r) => r.status === 201).map((r) => r.body.id))
+      expect(ids.size).toBe(1)
+      for (const r of burst) {
+        if (r.status !== 201) expect([r.status, r.body.code]).toEqual([409, 'idempotency_in_flight'])
+      }
+      const list = await call('GET', '/v1/orders?symbol=MSFT&limit=1', alice)
+      expect(list.body.orders.map((o: Json) => o.id)).toEqual([...ids])
+    },
+  )
+
   test('cancel releases the reservation; a second cancel is 409 not_cancelable', async () => {
     const placed = await call('POST', '/v1/orders', alice, { ...limit('buy', 20, '140.00') })
     expect(placed.status).toBe(201)
@@ -186,5 +224,61 @@ describe('POST /v1/orders under wrangler dev', () => {
     const again = await call('DELETE', `/v1/orders/${placed.body.id}`, alice)
     expect(again.status).toBe(409)
     expect(again.body.code).toBe('not_cancelable')
+  })
+
+  test('a market buy trades up to its collar and never beyond; the IOC remainder is released', async () => {
+    // asks at 151.00 (10) and 160.00 (10): the collar of a market buy is 150.00 + 5% = 157.50
+    for (const price of ['151.00', '160.00']) {
+      expect((await call('POST', '/v1/orders', bob, limit('sell', 10, price))).status).toBe(201)
+    }
+    const before = Number((await account(alice)).reserved_cash)
+    const buy = await call('POST', '/v1/orders', alice, {
+      symbol: 'AAPL',
+      side: 'buy',
+      type: 'market',
+      qty: 15,
+      time_in_force: 'day',
+    })
+    expect(buy.status).toBe(201)
+    expect(buy.body).toMatchObject({
+      type: 'market',
+      price: null,
+      collar_price: '157.50',
+      status: 'canceled',
+      filled_qty: 10,
+      avg_fill_price: '151.00',
+      reason: 'ioc',
+    })
+    const order = await settled(alice, buy.body.id, 10)
+    expect(order).toMatchObject({ status: 'canceled', filled_qty: 10, reserved_cash: '0.00' })
+    expect(Number((await account(alice)).reserved_cash)).toBe(before)
+    expect((await call('GET', '/v1/book/AAPL', {})).body.asks).toEqual([['160.00', 10, 1]])
+  })
+
+  test('PATCH reduces the open quantity (keeping priority) and releases the cut', async () => {
+    const placed = await call('POST', '/v1/orders', bob, limit('sell', 30, '162.00'))
+    expect(placed.status).toBe(201)
+    const before = await position(bob, 'AAPL')
+    const reduced = await call('PATCH', `/v1/orders/${placed.body.id}`, bob, { qty: 12 })
+    expect(reduced.status).toBe(200)
+    expect(reduced.body).toMatchObject({ qty: 12, open_qty: 12, reduced_by: 18, reserved_qty: 12 })
+    expect((await position(bob, 'AAPL')).reserved_qty).toBe(before.reserved_qty - 18)
+    const bad = await call('PATCH', `/v1/orders/${placed.body.id}`, bob, { qty: 12 })
+    expect(bad.status).toBe(422)
+    expect(bad.body.code).toBe('invalid_amend')
+    expect((await call('GET', '/v1/book/AAPL', {})).body.asks).toContainEqual(['162.00', 12, 1])
+  })
+
+  test('GET /v1/orders: newest first, filtered, with a cursor', async () => {
+    const page1 = await call('GET', '/v1/orders?symbol=AAPL&limit=2', bob)
+    expect(page1.status).toBe(200)
+    expect(page1.body.orders).toHaveLength(2)
+    const [a, b] = page1.body.orders.map((o: Json) => o.id)
+    expect(a).toBeGreaterThan(b)
+    const page2 = await call('GET', `/v1/orders?symbol=AAPL&limit=2&cursor=${page1.body.next_cursor}`, bob)
+    expect(page2.body.orders.every((o: Json) => o.id < b)).toBe(true)
+    const filled = await call('GET', '/v1/orders?status=filled', bob)
+    expect(filled.body.orders.every((o: Json) => o.status === 'filled')).toBe(true)
+    expect((await call('GET', '/v1/orders?status=nope', bob)).status).toBe(400)
   })
 })
