@@ -131,7 +131,8 @@ export function planOrder(body: OrderBody, sym: SymbolInfo | undefined): OrderPl
   if (stop !== null) checkPrice('stop_price', stop, sym)
 
   let priceCents: number
-  if (body.type === 'market') priceCents = collarPrice(sym.referencePriceCents, body.side, sym.tickCents)
+  if (body.type === 'market')
+    priceCents = collarPrice(sym.referencePriceCents, body.side, sym.tickCents)
   else if (body.type === 'stop') priceCents = collarPrice(stop!, body.side, sym.tickCents)
   else priceCents = limit!
 
@@ -218,7 +219,11 @@ export function vwap(fills: { qty: number; price: number }[]): number | null {
   return Number((value * 2n + BigInt(qty)) / (2n * BigInt(qty)))
 }
 
-export function outcomeOf(orderId: number, qty: number, ack: Pick<Ack, 'events' | 'fills'>): AckOutcome {
+export function outcomeOf(
+  orderId: number,
+  qty: number,
+  ack: Pick<Ack, 'events' | 'fills'>,
+): AckOutcome {
   const fills = ack.fills.filter((f) => f.taker === orderId || f.maker === orderId)
   const filledQty = fills.reduce((s, f) => s + f.qty, 0)
   const own = ack.events.filter(

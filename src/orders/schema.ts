@@ -36,7 +36,11 @@ export const orderBody = z
       ctx.addIssue({ code: 'custom', path: ['price'], message: `not allowed for ${b.type} orders` })
     }
     if (needsStop && b.stop_price === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['stop_price'], message: `required for ${b.type} orders` })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stop_price'],
+        message: `required for ${b.type} orders`,
+      })
     }
     if (!needsStop && b.stop_price !== undefined) {
       ctx.addIssue({
@@ -45,7 +49,10 @@ export const orderBody = z
         message: `not allowed for ${b.type} orders`,
       })
     }
-    if (b.post_only && (b.type !== 'limit' || (b.time_in_force !== 'gtc' && b.time_in_force !== 'day'))) {
+    if (
+      b.post_only &&
+      (b.type !== 'limit' || (b.time_in_force !== 'gtc' && b.time_in_force !== 'day'))
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['post_only'],

@@ -122,11 +122,15 @@ export async function placeOrder(
         data: audit,
       })
       if (!posted.ok) {
-        throw new OrderRejected('insufficient_buying_power', 'Not enough buying power for this order', {
-          needed: formatCents(plan.reserveCashCents),
-          available: formatCents(user.cash - user.reserved),
-          buying_power: formatCents(user.cash - user.reserved),
-        })
+        throw new OrderRejected(
+          'insufficient_buying_power',
+          'Not enough buying power for this order',
+          {
+            needed: formatCents(plan.reserveCashCents),
+            available: formatCents(user.cash - user.reserved),
+            buying_power: formatCents(user.cash - user.reserved),
+          },
+        )
       }
     } else {
       const [pos] = await tx
@@ -189,10 +193,15 @@ export async function placeOrder(
       !acked &&
       Date.now() - order.createdAt.getTime() < IN_FLIGHT_MS
     ) {
-      throw new AppError(409, 'idempotency_in_flight', 'The first request with this key is in flight', {
-        order_id: order.id,
-        retry_after: 1,
-      })
+      throw new AppError(
+        409,
+        'idempotency_in_flight',
+        'The first request with this key is in flight',
+        {
+          order_id: order.id,
+          retry_after: 1,
+        },
+      )
     }
   }
 
@@ -238,15 +247,15 @@ async function recordOutcome(db: Db, order: OrderRow, outcome: AckOutcome) {
 const reservePrice = (o: OrderRow) => o.reservePriceCents ?? o.priceCents ?? 0
 
 /**
- * Releases `qty` shares' worth of the order's reservation (the book canceled, rejected or cut
- * them) and, with `status`, ends the order. Conditional on the order still being active, so a
+ * Releases `qty` shares' worth of the order's reservation (the book canceled or rejected them)
+ * and ends the order. Conditional on the order still being active, so a
  * replayed ack releases nothing twice. Returns whether it changed anything.
  */
 async function releaseAndEnd(
   db: Db,
   order: OrderRow,
   qty: number,
-  status: 'canceled' | 'rejected' | null,
+  status: 'canceled' | 'rejected',
   reason: string | null,
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
@@ -256,8 +265,8 @@ async function releaseAndEnd(
     const [row] = await tx
       .update(orders)
       .set({
-        ...(status && { status, reason }),
-        ...(status === null && { qty: sql`${orders.qty} - ${qty}` }),
+        status,
+        reason,
         reservedCashCents: sql`${orders.reservedCashCents} - ${cash}`,
         reservedQty: sql`${orders.reservedQty} - ${shares}`,
         updatedAt: sql`now()`,
@@ -281,7 +290,7 @@ async function releaseAndEnd(
         reservedDelta: -cash,
         refType: 'order',
         refId: String(order.id),
-        action: status ? `order.${status}` : 'order.reduced',
+        action: `order.${status}`,
         data,
       })
       if (!posted.ok) throw new Error(`order ${order.id}: cannot release ${cash} cents`)
@@ -292,7 +301,7 @@ async function releaseAndEnd(
           .set({ reservedQty: sql`${positions.reservedQty} - ${shares}`, updatedAt: sql`now()` })
           .where(and(eq(positions.userId, order.userId), eq(positions.symbol, order.symbol)))
       }
-      await appendAudit(tx, order.userId, status ? `order.${status}` : 'order.reduced', data)
+      await appendAudit(tx, order.userId, `order.${status}`, data)
     }
     return true
   })
@@ -400,10 +409,14 @@ export async function amendOrder(db: Db, books: Books, userId: number, id: numbe
       .from(fills)
       .where(eq(fills.orderId, id))
     const recorded = new Set(
-      (await tx.select({ seq: fills.seq }).from(fills).where(eq(fills.orderId, id))).map((r) => r.seq),
+      (await tx.select({ seq: fills.seq }).from(fills).where(eq(fills.orderId, id))).map(
+        (r) => r.seq,
+      ),
     )
     const undrained = outbox
-      .filter((f) => (f.taker === id || f.maker === id) && f.seq < ack.seq && !recorded.has(f.fillSeq))
+      .filter(
+        (f) => (f.taker === id || f.maker === id) && f.seq < ack.seq && !recorded.has(f.fillSeq),
+      )
       .reduce((s, f) => s + f.qty, 0)
     const openBefore = locked.qty - drained - undrained
     const cut = openBefore - qty

@@ -17,14 +17,23 @@ let alicePlain: Auth // a token without the second factor
 const call = async (method: string, path: string, auth: Auth, body?: unknown, headers = {}) => {
   const res = await fetch(dev.base + path, {
     method,
-    headers: { ...auth, ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    headers: {
+      ...auth,
+      ...headers,
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
     ...(body !== undefined && { body: JSON.stringify(body) }),
   })
   return { status: res.status, headers: res.headers, body: (await res.json()) as Json }
 }
 
 async function login(email: string, otp?: string): Promise<Auth> {
-  const res = await call('POST', '/v1/auth/login', {}, { email, password: DEMO_PASSWORD, ...(otp && { otp }) })
+  const res = await call(
+    'POST',
+    '/v1/auth/login',
+    {},
+    { email, password: DEMO_PASSWORD, ...(otp && { otp }) },
+  )
   expect(res.status).toBe(200)
   return { authorization: `Bearer ${res.body.access_token}` }
 }
@@ -91,7 +100,12 @@ describe('POST /v1/orders under wrangler dev', () => {
   })
 
   test('unknown fields are refused, never applied', async () => {
-    const res = await call('POST', '/v1/orders', alice, limit('sell', 1, '150.00', { status: 'filled', user_id: 1 }))
+    const res = await call(
+      'POST',
+      '/v1/orders',
+      alice,
+      limit('sell', 1, '150.00', { status: 'filled', user_id: 1 }),
+    )
     expect(res.status).toBe(400)
     expect(res.body.code).toBe('invalid_request')
     expect(res.body.errors.map((e: Json) => e.path).sort()).toEqual(['status', 'user_id'])
@@ -112,7 +126,11 @@ describe('POST /v1/orders under wrangler dev', () => {
       fills: [],
       time_in_force: 'gtc',
     })
-    expect(await position(alice, 'AAPL')).toMatchObject({ qty: 100, reserved_qty: 100, available_qty: 0 })
+    expect(await position(alice, 'AAPL')).toMatchObject({
+      qty: 100,
+      reserved_qty: 100,
+      available_qty: 0,
+    })
     const book = (await call('GET', '/v1/book/AAPL', {})).body
     expect(book.asks).toEqual([['150.00', 100, 1]])
 
@@ -142,8 +160,16 @@ describe('POST /v1/orders under wrangler dev', () => {
     expect((await settled(alice, sell.body.id, 100)).status).toBe('filled')
     expect(await account(bob)).toMatchObject({ cash: '35000.00', reserved_cash: '0.00' })
     expect(await account(alice)).toMatchObject({ cash: '115000.00', reserved_cash: '0.00' })
-    expect(await position(bob, 'AAPL')).toMatchObject({ qty: 300, reserved_qty: 0, cost_basis: '52000.00' })
-    expect(await position(alice, 'AAPL')).toMatchObject({ qty: 0, reserved_qty: 0, cost_basis: '0.00' })
+    expect(await position(bob, 'AAPL')).toMatchObject({
+      qty: 300,
+      reserved_qty: 0,
+      cost_basis: '52000.00',
+    })
+    expect(await position(alice, 'AAPL')).toMatchObject({
+      qty: 0,
+      reserved_qty: 0,
+      cost_basis: '0.00',
+    })
   })
 
   test('reservations refused with the numbers: buying power and shares', async () => {
@@ -162,10 +188,19 @@ describe('POST /v1/orders under wrangler dev', () => {
       symbol: 'MSFT',
     })
     expect(shares.status).toBe(422)
-    expect(shares.body).toMatchObject({ code: 'insufficient_shares', asked: 51, held: 50, available: 50 })
+    expect(shares.body).toMatchObject({
+      code: 'insufficient_shares',
+      asked: 51,
+      held: 50,
+      available: 50,
+    })
     const band = await call('POST', '/v1/orders', alice, limit('buy', 1, '170.00'))
     expect(band.status).toBe(422)
-    expect(band.body).toMatchObject({ code: 'price_out_of_band', band_low: '135.00', band_high: '165.00' })
+    expect(band.body).toMatchObject({
+      code: 'price_out_of_band',
+      band_low: '135.00',
+      band_high: '165.00',
+    })
     expect(await account(alice)).toMatchObject({ reserved_cash: before.reserved_cash })
   })
 
@@ -205,7 +240,8 @@ describe('POST /v1/orders under wrangler dev', () => {
       const ids = new Set(burst.filter((r) => r.status === 201).map((r) => r.body.id))
       expect(ids.size).toBe(1)
       for (const r of burst) {
-        if (r.status !== 201) expect([r.status, r.body.code]).toEqual([409, 'idempotency_in_flight'])
+        if (r.status !== 201)
+          expect([r.status, r.body.code]).toEqual([409, 'idempotency_in_flight'])
       }
       const list = await call('GET', '/v1/orders?symbol=MSFT&limit=1', alice)
       expect(list.body.orders.map((o: Json) => o.id)).toEqual([...ids])
@@ -218,7 +254,11 @@ describe('POST /v1/orders under wrangler dev', () => {
     const held = await account(alice)
     const canceled = await call('DELETE', `/v1/orders/${placed.body.id}`, alice)
     expect(canceled.status).toBe(200)
-    expect(canceled.body).toMatchObject({ status: 'canceled', canceled_qty: 20, reserved_cash: '0.00' })
+    expect(canceled.body).toMatchObject({
+      status: 'canceled',
+      canceled_qty: 20,
+      reserved_cash: '0.00',
+    })
     const after = await account(alice)
     expect(Number(held.reserved_cash) - Number(after.reserved_cash)).toBe(2800)
     const again = await call('DELETE', `/v1/orders/${placed.body.id}`, alice)
@@ -275,10 +315,30 @@ describe('POST /v1/orders under wrangler dev', () => {
     expect(page1.body.orders).toHaveLength(2)
     const [a, b] = page1.body.orders.map((o: Json) => o.id)
     expect(a).toBeGreaterThan(b)
-    const page2 = await call('GET', `/v1/orders?symbol=AAPL&limit=2&cursor=${page1.body.next_cursor}`, bob)
+    const page2 = await call(
+      'GET',
+      `/v1/orders?symbol=AAPL&limit=2&cursor=${page1.body.next_cursor}`,
+      bob,
+    )
     expect(page2.body.orders.every((o: Json) => o.id < b)).toBe(true)
     const filled = await call('GET', '/v1/orders?status=filled', bob)
     expect(filled.body.orders.every((o: Json) => o.status === 'filled')).toBe(true)
     expect((await call('GET', '/v1/orders?status=nope', bob)).status).toBe(400)
+  })
+
+  test('a post-only buy that would cross is rejected and its reservation released', async () => {
+    const before = await account(alice)
+    // the best ask is 160.00 (left by the market-order test)
+    const res = await call(
+      'POST',
+      '/v1/orders',
+      alice,
+      limit('buy', 5, '160.00', { post_only: true }),
+    )
+    expect(res.status).toBe(201)
+    expect(res.body).toMatchObject({ status: 'rejected', reason: 'post_only', fills: [] })
+    const order = (await call('GET', `/v1/orders/${res.body.id}`, alice)).body
+    expect(order).toMatchObject({ status: 'rejected', reserved_cash: '0.00' })
+    expect((await account(alice)).reserved_cash).toBe(before.reserved_cash)
   })
 })

@@ -33,16 +33,24 @@ export async function startDevServer(): Promise<DevServer> {
   if (process.env.DATABASE_URL) {
     // named like test/helpers/db.ts's, so a run that dies leaves nothing that is not cleaned up
     const name = `bourse_t_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
-    const admin = await connect(process.env.DATABASE_URL)
-    await admin.db.execute(sql.raw(`CREATE DATABASE "${name}"`))
-    const url = new URL(process.env.DATABASE_URL)
+    const serverUrl = process.env.DATABASE_URL
+    const onServer = async (statement: string) => {
+      const admin = await connect(serverUrl)
+      try {
+        await admin.db.execute(sql.raw(statement))
+      } finally {
+        await admin.close()
+      }
+    }
+    await onServer(`CREATE DATABASE "${name}"`)
+    const url = new URL(serverUrl)
     url.pathname = `/${name}`
     env.DATABASE_URL = url.toString()
     env.BOURSE_SEED = '1'
-    dropDatabase = async () => {
-      await admin.db.execute(sql.raw(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
-      await admin.close()
-    }
+    dropDatabase = () =>
+      onServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch((err) =>
+        console.warn(`could not drop ${name} (a later run drops it when stale):`, err.message),
+      )
   }
   const proc: ChildProcess = spawn(join(root, 'node_modules/.bin/tsx'), ['scripts/dev.ts'], {
     cwd: root,

@@ -87,8 +87,26 @@ describe('planOrder', () => {
     expect(p.reserveCashCents).toBe(100 * 15_750)
     const fok = planOrder(body({ type: 'market', price: undefined, time_in_force: 'fok' }), AAPL)
     expect(fok.tif).toBe('FOK')
-    const row = { id: 9, userId: 3, side: 'buy' as const, type: 'market' as const, timeInForce: p.tif, postOnly: false, qty: 100, priceCents: p.priceCents, stopPriceCents: null }
-    expect(engineOrder(row)).toEqual({ id: 9, user: 3, side: 'buy', type: 'limit', qty: 100, price: 15_750, tif: 'IOC' })
+    const row = {
+      id: 9,
+      userId: 3,
+      side: 'buy' as const,
+      type: 'market' as const,
+      timeInForce: p.tif,
+      postOnly: false,
+      qty: 100,
+      priceCents: p.priceCents,
+      stopPriceCents: null,
+    }
+    expect(engineOrder(row)).toEqual({
+      id: 9,
+      user: 3,
+      side: 'buy',
+      type: 'limit',
+      qty: 100,
+      price: 15_750,
+      tif: 'IOC',
+    })
   })
 
   test('a stop becomes a stop-limit at the collar of its stop price', () => {
@@ -96,9 +114,28 @@ describe('planOrder', () => {
       body({ type: 'stop', price: undefined, stop_price: '155.00', side: 'buy' }),
       AAPL,
     )
-    expect(p).toMatchObject({ priceCents: 16_275, stopPriceCents: 15_500, reservePriceCents: 16_275 })
-    const row = { id: 9, userId: 3, side: 'buy' as const, type: 'stop' as const, timeInForce: p.tif, postOnly: false, qty: 100, priceCents: p.priceCents, stopPriceCents: p.stopPriceCents }
-    expect(engineOrder(row)).toMatchObject({ type: 'stop_limit', price: 16_275, stop: 15_500, tif: 'GTC' })
+    expect(p).toMatchObject({
+      priceCents: 16_275,
+      stopPriceCents: 15_500,
+      reservePriceCents: 16_275,
+    })
+    const row = {
+      id: 9,
+      userId: 3,
+      side: 'buy' as const,
+      type: 'stop' as const,
+      timeInForce: p.tif,
+      postOnly: false,
+      qty: 100,
+      priceCents: p.priceCents,
+      stopPriceCents: p.stopPriceCents,
+    }
+    expect(engineOrder(row)).toMatchObject({
+      type: 'stop_limit',
+      price: 16_275,
+      stop: 15_500,
+      tif: 'GTC',
+    })
   })
 
   test('each rule has its own code and numbers', () => {
@@ -113,7 +150,11 @@ describe('planOrder', () => {
     expect(tick.extra).toMatchObject({ price: '150.03', tick_size: '0.05' })
     const band = refused(() => planOrder(body({ price: '165.01' }), AAPL))
     expect(band.code).toBe('price_out_of_band')
-    expect(band.extra).toMatchObject({ band_low: '135.00', band_high: '165.00', reference_price: '150.00' })
+    expect(band.extra).toMatchObject({
+      band_low: '135.00',
+      band_high: '165.00',
+      reference_price: '150.00',
+    })
     expect(planOrder(body({ price: '165.00' }), AAPL).priceCents).toBe(16_500)
     const stop = refused(() => planOrder(body({ type: 'stop_limit', stop_price: '100.00' }), AAPL))
     expect([stop.code, stop.extra.field]).toEqual(['price_out_of_band', 'stop_price'])
@@ -155,16 +196,23 @@ describe('outcomeOf (the ack, for one order)', () => {
     ts: 0,
   })
   test('rested, partial, filled, canceled, rejected', () => {
-    expect(outcomeOf(5, 10, { events: [{ type: 'rested', id: 5, price: 100, qty: 10 }], fills: [] }))
-      .toMatchObject({ status: 'open', filledQty: 0, releasedQty: 0 })
+    expect(
+      outcomeOf(5, 10, { events: [{ type: 'rested', id: 5, price: 100, qty: 10 }], fills: [] }),
+    ).toMatchObject({ status: 'open', filledQty: 0, releasedQty: 0 })
     const f = [fill(1, 5, 2, 4, 100)]
     expect(
       outcomeOf(5, 10, {
-        events: [{ type: 'fill', taker: 5, maker: 2, side: 'buy', price: 100, qty: 4 }, { type: 'rested', id: 5, price: 100, qty: 6 }],
+        events: [
+          { type: 'fill', taker: 5, maker: 2, side: 'buy', price: 100, qty: 4 },
+          { type: 'rested', id: 5, price: 100, qty: 6 },
+        ],
         fills: f,
       }),
     ).toMatchObject({ status: 'partial', filledQty: 4, avgPriceCents: 100 })
-    expect(outcomeOf(5, 4, { events: [], fills: f })).toMatchObject({ status: 'filled', filledQty: 4 })
+    expect(outcomeOf(5, 4, { events: [], fills: f })).toMatchObject({
+      status: 'filled',
+      filledQty: 4,
+    })
     expect(
       outcomeOf(5, 10, { events: [{ type: 'canceled', id: 5, qty: 6, reason: 'ioc' }], fills: f }),
     ).toMatchObject({ status: 'canceled', filledQty: 4, releasedQty: 6, reason: 'ioc' })
@@ -176,8 +224,18 @@ describe('outcomeOf (the ack, for one order)', () => {
   })
 
   test('vwap rounds half up', () => {
-    expect(vwap([{ qty: 1, price: 100 }, { qty: 1, price: 101 }])).toBe(101)
-    expect(vwap([{ qty: 2, price: 100 }, { qty: 1, price: 101 }])).toBe(100)
+    expect(
+      vwap([
+        { qty: 1, price: 100 },
+        { qty: 1, price: 101 },
+      ]),
+    ).toBe(101)
+    expect(
+      vwap([
+        { qty: 2, price: 100 },
+        { qty: 1, price: 101 },
+      ]),
+    ).toBe(100)
     expect(vwap([])).toBeNull()
   })
 })
