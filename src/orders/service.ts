@@ -27,9 +27,9 @@ export interface BookClient {
 export type Books = (symbol: string) => BookClient
 
 /**
- * A repeated key whose order is still pending, was never acked (updated_at = created_at: both
- * now() of the inserting transaction) and is younger than this is taken to be in flight (409);
- * older, its submit is taken to have failed and is retried (the book is idempotent on the id).
+ * A repeated key whose order is still pending, was never acked nor failed (updated_at =
+ * created_at: both now() of the inserting transaction) and is younger than this is taken to be
+ * in flight (409); otherwise it is submitted again (the book is idempotent on the id).
  */
 export const IN_FLIGHT_MS = 5_000
 
@@ -205,7 +205,18 @@ export async function placeOrder(
     }
   }
 
-  const ack = await call(order, () => books(order.symbol).submit(engineOrder(order)))
+  let ack: Ack
+  try {
+    ack = await call(order, () => books(order.symbol).submit(engineOrder(order)))
+  } catch (err) {
+    // no longer in flight: a retry with the same key re-submits at once
+    await db
+      .update(orders)
+      .set({ updatedAt: sql`now()` })
+      .where(and(eq(orders.id, order.id), eq(orders.status, 'pending')))
+      .catch(() => {})
+    throw err
+  }
   const outcome = outcomeOf(order.id, order.qty, ack)
   await recordOutcome(db, order, outcome)
   return { order, ack, outcome, replayed: !inserted }

@@ -1,0 +1,182 @@
+// The gateway in-process (app.request) with a symbol book of its own: the real journal and WASM
+// book on bun:sqlite standing in for the Durable Object, which can be made to fail. What the
+// wrangler dev tests cannot provoke: a book that does not answer, a retry that resolves the
+// pending order, a cancel of a pending order, a reduce while fills are still in the outbox.
+import { Database } from 'bun:sqlite'
+import { beforeAll, describe, expect, test } from 'bun:test'
+import { and, eq } from 'drizzle-orm'
+import { createApp } from '../../src/app.ts'
+import { issueAccessToken } from '../../src/auth/tokens.ts'
+import { positions, symbols } from '../../src/db/schema.ts'
+import { BookJournal } from '../../src/engine/journal.ts'
+import type { JournalStore, SqlValue } from '../../src/engine/journal.ts'
+import { bookModule } from '../../src/engine/wasm-file.ts'
+import { settingsFrom } from '../../src/env.ts'
+import type { Env } from '../../src/env.ts'
+import { applyFills } from '../../src/orders/fills.ts'
+import { testEnv, uniqueEmail } from '../helpers/app.ts'
+import { testDatabase } from '../helpers/db.ts'
+import { orderFixtures } from '../helpers/orders.ts'
+
+type Json = Record<string, any>
+
+function sqliteStore(db = new Database(':memory:')): JournalStore {
+  return {
+    exec: (query: string, ...bindings: SqlValue[]) =>
+      db.query(query).all(...(bindings as never[])) as Record<string, SqlValue>[],
+    transaction: <T>(fn: () => T) => db.transaction(fn)(),
+  }
+}
+
+const journals = new Map<string, BookJournal>()
+let down = false
+function journal(symbol: string) {
+  let j = journals.get(symbol)
+  if (!j) {
+    j = new BookJournal(sqliteStore(), bookModule())
+    j.open()
+    journals.set(symbol, j)
+  }
+  return j
+}
+const gate = async () => {
+  await Bun.sleep(0)
+  if (down) throw new Error('Durable Object unavailable')
+}
+const SYMBOL_BOOK = {
+  idFromName: (name: string) => name,
+  get: (symbol: string) => ({
+    submit: async (o: never) => (await gate(), journal(symbol).submit(o)),
+    cancel: async (id: number) => (await gate(), journal(symbol).cancel(id)),
+    amend: async (id: number, qty: number) => (await gate(), journal(symbol).amend(id, qty)),
+    pendingFills: async (limit?: number) => (await gate(), journal(symbol).pendingFills(limit)),
+  }),
+}
+
+let env: Env
+const app = createApp()
+let db: Awaited<ReturnType<typeof testDatabase>>['handle']['db']
+const fixtures = orderFixtures(() => db)
+
+beforeAll(async () => {
+  env = { ...(await testEnv()), SYMBOL_BOOK } as unknown as Env
+  db = (await testDatabase()).handle.db
+}, 60_000)
+
+async function trader(cash = '0') {
+  const email = uniqueEmail('gw')
+  const reg = await app.request(
+    '/v1/auth/register',
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'correct horse battery' }),
+    },
+    env,
+  )
+  const { id } = (await reg.json()) as { id: number }
+  const token = await issueAccessToken(env, settingsFrom(env), id, ['pwd', 'otp'])
+  const auth = { authorization: `Bearer ${token}` }
+  if (cash !== '0') await call('POST', '/v1/account/deposits', auth, { amount: cash })
+  return { id, auth }
+}
+
+async function call(method: string, path: string, auth: Json, body?: unknown, headers = {}) {
+  const res = await app.request(
+    path,
+    {
+      method,
+      headers: { ...auth, ...headers, 'content-type': 'application/json' },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    },
+    env,
+  )
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Json }
+}
+
+async function newSymbol() {
+  const symbol = await fixtures.newSymbol() // reference 150.00
+  await db.update(symbols).set({ referencePriceCents: 15_000 }).where(eq(symbols.symbol, symbol))
+  return symbol
+}
+
+const order = (symbol: string, side: string, qty: number, price: string) => ({
+  symbol,
+  side,
+  type: 'limit',
+  qty,
+  price,
+  time_in_force: 'gtc',
+})
+
+describe('the gateway with a book that can fail', () => {
+  test('a book that does not answer: 503, the order stays pending with its reservation; the retry resolves it', async () => {
+    const sym = await newSymbol()
+    const u = await trader('1000.00')
+    const key = { 'idempotency-key': `gw-${sym}` }
+    down = true
+    const failed = await call('POST', '/v1/orders', u.auth, order(sym, 'buy', 5, '150.00'), key)
+    down = false
+    expect(failed.status).toBe(503)
+    expect(failed.body.code).toBe('book_unavailable')
+    const id = failed.body.order_id
+    const pending = await call('GET', `/v1/orders/${id}`, u.auth)
+    expect(pending.body).toMatchObject({ status: 'pending', reserved_cash: '750.00' })
+    expect((await call('GET', '/v1/account', u.auth)).body.reserved_cash).toBe('750.00')
+
+    const retry = await call('POST', '/v1/orders', u.auth, order(sym, 'buy', 5, '150.00'), key)
+    expect(retry.status).toBe(201)
+    expect(retry.headers.get('idempotent-replayed')).toBe('true')
+    expect(retry.body).toMatchObject({ id, status: 'open', open_qty: 5 })
+    expect((await call('GET', `/v1/orders/${id}`, u.auth)).body.status).toBe('open')
+    expect(journal(sym).depth().bids).toEqual([[15_000, 5, 1]])
+  })
+
+  test('canceling a pending order submits it first, then cancels and releases', async () => {
+    const sym = await newSymbol()
+    const u = await trader('1000.00')
+    down = true
+    const failed = await call('POST', '/v1/orders', u.auth, order(sym, 'buy', 2, '140.00'))
+    down = false
+    const id = failed.body.order_id
+    const canceled = await call('DELETE', `/v1/orders/${id}`, u.auth)
+    expect(canceled.status).toBe(200)
+    expect(canceled.body).toMatchObject({
+      status: 'canceled',
+      canceled_qty: 2,
+      reserved_cash: '0.00',
+    })
+    expect((await call('GET', '/v1/account', u.auth)).body.reserved_cash).toBe('0.00')
+    expect(journal(sym).depth().bids).toEqual([])
+  })
+
+  test('reducing a partly filled sell whose fill is still in the outbox releases exactly the cut', async () => {
+    const sym = await newSymbol()
+    const seller = await trader()
+    await fixtures.giveShares(seller.id, sym, 10, 150_000)
+    const buyer = await trader('2000.00')
+    const sell = await call('POST', '/v1/orders', seller.auth, order(sym, 'sell', 10, '150.00'))
+    expect(sell.body.status).toBe('open')
+    const buy = await call('POST', '/v1/orders', buyer.auth, order(sym, 'buy', 4, '150.00'))
+    expect(buy.body.status).toBe('filled')
+    // the fill is in the book's outbox, not in Postgres: the book has 6 open, Postgres sees 10
+    const cut = await call('PATCH', `/v1/orders/${sell.body.id}`, seller.auth, { qty: 3 })
+    expect(cut.status).toBe(200)
+    expect(cut.body).toMatchObject({ qty: 7, reduced_by: 3, reserved_qty: 7, open_qty: 3 })
+    // the drain applies the fill: 4 of 7 filled, 3 shares still held for the 3 open
+    await applyFills(db, sym, journal(sym).pendingFills())
+    const after = (await call('GET', `/v1/orders/${sell.body.id}`, seller.auth)).body
+    expect(after).toMatchObject({ status: 'partial', filled_qty: 4, qty: 7, reserved_qty: 3 })
+    const [pos] = await db
+      .select()
+      .from(positions)
+      .where(and(eq(positions.userId, seller.id), eq(positions.symbol, sym)))
+    expect([pos.qty, pos.reservedQty]).toEqual([6, 3])
+    // the rest fills: the order is filled and holds nothing
+    const rest = await call('POST', '/v1/orders', buyer.auth, order(sym, 'buy', 3, '150.00'))
+    expect(rest.body.status).toBe('filled')
+    await applyFills(db, sym, journal(sym).pendingFills())
+    const done = (await call('GET', `/v1/orders/${sell.body.id}`, seller.auth)).body
+    expect(done).toMatchObject({ status: 'filled', filled_qty: 7, reserved_qty: 0 })
+  })
+})
