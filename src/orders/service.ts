@@ -74,11 +74,12 @@ export async function placeOrder(
   body: OrderBody,
   idempotencyKey: string | undefined,
 ): Promise<Placed> {
-  const [sym] = await db.select().from(symbols).where(eq(symbols.symbol, body.symbol))
-  const plan = planOrder(body, sym)
   const clientOrderId = body.client_order_id ?? null
-
+  let plan!: OrderPlan
+  // every statement inside the one transaction (PGlite serializes transactions, not statements)
   const inserted = await db.transaction(async (tx) => {
+    const [sym] = await tx.select().from(symbols).where(eq(symbols.symbol, body.symbol))
+    plan = planOrder(body, sym)
     // the user's row first: the lock every money change of this user takes (fills.ts's order)
     const user = await lockUser(tx, userId)
     const [row] = await tx
@@ -101,7 +102,7 @@ export async function placeOrder(
       })
       .onConflictDoNothing()
       .returning()
-    if (!row) return undefined // a repeated key or client_order_id
+    if (!row) return { row: await findRepeated(tx, userId, idempotencyKey, clientOrderId) }
     const audit = {
       order_id: row.id,
       symbol: plan.symbol,
@@ -159,26 +160,12 @@ export async function placeOrder(
       }
       await appendAudit(tx, userId, 'order.placed', { ...audit, reserved_qty: plan.qty })
     }
-    return row
+    return { row, fresh: true }
   })
 
-  let order = inserted
-  if (!order) {
-    const match = idempotencyKey
-      ? eq(orders.idempotencyKey, idempotencyKey)
-      : eq(orders.clientOrderId, clientOrderId!)
-    ;[order] = await db
-      .select()
-      .from(orders)
-      .where(and(eq(orders.userId, userId), match))
-    if (!order && idempotencyKey && clientOrderId) {
-      // the key is new but the client_order_id was used
-      ;[order] = await db
-        .select()
-        .from(orders)
-        .where(and(eq(orders.userId, userId), eq(orders.clientOrderId, clientOrderId)))
-    }
-    if (!order) throw new ConflictError('idempotency_in_flight', 'Retry this request')
+  const order = inserted.row
+  if (!order) throw new ConflictError('idempotency_in_flight', 'Retry this request')
+  if (!inserted.fresh) {
     if (!sameRequest(order, plan, clientOrderId)) {
       throw new AppError(
         422,
@@ -211,15 +198,39 @@ export async function placeOrder(
   } catch (err) {
     // no longer in flight: a retry with the same key re-submits at once
     await db
-      .update(orders)
-      .set({ updatedAt: sql`now()` })
-      .where(and(eq(orders.id, order.id), eq(orders.status, 'pending')))
+      .transaction((tx) =>
+        tx
+          .update(orders)
+          .set({ updatedAt: sql`now()` })
+          .where(and(eq(orders.id, order.id), eq(orders.status, 'pending'))),
+      )
       .catch(() => {})
     throw err
   }
   const outcome = outcomeOf(order.id, order.qty, ack)
   await recordOutcome(db, order, outcome)
-  return { order, ack, outcome, replayed: !inserted }
+  return { order, ack, outcome, replayed: !inserted.fresh }
+}
+
+/** The order a repeated Idempotency-Key (or else client_order_id) names. */
+async function findRepeated(
+  tx: Tx,
+  userId: number,
+  idempotencyKey: string | undefined,
+  clientOrderId: string | null,
+): Promise<OrderRow | undefined> {
+  for (const match of [
+    idempotencyKey && eq(orders.idempotencyKey, idempotencyKey),
+    clientOrderId && eq(orders.clientOrderId, clientOrderId),
+  ]) {
+    if (!match) continue
+    const [row] = await tx
+      .select()
+      .from(orders)
+      .where(and(eq(orders.userId, userId), match))
+    if (row) return row
+  }
+  return undefined
 }
 
 async function call<T>(order: OrderRow, fn: () => Promise<T>): Promise<T> {
@@ -247,10 +258,12 @@ async function recordOutcome(db: Db, order: OrderRow, outcome: AckOutcome) {
   } else {
     // filled in the ack: the drain sets it filled; touching updated_at marks it acked (not in
     // flight) meanwhile
-    await db
-      .update(orders)
-      .set({ ...(outcome.status !== 'filled' && { status: 'open' }), updatedAt: sql`now()` })
-      .where(and(eq(orders.id, order.id), eq(orders.status, 'pending')))
+    await db.transaction((tx) =>
+      tx
+        .update(orders)
+        .set({ ...(outcome.status !== 'filled' && { status: 'open' }), updatedAt: sql`now()` })
+        .where(and(eq(orders.id, order.id), eq(orders.status, 'pending'))),
+    )
   }
 }
 

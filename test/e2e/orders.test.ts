@@ -227,26 +227,20 @@ describe('POST /v1/orders under wrangler dev', () => {
     expect(list.body.orders.map((o: Json) => o.id)).toEqual([first.body.id])
   })
 
-  // PGlite is one Postgres session shared by every connection (STACK-NOTES.md): concurrency is
-  // tested against the real server only
-  test.skipIf(!process.env.DATABASE_URL)(
-    'concurrent requests with one new key make one order; the rest replay it or get 409',
-    async () => {
-      const order = { ...limit('buy', 1, '415.00'), symbol: 'MSFT', client_order_id: 'e2e-msft-2' }
-      const key = { 'idempotency-key': 'e2e-order-2' }
-      const burst = await Promise.all(
-        Array.from({ length: 5 }, () => call('POST', '/v1/orders', alice, order, key)),
-      )
-      const ids = new Set(burst.filter((r) => r.status === 201).map((r) => r.body.id))
-      expect(ids.size).toBe(1)
-      for (const r of burst) {
-        if (r.status !== 201)
-          expect([r.status, r.body.code]).toEqual([409, 'idempotency_in_flight'])
-      }
-      const list = await call('GET', '/v1/orders?symbol=MSFT&limit=1', alice)
-      expect(list.body.orders.map((o: Json) => o.id)).toEqual([...ids])
-    },
-  )
+  test('concurrent requests with one new key make one order; the rest replay it or get 409', async () => {
+    const order = { ...limit('buy', 1, '415.00'), symbol: 'MSFT', client_order_id: 'e2e-msft-2' }
+    const key = { 'idempotency-key': 'e2e-order-2' }
+    const burst = await Promise.all(
+      Array.from({ length: 5 }, () => call('POST', '/v1/orders', alice, order, key)),
+    )
+    const ids = new Set(burst.filter((r) => r.status === 201).map((r) => r.body.id))
+    expect(ids.size).toBe(1)
+    for (const r of burst) {
+      if (r.status !== 201) expect([r.status, r.body.code]).toEqual([409, 'idempotency_in_flight'])
+    }
+    const list = await call('GET', '/v1/orders?symbol=MSFT&limit=1', alice)
+    expect(list.body.orders.map((o: Json) => o.id)).toEqual([...ids])
+  })
 
   test('cancel releases the reservation; a second cancel is 409 not_cancelable', async () => {
     const placed = await call('POST', '/v1/orders', alice, { ...limit('buy', 20, '140.00') })
