@@ -335,4 +335,51 @@ describe('POST /v1/orders under wrangler dev', () => {
     expect(order).toMatchObject({ status: 'rejected', reserved_cash: '0.00' })
     expect((await account(alice)).reserved_cash).toBe(before.reserved_cash)
   })
+
+  test('no overspend: concurrent buys across symbols and concurrent sells of one position', async () => {
+    const before = await account(bob)
+    const buyingPower = Number(before.buying_power)
+    // each order costs a little over a tenth of the buying power: at most 9 of 20 can be reserved
+    const symbols = [
+      ['MSFT', 415],
+      ['NVDA', 120],
+      ['AMZN', 185],
+      ['GOOGL', 170],
+    ] as const
+    const buys = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => {
+        const [symbol, price] = symbols[i % symbols.length]
+        const qty = Math.floor(buyingPower / 10 / (price - 10)) + 1
+        return call('POST', '/v1/orders', bob, {
+          ...limit('buy', qty, `${price - 10}.00`),
+          symbol,
+        }).then((r) => ({ ...r, cost: qty * (price - 10) }))
+      }),
+    )
+    const accepted = buys.filter((r) => r.status === 201)
+    for (const r of buys) {
+      if (r.status !== 201) expect(r.body.code).toBe('insufficient_buying_power')
+    }
+    expect(accepted.length).toBeGreaterThan(0)
+    expect(accepted.length).toBeLessThan(10)
+    const after = await account(bob)
+    const reserved = Math.round(Number(after.reserved_cash) * 100)
+    const expected =
+      Math.round(Number(before.reserved_cash) * 100) +
+      accepted.reduce((s, r) => s + r.cost * 100, 0)
+    expect(reserved).toBe(expected)
+    expect(Number(after.reserved_cash)).toBeLessThanOrEqual(Number(after.cash))
+
+    // bob holds 80 NVDA: 10 concurrent sells of 10 → exactly 8 reserved
+    const sells = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        call('POST', '/v1/orders', bob, { ...limit('sell', 10, '130.00'), symbol: 'NVDA' }),
+      ),
+    )
+    expect(sells.filter((r) => r.status === 201)).toHaveLength(8)
+    for (const r of sells) {
+      if (r.status !== 201) expect(r.body.code).toBe('insufficient_shares')
+    }
+    expect(await position(bob, 'NVDA')).toMatchObject({ qty: 80, reserved_qty: 80 })
+  })
 })
