@@ -209,7 +209,24 @@ export async function placeOrder(
   }
   const outcome = outcomeOf(order.id, order.qty, ack)
   await recordOutcome(db, order, outcome)
+  await recordTriggered(db, order.id, ack)
   return { order, ack, outcome, replayed: !inserted.fresh }
+}
+
+/**
+ * Stops this command triggered end in its ack too (an IOC/FOK remainder canceled, a self-trade,
+ * no liquidity): their remainders are released here, as for the order itself. Idempotent.
+ */
+async function recordTriggered(db: Db, orderId: number, ack: Ack) {
+  for (const e of ack.events) {
+    if ((e.type !== 'canceled' && e.type !== 'rejected') || e.id === orderId) continue
+    const [other] = await db.transaction((tx) =>
+      tx.select().from(orders).where(eq(orders.id, e.id)),
+    )
+    if (!other) continue
+    const qty = e.type === 'canceled' ? e.qty : other.qty
+    await releaseAndEnd(db, other, qty, e.type, e.reason)
+  }
 }
 
 /** The order a repeated Idempotency-Key (or else client_order_id) names. */

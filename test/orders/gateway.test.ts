@@ -179,4 +179,33 @@ describe('the gateway with a book that can fail', () => {
     const done = (await call('GET', `/v1/orders/${sell.body.id}`, seller.auth)).body
     expect(done).toMatchObject({ status: 'filled', filled_qty: 7, reserved_qty: 0 })
   })
+
+  test('a stop triggered by another order: its IOC remainder is released from that ack', async () => {
+    const sym = await newSymbol()
+    const seller = await trader()
+    await fixtures.giveShares(seller.id, sym, 6, 90_000)
+    const stopper = await trader('2000.00')
+    const other = await trader('1000.00')
+    const stop = await call('POST', '/v1/orders', stopper.auth, {
+      symbol: sym,
+      side: 'buy',
+      type: 'stop',
+      qty: 10,
+      stop_price: '151.00',
+      time_in_force: 'ioc',
+    })
+    expect(stop.body).toMatchObject({ status: 'open', collar_price: '158.55' })
+    expect((await call('GET', '/v1/account', stopper.auth)).body.reserved_cash).toBe('1585.50')
+    await call('POST', '/v1/orders', seller.auth, order(sym, 'sell', 6, '151.00'))
+    // a trade at 151.00 triggers the stop: it buys the 5 left, its other 5 are canceled (IOC)
+    const trade = await call('POST', '/v1/orders', other.auth, order(sym, 'buy', 1, '151.00'))
+    expect(trade.body.status).toBe('filled')
+    await applyFills(db, sym, journal(sym).pendingFills())
+    const done = (await call('GET', `/v1/orders/${stop.body.id}`, stopper.auth)).body
+    expect(done).toMatchObject({ status: 'canceled', filled_qty: 5, reserved_cash: '0.00' })
+    expect((await call('GET', '/v1/account', stopper.auth)).body).toMatchObject({
+      reserved_cash: '0.00',
+      cash: '1245.00', // 2000.00 − 5 × 151.00
+    })
+  })
 })
