@@ -398,6 +398,7 @@ export async function cancelOrder(db: Db, books: Books, userId: number, id: numb
   if (order.status === 'pending') {
     const ack = await call(order, () => book.submit(engineOrder(order)))
     await recordOutcome(db, order, outcomeOf(order.id, order.qty, ack))
+    await recordTriggered(db, order.id, ack)
   }
   const ack = await call(order, () => book.cancel(order.id))
   const canceled = ack.events.find((e) => e.type === 'canceled' && e.id === order.id)
