@@ -2,6 +2,7 @@
 // `filled_qty`, `user_id`, …) is a 400 naming it, never applied.
 import { z } from 'zod'
 import { symbolCode } from '../accounts/schema.ts'
+import { orderStatus } from '../db/schema.ts'
 import { MONEY_PATTERN } from '../lib/money.ts'
 
 const price = z
@@ -72,18 +73,9 @@ export const orderIdParam = z.object({
   id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),
 })
 
-export const ORDER_STATUSES = [
-  'pending',
-  'open',
-  'partial',
-  'filled',
-  'canceled',
-  'rejected',
-  'expired',
-] as const
 
 export const listQuery = z.object({
-  status: z.enum(ORDER_STATUSES).optional(),
+  status: z.enum(orderStatus.enumValues).optional(),
   symbol: symbolCode.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** the last id of the previous page (orders come newest first) */
