@@ -34,7 +34,7 @@ adminRoutes.post('/symbols', validate('json', createSymbolBody), async (c) => {
         symbol: b.symbol,
         name: b.name,
         referencePriceCents: b.reference_price,
-        ...(b.tick !== undefined && { tickCents: b.tick }),
+        ...(b.tick_size !== undefined && { tickCents: b.tick_size }),
         ...(b.status !== undefined && { status: b.status }),
       })
       .returning()
@@ -57,7 +57,7 @@ adminRoutes.patch(
       .update(symbols)
       .set({
         ...(b.name !== undefined && { name: b.name }),
-        ...(b.tick !== undefined && { tickCents: b.tick }),
+        ...(b.tick_size !== undefined && { tickCents: b.tick_size }),
         ...(b.reference_price !== undefined && { referencePriceCents: b.reference_price }),
         ...(b.status !== undefined && { status: b.status }),
       })

@@ -13,7 +13,7 @@ export const symbolStatus = z.enum(['active', 'halted', 'delisted'])
 export const createSymbolBody = z.strictObject({
   symbol: symbolCode,
   name: z.string().trim().min(1).max(200),
-  tick: price.optional(),
+  tick_size: price.optional(),
   reference_price: price,
   status: symbolStatus.optional(),
 })
@@ -21,7 +21,7 @@ export const createSymbolBody = z.strictObject({
 export const updateSymbolBody = z
   .strictObject({
     name: z.string().trim().min(1).max(200).optional(),
-    tick: price.optional(),
+    tick_size: price.optional(),
     reference_price: price.optional(),
     status: symbolStatus.optional(),
   })

@@ -223,10 +223,10 @@ describe('admin endpoints', () => {
     const halted = await client.request(
       'PATCH',
       `/v1/admin/symbols/${sym}`,
-      { status: 'halted' },
+      { status: 'halted', tick_size: '0.05' },
       admin.auth,
     )
-    expect((await json(halted)).status).toBe('halted')
+    expect(await json(halted)).toMatchObject({ status: 'halted', tick_size: '0.05' })
     const listed = await json(await client.request('GET', '/v1/symbols'))
     expect(listed.symbols.find((s: Json) => s.symbol === sym).status).toBe('halted')
 
