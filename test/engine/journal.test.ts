@@ -1,18 +1,8 @@
-import { Database } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
-import { type Ack, BookJournal, JournalCorrupt, type JournalStore, type SqlValue } from '../../src/engine/journal.ts'
+import { type Ack, BookJournal, JournalCorrupt, type JournalStore } from '../../src/engine/journal.ts'
 import type { NewOrder } from '../../src/engine/types.ts'
 import { bookModule } from '../../src/engine/wasm-file.ts'
-
-/** A real SQLite database (bun's) behind the interface the Durable Object's storage provides. */
-function sqliteStore(db = new Database(':memory:')): JournalStore & { db: Database } {
-  return {
-    db,
-    exec: (query: string, ...bindings: SqlValue[]) =>
-      db.query(query).all(...(bindings as never[])) as Record<string, SqlValue>[],
-    transaction: <T>(fn: () => T) => db.transaction(fn)(),
-  }
-}
+import { sqliteStore } from '../helpers/sqlite-store.ts'
 
 const limit = (id: number, user: number, side: 'buy' | 'sell', qty: number, price: number): NewOrder => ({
   id, user, side, type: 'limit', qty, price, tif: 'GTC',

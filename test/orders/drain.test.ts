@@ -1,10 +1,9 @@
 // The whole fill path outside workerd: orders placed in Postgres as the gateway does, matched by
 // the real engine behind its journal (bun:sqlite standing in for the Durable Object's SQLite),
 // then drained into Postgres.
-import { Database } from 'bun:sqlite'
 import { beforeAll, describe, expect, test } from 'bun:test'
 import type { Db } from '../../src/db/client.ts'
-import { BookJournal, type JournalStore, type SqlValue } from '../../src/engine/journal.ts'
+import { BookJournal } from '../../src/engine/journal.ts'
 import { bookModule } from '../../src/engine/wasm-file.ts'
 import { positionView } from '../../src/accounts/routes.ts'
 import { getAccountSummary, getPosition } from '../../src/accounts/service.ts'
@@ -12,6 +11,7 @@ import { drainFills } from '../../src/orders/drain.ts'
 import { applyFills } from '../../src/orders/fills.ts'
 import { testDatabase } from '../helpers/db.ts'
 import { orderFixtures } from '../helpers/orders.ts'
+import { sqliteStore } from '../helpers/sqlite-store.ts'
 
 let d: Db
 beforeAll(async () => {
@@ -22,13 +22,7 @@ const { newSymbol, newTrader, giveShares, placeBuy, placeSell, account, position
   orderFixtures(() => d)
 
 function newJournal(): BookJournal {
-  const db = new Database(':memory:')
-  const store: JournalStore = {
-    exec: (query: string, ...bindings: SqlValue[]) =>
-      db.query(query).all(...(bindings as never[])) as Record<string, SqlValue>[],
-    transaction: <T>(fn: () => T) => db.transaction(fn)(),
-  }
-  const journal = new BookJournal(store, bookModule())
+  const journal = new BookJournal(sqliteStore(), bookModule())
   journal.open()
   return journal
 }

@@ -2,14 +2,12 @@
 // book on bun:sqlite standing in for the Durable Object, which can be made to fail. What the
 // wrangler dev tests cannot provoke: a book that does not answer, a retry that resolves the
 // pending order, a cancel of a pending order, a reduce while fills are still in the outbox.
-import { Database } from 'bun:sqlite'
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { and, eq } from 'drizzle-orm'
 import { createApp } from '../../src/app.ts'
 import { issueAccessToken } from '../../src/auth/tokens.ts'
 import { positions, symbols } from '../../src/db/schema.ts'
 import { BookJournal } from '../../src/engine/journal.ts'
-import type { JournalStore, SqlValue } from '../../src/engine/journal.ts'
 import { bookModule } from '../../src/engine/wasm-file.ts'
 import { settingsFrom } from '../../src/env.ts'
 import type { Env } from '../../src/env.ts'
@@ -17,16 +15,9 @@ import { applyFills } from '../../src/orders/fills.ts'
 import { testEnv, uniqueEmail } from '../helpers/app.ts'
 import { testDatabase } from '../helpers/db.ts'
 import { orderFixtures } from '../helpers/orders.ts'
+import { sqliteStore } from '../helpers/sqlite-store.ts'
 
 type Json = Record<string, any>
-
-function sqliteStore(db = new Database(':memory:')): JournalStore {
-  return {
-    exec: (query: string, ...bindings: SqlValue[]) =>
-      db.query(query).all(...(bindings as never[])) as Record<string, SqlValue>[],
-    transaction: <T>(fn: () => T) => db.transaction(fn)(),
-  }
-}
 
 const journals = new Map<string, BookJournal>()
 let down = false
