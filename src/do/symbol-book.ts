@@ -35,19 +35,19 @@ export class SymbolBook extends DurableObject<Env> {
   }
 
   submit(order: NewOrder): Ack {
-    return this.drained(this.journal.submit(order))
+    return this.run(() => this.journal.submit(order))
   }
 
   cancel(id: number): Ack {
-    return this.drained(this.journal.cancel(id))
+    return this.run(() => this.journal.cancel(id))
   }
 
   amend(id: number, qty: number): Ack {
-    return this.drained(this.journal.amend(id, qty))
+    return this.run(() => this.journal.amend(id, qty))
   }
 
   close(): Ack {
-    return this.drained(this.journal.close())
+    return this.run(() => this.journal.close())
   }
 
   depth(maxLevels?: number): Depth & { seq: number } {
@@ -80,8 +80,14 @@ export class SymbolBook extends DurableObject<Env> {
     }
   }
 
-  /** Schedules the drain when the command traded (the alarm runs after this call returns). */
-  private drained(ack: Ack): Ack {
+  /**
+   * Runs one command through the journal, timing it, and schedules the drain when it traded (the
+   * alarm runs after this call returns).
+   */
+  private run(command: () => Ack): Ack {
+    const started = performance.now()
+    const ack = command()
+    ack.engineMs = performance.now() - started
     if (ack.fills.length > 0) void this.ctx.storage.setAlarm(Date.now())
     return ack
   }

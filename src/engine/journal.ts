@@ -41,6 +41,11 @@ export interface Ack {
   fills: OutboxFill[]
   /** True when this order id had already been submitted: the first outcome, not a new one. */
   replayed: boolean
+  /**
+   * Time the Durable Object spent in the book and its journal, in ms, where the host measures it
+   * (workerd's clock stands still during synchronous code, so this can be 0 there).
+   */
+  engineMs?: number
 }
 
 export class JournalCorrupt extends Error {

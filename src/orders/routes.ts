@@ -2,6 +2,7 @@
 // Durable Object through c.env.SYMBOL_BOOK.get(idFromName(symbol)).
 import { Hono } from 'hono'
 import type { Context } from 'hono'
+import { endTime, setMetric, startTime, timing } from 'hono/timing'
 import { requireAuth, requireTwoFactor } from '../auth/middleware.ts'
 import type { AppEnv } from '../context.ts'
 import { withDb } from '../db/middleware.ts'
@@ -12,7 +13,7 @@ import { validate } from '../lib/validate.ts'
 import type { AckOutcome } from './rules.ts'
 import { amendBody, idempotencyHeader, listQuery, orderBody, orderIdParam } from './schema.ts'
 import * as gateway from './service.ts'
-import type { BookClient, OrderRow } from './service.ts'
+import type { BookClient, OrderRow, Span } from './service.ts'
 
 const money = (cents: number | null) => (cents === null ? null : formatCents(cents))
 
@@ -80,10 +81,23 @@ export const orderView = (o: OrderRow, rows?: (typeof fills.$inferSelect)[]) => 
 const books = (c: Context<AppEnv>) => (symbol: string) =>
   c.env.SYMBOL_BOOK.get(c.env.SYMBOL_BOOK.idFromName(symbol)) as unknown as BookClient
 
+/** Reports each stage of the order path in the Server-Timing header. */
+const spans =
+  (c: Context<AppEnv>): Span =>
+  async (stage, fn) => {
+    startTime(c, stage)
+    try {
+      return await fn()
+    } finally {
+      endTime(c, stage)
+    }
+  }
+
 export const orderRoutes = new Hono<AppEnv>()
 
-orderRoutes.use('/orders', withDb, requireAuth)
-orderRoutes.use('/orders/*', withDb, requireAuth)
+const serverTiming = timing({ totalDescription: 'order path' })
+orderRoutes.use('/orders', serverTiming, withDb, requireAuth)
+orderRoutes.use('/orders/*', serverTiming, withDb, requireAuth)
 
 orderRoutes.post(
   '/orders',
@@ -97,7 +111,9 @@ orderRoutes.post(
       c.var.auth.userId,
       c.req.valid('json'),
       c.req.valid('header')['idempotency-key'],
+      spans(c),
     )
+    if (placed.ack.engineMs !== undefined) setMetric(c, 'engine', placed.ack.engineMs, undefined, 3)
     if (placed.replayed) c.header('Idempotent-Replayed', 'true')
     return c.json(ackView(placed.order, placed.ack, placed.outcome), 201)
   },

@@ -26,6 +26,10 @@ export interface BookClient {
 }
 export type Books = (symbol: string) => BookClient
 
+/** Times a stage of the order path (the route reports the stages as Server-Timing). */
+export type Span = <T>(stage: 'risk' | 'book' | 'record', fn: () => Promise<T>) => Promise<T>
+const untimed: Span = (_, fn) => fn()
+
 /**
  * A repeated key whose order is still pending, was never acked nor failed (updated_at =
  * created_at: both now() of the inserting transaction) and is younger than this is taken to be
@@ -73,11 +77,12 @@ export async function placeOrder(
   userId: number,
   body: OrderBody,
   idempotencyKey: string | undefined,
+  span: Span = untimed,
 ): Promise<Placed> {
   const clientOrderId = body.client_order_id ?? null
   let plan!: OrderPlan
   // every statement inside the one transaction (PGlite serializes transactions, not statements)
-  const inserted = await db.transaction(async (tx) => {
+  const inserted = await span('risk', () => db.transaction(async (tx) => {
     const [sym] = await tx.select().from(symbols).where(eq(symbols.symbol, body.symbol))
     plan = planOrder(body, sym)
     // the user's row first: the lock every money change of this user takes (fills.ts's order)
@@ -161,7 +166,7 @@ export async function placeOrder(
       await appendAudit(tx, userId, 'order.placed', { ...audit, reserved_qty: plan.qty })
     }
     return { row, fresh: true }
-  })
+  }))
 
   const order = inserted.row
   if (!order) throw new ConflictError('idempotency_in_flight', 'Retry this request')
@@ -194,7 +199,7 @@ export async function placeOrder(
 
   let ack: Ack
   try {
-    ack = await call(order, () => books(order.symbol).submit(engineOrder(order)))
+    ack = await span('book', () => call(order, () => books(order.symbol).submit(engineOrder(order))))
   } catch (err) {
     // no longer in flight: a retry with the same key re-submits at once
     await db
@@ -208,8 +213,10 @@ export async function placeOrder(
     throw err
   }
   const outcome = outcomeOf(order.id, order.qty, ack)
-  await recordOutcome(db, order, outcome)
-  await recordTriggered(db, order.id, ack)
+  await span('record', async () => {
+    await recordOutcome(db, order, outcome)
+    await recordTriggered(db, order.id, ack)
+  })
   return { order, ack, outcome, replayed: !inserted.fresh }
 }
 
