@@ -13,22 +13,7 @@ import { marketDataRoutes } from './marketdata/routes.ts'
 import { orderRoutes } from './orders/routes.ts'
 import type { AppEnv } from './context.ts'
 import { settingsFrom } from './env.ts'
-import { AppError, PROBLEM_BASE, ServiceUnavailableError } from './errors.ts'
-
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-}
+import { AppError, ServiceUnavailableError, problemBody } from './errors.ts'
 
 export function problem(
   c: Context,
@@ -37,15 +22,7 @@ export function problem(
   detail: string,
   extra: Record<string, unknown> = {},
 ) {
-  const body = {
-    type: PROBLEM_BASE + code,
-    title: TITLES[status] ?? 'Error',
-    status,
-    detail,
-    instance: c.req.path,
-    code,
-    ...extra,
-  }
+  const body = problemBody(status, code, detail, c.req.path, extra)
   if (status === 401) {
     // RFC 6750 §3: no error attribute when no token was sent
     const reason = extra.reason

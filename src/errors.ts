@@ -5,6 +5,40 @@ import { formatCents } from './lib/money.ts'
 
 export const PROBLEM_BASE = 'https://bourse.dev/problems/'
 
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+}
+
+/** An RFC 9457 problem body; `code` is the stable machine code (type = PROBLEM_BASE + code). */
+export function problemBody(
+  status: number,
+  code: string,
+  detail: string,
+  instance: string,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    type: PROBLEM_BASE + code,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    instance,
+    code,
+    ...extra,
+  }
+}
+
 export class AppError extends Error {
   constructor(
     readonly status: number,

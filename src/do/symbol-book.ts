@@ -10,7 +10,7 @@ import { DurableObject } from 'cloudflare:workers'
 import bookWasm from '../../wasm/build/book.wasm'
 import { openDb } from '../db/client.ts'
 import {
-  type Ack, BookJournal, type JournalStore, type OpenReport, type OutboxFill, type SqlValue,
+  type Ack, BookJournal, type BookState, type JournalStore, type OpenReport, type OutboxFill, type SqlValue,
 } from '../engine/journal.ts'
 import type { Depth, NewOrder } from '../engine/types.ts'
 import type { Env } from '../env.ts'
@@ -38,6 +38,11 @@ export class SymbolBook extends DurableObject<Env> {
     return this.run(() => this.journal.submit(order))
   }
 
+  /** Several orders in turn, in one call: one output-gate commit for all of them. */
+  submitBatch(orders: NewOrder[]): Ack[] {
+    return orders.map((order) => this.submit(order))
+  }
+
   cancel(id: number): Ack {
     return this.run(() => this.journal.cancel(id))
   }
@@ -57,6 +62,11 @@ export class SymbolBook extends DurableObject<Env> {
   /** Fills not yet applied to Postgres, oldest first. */
   pendingFills(limit?: number): OutboxFill[] {
     return this.journal.pendingFills(limit)
+  }
+
+  /** The live book's hash and counters (read-only): checked against a replay of its log. */
+  state(): BookState {
+    return this.journal.state()
   }
 
   /** How the book was restored when this instance started (replay time, commands replayed). */

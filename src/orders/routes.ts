@@ -9,9 +9,12 @@ import { withDb } from '../db/middleware.ts'
 import type { fills } from '../db/schema.ts'
 import type { Ack, OutboxFill } from '../engine/journal.ts'
 import { formatCents } from '../lib/money.ts'
-import { validate } from '../lib/validate.ts'
+import { validate, validationError } from '../lib/validate.ts'
 import type { AckOutcome } from './rules.ts'
-import { amendBody, idempotencyHeader, listQuery, orderBody, orderIdParam } from './schema.ts'
+import { AppError, problemBody } from '../errors.ts'
+import {
+  amendBody, batchBody, idempotencyHeader, listQuery, orderBody, orderIdParam,
+} from './schema.ts'
 import * as gateway from './service.ts'
 import type { BookClient, OrderRow, Span } from './service.ts'
 
@@ -116,6 +119,37 @@ orderRoutes.post(
     if (placed.ack.engineMs !== undefined) setMetric(c, 'engine', placed.ack.engineMs, undefined, 3)
     if (placed.replayed) c.header('Idempotent-Replayed', 'true')
     return c.json(ackView(placed.order, placed.ack, placed.outcome), 201)
+  },
+)
+
+/** Each order's own result: 201 with the order as acked, or its problem. */
+orderRoutes.post(
+  '/orders/batch',
+  requireTwoFactor,
+  validate('header', idempotencyHeader),
+  validate('json', batchBody),
+  async (c) => {
+    const bodies = c.req.valid('json').orders.map((o, i) => {
+      const parsed = orderBody.safeParse(o)
+      return parsed.success ? parsed.data : validationError(`Invalid order ${i}`, parsed.error)
+    })
+    const results = await gateway.placeBatch(
+      c.var.db,
+      books(c),
+      c.var.auth.userId,
+      bodies,
+      c.req.valid('header')['idempotency-key'],
+    )
+    const views = results.map((r, index) =>
+      r instanceof AppError
+        ? { index, status: r.status, error: problemBody(r.status, r.code, r.message, c.req.path, r.extra) }
+        : { index, status: 201, replayed: r.replayed, order: ackView(r.order, r.ack, r.outcome) },
+    )
+    return c.json({
+      placed: views.filter((v) => v.status === 201).length,
+      refused: views.filter((v) => v.status !== 201).length,
+      results: views,
+    })
   },
 )
 

@@ -64,6 +64,13 @@ export const orderBody = z
 
 export type OrderBody = z.infer<typeof orderBody>
 
+export const MAX_BATCH = 50
+
+/** The batch's envelope; each order is checked against orderBody on its own (its own result). */
+export const batchBody = z.strictObject({
+  orders: z.array(z.unknown()).min(1).max(MAX_BATCH, `at most ${MAX_BATCH} orders per batch`),
+})
+
 export const amendBody = z.strictObject({
   /** the new open (unfilled) quantity: smaller than the order's open quantity */
   qty: z.number().int('an integer number of shares').positive(),

@@ -20,6 +20,8 @@ export type OrderRow = typeof orders.$inferSelect
 /** The symbol's Durable Object as the gateway uses it (RPC). */
 export interface BookClient {
   submit(order: NewOrder): Promise<Ack>
+  /** the orders in turn, in one call */
+  submitBatch(orders: NewOrder[]): Promise<Ack[]>
   cancel(id: number): Promise<Ack>
   amend(id: number, qty: number): Promise<Ack>
   pendingFills(limit?: number): Promise<OutboxFill[]>
@@ -79,10 +81,85 @@ export async function placeOrder(
   idempotencyKey: string | undefined,
   span: Span = untimed,
 ): Promise<Placed> {
+  const reserved = await span('risk', () => reserveOrder(db, userId, body, idempotencyKey))
+  const { order } = reserved
+  const ack = await span('book', () =>
+    submitted(db, order, () => books(order.symbol).submit(engineOrder(order))),
+  )
+  return span('record', () => recordAck(db, reserved, ack))
+}
+
+/** One order of a batch: placed, or refused with its own error. */
+export type BatchResult = Placed | AppError
+
+/**
+ * Places up to MAX_BATCH orders: each is validated and reserved on its own (one refusal does not
+ * refuse the others), then each symbol's orders go to its book in one call, in the batch's
+ * order. An Idempotency-Key applies to every order as `<key>#<index>`.
+ */
+export async function placeBatch(
+  db: Db,
+  books: Books,
+  userId: number,
+  bodies: (OrderBody | AppError)[],
+  idempotencyKey: string | undefined,
+): Promise<BatchResult[]> {
+  const results: BatchResult[] = []
+  const bySymbol = new Map<string, { index: number; reserved: Reserved }[]>()
+  for (const [index, body] of bodies.entries()) {
+    if (body instanceof AppError) {
+      results[index] = body
+      continue
+    }
+    const key = idempotencyKey && `${idempotencyKey}#${index}`
+    const reserved = await refusal(() => reserveOrder(db, userId, body, key))
+    if (reserved instanceof AppError) results[index] = reserved
+    else bySymbol.set(body.symbol, [...(bySymbol.get(body.symbol) ?? []), { index, reserved }])
+  }
+  await Promise.all(
+    [...bySymbol].map(async ([symbol, group]) => {
+      const orders = group.map((g) => g.reserved.order)
+      const acks = await refusal(() =>
+        submitted(db, orders, () => books(symbol).submitBatch(orders.map(engineOrder))),
+      )
+      for (const [i, { index, reserved }] of group.entries()) {
+        results[index] = acks instanceof AppError ? acks : await recordAck(db, reserved, acks[i])
+      }
+    }),
+  )
+  return results
+}
+
+/** An AppError as a value (a refused order of a batch); anything else still throws. */
+async function refusal<T>(fn: () => Promise<T>): Promise<T | AppError> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (err instanceof AppError) return err
+    throw err
+  }
+}
+
+interface Reserved {
+  order: OrderRow
+  /** false: the order of a repeated Idempotency-Key or client_order_id */
+  fresh: boolean
+}
+
+/**
+ * Validates the order and reserves what it needs in one Postgres transaction, or finds the order
+ * a repeated key names (refusing a different request, or one still in flight).
+ */
+async function reserveOrder(
+  db: Db,
+  userId: number,
+  body: OrderBody,
+  idempotencyKey: string | undefined,
+): Promise<Reserved> {
   const clientOrderId = body.client_order_id ?? null
   let plan!: OrderPlan
   // every statement inside the one transaction (PGlite serializes transactions, not statements)
-  const inserted = await span('risk', () => db.transaction(async (tx) => {
+  const inserted = await db.transaction(async (tx) => {
     const [sym] = await tx.select().from(symbols).where(eq(symbols.symbol, body.symbol))
     plan = planOrder(body, sym)
     // the user's row first: the lock every money change of this user takes (fills.ts's order)
@@ -166,7 +243,7 @@ export async function placeOrder(
       await appendAudit(tx, userId, 'order.placed', { ...audit, reserved_qty: plan.qty })
     }
     return { row, fresh: true }
-  }))
+  })
 
   const order = inserted.row
   if (!order) throw new ConflictError('idempotency_in_flight', 'Retry this request')
@@ -197,27 +274,37 @@ export async function placeOrder(
     }
   }
 
-  let ack: Ack
+  return { order, fresh: !!inserted.fresh }
+}
+
+/**
+ * Calls the book for `orders`; when it does not answer (503 book_unavailable), marks them no
+ * longer in flight, so that a retry with the same key re-submits at once.
+ */
+async function submitted<T>(db: Db, sent: OrderRow | OrderRow[], fn: () => Promise<T>) {
+  const list = Array.isArray(sent) ? sent : [sent]
   try {
-    ack = await span('book', () => call(order, () => books(order.symbol).submit(engineOrder(order))))
+    return await call(list[0], fn)
   } catch (err) {
-    // no longer in flight: a retry with the same key re-submits at once
+    const ids = list.map((o) => o.id)
     await db
       .transaction((tx) =>
         tx
           .update(orders)
           .set({ updatedAt: sql`now()` })
-          .where(and(eq(orders.id, order.id), eq(orders.status, 'pending'))),
+          .where(and(inArray(orders.id, ids), eq(orders.status, 'pending'))),
       )
       .catch(() => {})
     throw err
   }
+}
+
+/** Brings Postgres in line with the book's ack of a submit. */
+async function recordAck(db: Db, { order, fresh }: Reserved, ack: Ack): Promise<Placed> {
   const outcome = outcomeOf(order.id, order.qty, ack)
-  await span('record', async () => {
-    await recordOutcome(db, order, outcome)
-    await recordTriggered(db, order.id, ack)
-  })
-  return { order, ack, outcome, replayed: !inserted.fresh }
+  await recordOutcome(db, order, outcome)
+  await recordTriggered(db, order.id, ack)
+  return { order, ack, outcome, replayed: !fresh }
 }
 
 /**

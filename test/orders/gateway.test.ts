@@ -34,10 +34,17 @@ const gate = async () => {
   await Bun.sleep(0)
   if (down) throw new Error('Durable Object unavailable')
 }
+/** submitBatch calls per symbol (one per symbol per batch) */
+const batchCalls = new Map<string, number>()
 const SYMBOL_BOOK = {
   idFromName: (name: string) => name,
   get: (symbol: string) => ({
     submit: async (o: never) => (await gate(), journal(symbol).submit(o)),
+    submitBatch: async (os: never[]) => {
+      await gate()
+      batchCalls.set(symbol, (batchCalls.get(symbol) ?? 0) + 1)
+      return os.map((o) => journal(symbol).submit(o))
+    },
     cancel: async (id: number) => (await gate(), journal(symbol).cancel(id)),
     amend: async (id: number, qty: number) => (await gate(), journal(symbol).amend(id, qty)),
     pendingFills: async (limit?: number) => (await gate(), journal(symbol).pendingFills(limit)),
@@ -198,5 +205,92 @@ describe('the gateway with a book that can fail', () => {
       reserved_cash: '0.00',
       cash: '1245.00', // 2000.00 − 5 × 151.00
     })
+  })
+})
+
+describe('POST /v1/orders/batch', () => {
+  const batch = (auth: Json, orders: unknown[], headers = {}) =>
+    call('POST', '/v1/orders/batch', auth, { orders }, headers)
+
+  test('each order gets its own result; one book call per symbol, in the batch order', async () => {
+    const [a, b] = [await newSymbol(), await newSymbol()]
+    const mm = await trader('10000.00')
+    await fixtures.giveShares(mm.id, a, 10, 150_000)
+    const res = await batch(mm.auth, [
+      order(a, 'buy', 5, '149.00'),
+      order(a, 'sell', 5, '151.00'),
+      order(b, 'buy', 1, '200.00'), // outside the band
+      { ...order(b, 'buy', 2, '150.00'), status: 'filled' }, // unknown field
+      order(b, 'buy', 2, '150.00'),
+      order(a, 'sell', 20, '152.00'), // more than held
+      order(a, 'buy', 5, '151.00'), // would trade with its own sell of index 1
+    ])
+    expect(res.status).toBe(200)
+    expect(res.body.results.map((r: Json) => r.status)).toEqual([201, 201, 422, 400, 201, 422, 201])
+    expect(res.body).toMatchObject({ placed: 4, refused: 3 })
+    const [, , band, unknown, , shares, cross] = res.body.results
+    expect(band.error).toMatchObject({ code: 'price_out_of_band', band_high: '165.00' })
+    expect(unknown.error).toMatchObject({
+      code: 'invalid_request',
+      errors: [{ path: 'status', message: 'unknown field' }],
+    })
+    expect(shares.error).toMatchObject({ code: 'insufficient_shares', held: 10, available: 5 })
+    expect(cross.order).toMatchObject({ status: 'canceled', reason: 'self_trade', filled_qty: 0 })
+    expect([batchCalls.get(a), batchCalls.get(b)]).toEqual([1, 1])
+    expect(journal(a).depth().bids).toEqual([[14_900, 5, 1]])
+    expect(journal(b).depth().bids).toEqual([[15_000, 2, 1]])
+    // reserved: 5 × 149.00 + 2 × 150.00 (the self-trade's 5 × 151.00 released at once)
+    const account = (await call('GET', '/v1/account', mm.auth)).body
+    expect(account.reserved_cash).toBe('1045.00')
+  })
+
+  test('an Idempotency-Key replays every order of the batch, never a second one', async () => {
+    const sym = await newSymbol()
+    const u = await trader('1000.00')
+    const key = { 'idempotency-key': `batch-${sym}` }
+    const orders = [order(sym, 'buy', 1, '140.00'), order(sym, 'buy', 2, '141.00')]
+    const first = await batch(u.auth, orders, key)
+    const again = await batch(u.auth, orders, key)
+    expect(again.body.results.map((r: Json) => [r.replayed, r.order.id])).toEqual(
+      first.body.results.map((r: Json) => [true, r.order.id]),
+    )
+    const changed = await batch(u.auth, [orders[0], order(sym, 'buy', 3, '141.00')], key)
+    expect(changed.body.results.map((r: Json) => r.status)).toEqual([201, 422])
+    expect(changed.body.results[1].error.code).toBe('idempotency_mismatch')
+    expect(journal(sym).depth().bids).toEqual([
+      [14_100, 2, 1],
+      [14_000, 1, 1],
+    ])
+  })
+
+  test('a book that does not answer fails its own orders only (503, pending); the retry places them', async () => {
+    const sym = await newSymbol()
+    const u = await trader('1000.00')
+    const key = { 'idempotency-key': `batch-down-${sym}` }
+    down = true
+    const failed = await batch(u.auth, [order(sym, 'buy', 1, '140.00'), order('NOPE', 'buy', 1, '1.00')], key)
+    down = false
+    expect(failed.body.results.map((r: Json) => [r.status, r.error.code])).toEqual([
+      [503, 'book_unavailable'],
+      [422, 'unknown_symbol'],
+    ])
+    const retry = await batch(u.auth, [order(sym, 'buy', 1, '140.00')], key)
+    expect(retry.body.results[0]).toMatchObject({ status: 201, replayed: true })
+    expect(retry.body.results[0].order).toMatchObject({
+      id: failed.body.results[0].error.order_id,
+      status: 'open',
+    })
+  })
+
+  test('the envelope: 1 to 50 orders, nothing else', async () => {
+    const u = await trader()
+    const sym = await newSymbol()
+    expect((await batch(u.auth, [])).status).toBe(400)
+    const many = Array.from({ length: 51 }, () => order(sym, 'buy', 1, '140.00'))
+    const tooMany = await batch(u.auth, many)
+    expect(tooMany.status).toBe(400)
+    expect(tooMany.body.errors[0].path).toBe('orders')
+    const extra = await call('POST', '/v1/orders/batch', u.auth, { orders: [], user_id: 1 })
+    expect(extra.status).toBe(400)
   })
 })
