@@ -43,19 +43,24 @@ export async function getAccountSummary(
   /** what a missing user is: 404 for an id in a path, 401 for the caller's own token */
   missing: () => Error = () => new NotFoundError('No such account'),
 ): Promise<AccountSummary> {
-  const [[user], [value]] = await Promise.all([
+  const [[user], positionsValueCents] = await Promise.all([
     db.select().from(users).where(eq(users.id, userId)),
-    db
-      .select({
-        cents:
-          sql<number>`coalesce(sum(${positions.qty} * ${markPriceCents}), 0)::bigint`.mapWith(Number),
-      })
-      .from(positions)
-      .innerJoin(symbols, eq(symbols.symbol, positions.symbol))
-      .where(eq(positions.userId, userId)),
+    positionsValue(db, userId),
   ])
   if (!user) throw missing()
-  return { user, positionsValueCents: value?.cents ?? 0 }
+  return { user, positionsValueCents }
+}
+
+/** Σ qty × mark price over the user's positions, cents. */
+export async function positionsValue(db: Db | Tx, userId: number): Promise<number> {
+  const [value] = await db
+    .select({
+      cents: sql<number>`coalesce(sum(${positions.qty} * ${markPriceCents}), 0)::bigint`.mapWith(Number),
+    })
+    .from(positions)
+    .innerJoin(symbols, eq(symbols.symbol, positions.symbol))
+    .where(eq(positions.userId, userId))
+  return value?.cents ?? 0
 }
 
 /**

@@ -2,8 +2,9 @@
 // Durable Object → the ack's outcome back into Postgres), reading, canceling and reducing orders.
 // Fills are never applied here: the symbol's outbox drain does that (src/orders/fills.ts); the
 // gateway's own status changes are conditional so that they commute with it (see fills.ts).
-import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
+import { and, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm'
 import { postCash } from '../accounts/ledger.ts'
+import { positionsValue } from '../accounts/service.ts'
 import { appendAudit } from '../audit/chain.ts'
 import type { Db, Tx } from '../db/client.ts'
 import { fills, orders, positions, symbols, users } from '../db/schema.ts'
@@ -13,6 +14,10 @@ import { AppError, ConflictError, NotFoundError } from '../errors.ts'
 import { formatCents } from '../lib/money.ts'
 import { OrderRejected, engineOrder, outcomeOf, planOrder } from './rules.ts'
 import type { AckOutcome, OrderPlan } from './rules.ts'
+import { nyDate, nyInstant, tradingDaysEndingAt } from '../settlement/calendar.ts'
+import {
+  PDT_MAX_DAY_TRADES, PDT_MIN_EQUITY_CENTS, PDT_WINDOW_DAYS, dayTradeOutlook,
+} from './day-trades.ts'
 import type { OrderBody } from './schema.ts'
 
 export type OrderRow = typeof orders.$inferSelect
@@ -50,7 +55,12 @@ export interface Placed {
 
 async function lockUser(tx: Tx, userId: number) {
   const [u] = await tx
-    .select({ cash: users.cashCents, reserved: users.reservedCashCents })
+    .select({
+      cash: users.cashCents,
+      reserved: users.reservedCashCents,
+      tier: users.tier,
+      role: users.role,
+    })
     .from(users)
     .where(eq(users.id, userId))
     .for('update')
@@ -216,6 +226,9 @@ async function reserveOrder(
         )
       }
     } else {
+      if (user.tier === 'retail' && user.role === 'trader') {
+        await checkDayTrades(tx, userId, user.cash, plan)
+      }
       const [pos] = await tx
         .update(positions)
         .set({ reservedQty: sql`${positions.reservedQty} + ${plan.qty}`, updatedAt: sql`now()` })
@@ -275,6 +288,62 @@ async function reserveOrder(
   }
 
   return { order, fresh: !!inserted.fresh }
+}
+
+/**
+ * The pattern-day-trader rule for a retail sell (src/orders/day-trades.ts): refused with
+ * day_trade_limit when it would be the 4th day trade in 5 trading days and equity is under
+ * $25,000. Cheap unless the account bought the symbol today.
+ */
+async function checkDayTrades(tx: Tx, userId: number, cashCents: number, plan: OrderPlan) {
+  const today = nyDate(Date.now())
+  const [boughtToday] = await tx
+    .select({ id: fills.id })
+    .from(fills)
+    .where(
+      and(
+        eq(fills.userId, userId),
+        eq(fills.symbol, plan.symbol),
+        eq(fills.side, 'buy'),
+        gte(fills.ts, nyInstant(today, 0)),
+      ),
+    )
+    .limit(1)
+  if (!boughtToday) return
+  const equity = cashCents + (await positionsValue(tx, userId))
+  if (equity >= PDT_MIN_EQUITY_CENTS) return
+  const window = tradingDaysEndingAt(today, PDT_WINDOW_DAYS)
+  const { orderId, symbol, side, qty, ts } = fills
+  const rows = await tx
+    .select({ orderId, symbol, side, qty, ts })
+    .from(fills)
+    .where(and(eq(fills.userId, userId), gte(fills.ts, nyInstant(window[0], 0))))
+    .orderBy(fills.ts, fills.symbol, fills.seq)
+  const held = await tx.select().from(positions).where(eq(positions.userId, userId))
+  const bySymbol = new Map(held.map((p) => [p.symbol, p]))
+  const { wouldDayTrade, used } = dayTradeOutlook({
+    fills: rows.map((f) => ({ ...f, date: nyDate(f.ts) })),
+    heldNow: (symbol) => bySymbol.get(symbol)?.qty ?? 0,
+    today,
+    symbol: plan.symbol,
+    qty: plan.qty,
+    reservedQty: bySymbol.get(plan.symbol)?.reservedQty ?? 0,
+  })
+  if (wouldDayTrade && used >= PDT_MAX_DAY_TRADES) {
+    throw new OrderRejected(
+      'day_trade_limit',
+      `This sell would be a day trade beyond ${PDT_MAX_DAY_TRADES} in ${PDT_WINDOW_DAYS} trading days, with equity under ${formatCents(PDT_MIN_EQUITY_CENTS)}`,
+      {
+        day_trades_used: used,
+        day_trades_remaining: Math.max(0, PDT_MAX_DAY_TRADES - used),
+        max_day_trades: PDT_MAX_DAY_TRADES,
+        window_start: window[0],
+        window_days: PDT_WINDOW_DAYS,
+        equity: formatCents(equity),
+        min_equity: formatCents(PDT_MIN_EQUITY_CENTS),
+      },
+    )
+  }
 }
 
 /**

@@ -294,3 +294,55 @@ describe('POST /v1/orders/batch', () => {
     expect(extra.status).toBe(400)
   })
 })
+
+describe('the pattern-day-trader rule', () => {
+  /** a round trip by `u` against `mm`: buy 1 at 150.00, then sell it back; fills applied */
+  async function roundTrip(sym: string, u: Json, mm: Json) {
+    await call('POST', '/v1/orders', mm.auth, order(sym, 'sell', 1, '150.00'))
+    expect((await call('POST', '/v1/orders', u.auth, order(sym, 'buy', 1, '150.00'))).body.status).toBe('filled')
+    await applyFills(db, sym, journal(sym).pendingFills())
+    await call('POST', '/v1/orders', mm.auth, order(sym, 'buy', 1, '150.00'))
+    const sell = await call('POST', '/v1/orders', u.auth, order(sym, 'sell', 1, '150.00'))
+    await applyFills(db, sym, journal(sym).pendingFills())
+    return sell
+  }
+
+  test('under $25,000 equity, the 4th day trade in 5 trading days is refused with its numbers', async () => {
+    const sym = await newSymbol()
+    const u = await trader('10000.00')
+    const mm = await trader('10000.00')
+    await fixtures.giveShares(mm.id, sym, 10, 150_000)
+    for (let i = 0; i < 3; i++) expect((await roundTrip(sym, u, mm)).body.status).toBe('filled')
+    const fourth = await roundTrip(sym, u, mm)
+    expect(fourth.status).toBe(422)
+    expect(fourth.body).toMatchObject({
+      code: 'day_trade_limit',
+      day_trades_used: 3,
+      day_trades_remaining: 0,
+      max_day_trades: 3,
+      window_days: 5,
+      equity: '10000.00',
+      min_equity: '25000.00',
+    })
+    // the share bought today is still held, and nothing was reserved for the refused sell
+    const [pos] = await db
+      .select()
+      .from(positions)
+      .where(and(eq(positions.userId, u.id), eq(positions.symbol, sym)))
+    expect([pos.qty, pos.reservedQty]).toEqual([1, 0])
+  })
+
+  test('equity of $25,000 or more, or shares held overnight: no limit', async () => {
+    const sym = await newSymbol()
+    const rich = await trader('30000.00')
+    const mm = await trader('10000.00')
+    await fixtures.giveShares(mm.id, sym, 10, 150_000)
+    for (let i = 0; i < 4; i++) expect((await roundTrip(sym, rich, mm)).body.status).toBe('filled')
+
+    const holder = await trader('1000.00')
+    await fixtures.giveShares(holder.id, sym, 5, 75_000) // counted as held overnight
+    await call('POST', '/v1/orders', mm.auth, order(sym, 'buy', 5, '150.00'))
+    const sell = await call('POST', '/v1/orders', holder.auth, order(sym, 'sell', 5, '150.00'))
+    expect(sell.body.status).toBe('filled')
+  })
+})
