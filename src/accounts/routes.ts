@@ -29,6 +29,7 @@ export const accountView = ({ user: u, positionsValueCents }: AccountSummary) =>
   display_name: u.displayName,
   tier: u.tier,
   role: u.role,
+  short_limit: u.shortLimitQty,
   cash: formatCents(u.cashCents),
   reserved_cash: formatCents(u.reservedCashCents),
   buying_power: formatCents(u.cashCents - u.reservedCashCents),

@@ -1,7 +1,7 @@
 // Cash and holdings. Every cash change locks the user's row, checks, updates the balance,
 // appends to cash_ledger (with the balances after it) and to the audit chain: one transaction.
 import { and, asc, desc, eq, getTableColumns, lt, sql } from 'drizzle-orm'
-import { verifyAuditChain } from '../audit/chain.ts'
+import { appendAudit, verifyAuditChain } from '../audit/chain.ts'
 import type { Db, Tx } from '../db/client.ts'
 import { auditLog, cashLedger, fills, positions, symbols, users } from '../db/schema.ts'
 import type { Settings } from '../env.ts'
@@ -288,4 +288,51 @@ export async function auditTrail(
       .limit(opts.limit),
   ])
   return { chain, entries }
+}
+
+/**
+ * An admin's change of a user's tier, role or short limit. Only a market maker may have a short
+ * limit (leaving the role drops it), and a limit cannot go below a short position already open.
+ */
+export async function updateUser(
+  db: Db,
+  adminId: number,
+  id: number,
+  change: { tier?: User['tier']; role?: User['role']; short_limit?: number },
+) {
+  await db.transaction(async (tx) => {
+    const [before] = await tx.select().from(users).where(eq(users.id, id)).for('update')
+    if (!before) throw new NotFoundError(`No user ${id}`)
+    const role = change.role ?? before.role
+    const shortLimit = change.short_limit ?? (role === 'market_maker' ? before.shortLimitQty : 0)
+    if (shortLimit > 0 && role !== 'market_maker') {
+      throw new AppError(422, 'short_limit_not_allowed', 'Only market_maker accounts may sell short', {
+        role,
+        short_limit: shortLimit,
+      })
+    }
+    const [{ lowest }] = await tx
+      .select({ lowest: sql<number>`coalesce(min(${positions.qty} - ${positions.reservedQty}), 0)`.mapWith(Number) })
+      .from(positions)
+      .where(eq(positions.userId, id))
+    if (lowest < -shortLimit) {
+      throw new ConflictError(
+        'short_position_open',
+        `The account is short ${-lowest} shares (open sells included): cover before lowering its limit`,
+      )
+    }
+    await tx
+      .update(users)
+      .set({ tier: change.tier ?? before.tier, role, shortLimitQty: shortLimit })
+      .where(eq(users.id, id))
+    const changed = Object.entries({
+      tier: [before.tier, change.tier ?? before.tier],
+      role: [before.role, role],
+      short_limit: [before.shortLimitQty, shortLimit],
+    }).filter(([, [from, to]]) => from !== to)
+    await appendAudit(tx, id, 'admin.user_updated', {
+      by: adminId,
+      ...Object.fromEntries(changed.map(([k, [from, to]]) => [k, { from, to }])),
+    })
+  })
 }

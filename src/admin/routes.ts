@@ -11,12 +11,11 @@ import {
   transferBody,
 } from '../accounts/schema.ts'
 import * as accounts from '../accounts/service.ts'
-import { appendAudit } from '../audit/chain.ts'
 import { requireAdmin, requireAuth } from '../auth/middleware.ts'
 import type { AppEnv } from '../context.ts'
 import { withDb } from '../db/middleware.ts'
 import { UNIQUE_VIOLATION, pgErrorCode } from '../db/pg-errors.ts'
-import { symbols, users } from '../db/schema.ts'
+import { symbols } from '../db/schema.ts'
 import { ConflictError, NotFoundError } from '../errors.ts'
 import { validate } from '../lib/validate.ts'
 import { createSymbolBody, updateSymbolBody, updateUserBody } from './schema.ts'
@@ -68,33 +67,38 @@ adminRoutes.patch(
   },
 )
 
-/** Sets a user's tier and/or role; recorded in that user's audit chain with the admin's id. */
+/** Sets a user's tier, role and/or short limit; recorded in that user's audit chain. */
 adminRoutes.patch(
   '/users/:id',
   validate('param', idParam),
   validate('json', updateUserBody),
   async (c) => {
     const id = c.req.valid('param').id
-    const b = c.req.valid('json')
-    await c.var.db.transaction(async (tx) => {
-      const [before] = await tx.select().from(users).where(eq(users.id, id)).for('update')
-      if (!before) throw new NotFoundError(`No user ${id}`)
-      await tx
-        .update(users)
-        .set({
-          ...(b.tier !== undefined && { tier: b.tier }),
-          ...(b.role !== undefined && { role: b.role }),
-        })
-        .where(eq(users.id, id))
-      await appendAudit(tx, id, 'admin.user_updated', {
-        by: c.var.auth.userId,
-        ...(b.tier !== undefined && { tier: { from: before.tier, to: b.tier } }),
-        ...(b.role !== undefined && { role: { from: before.role, to: b.role } }),
-      })
-    })
+    await accounts.updateUser(c.var.db, c.var.auth.userId, id, c.req.valid('json'))
     return c.json(accountView(await accounts.getAccountSummary(c.var.db, id)))
   },
 )
+
+/**
+ * A symbol's book as its Durable Object has it: last command, fill count, state hash, fills not
+ * yet in Postgres. Read-only; to check a book against a replay of its log (test/e2e/crash.test.ts).
+ */
+adminRoutes.get('/books/:symbol', validate('param', symbolParam), async (c) => {
+  const symbol = c.req.valid('param').symbol
+  const [listed] = await c.var.db
+    .select({ symbol: symbols.symbol })
+    .from(symbols)
+    .where(eq(symbols.symbol, symbol))
+  if (!listed) throw new NotFoundError(`No symbol ${symbol}`)
+  const state = await c.env.SYMBOL_BOOK.get(c.env.SYMBOL_BOOK.idFromName(symbol)).state()
+  return c.json({
+    symbol,
+    seq: state.seq,
+    fill_seq: state.fillSeq,
+    hash: state.hash,
+    outbox: state.outbox,
+  })
+})
 
 /** Any account: the same view its owner gets, with positions. */
 adminRoutes.get('/accounts/:id', validate('param', idParam), async (c) => {

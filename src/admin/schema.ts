@@ -31,5 +31,7 @@ export const updateUserBody = z
   .strictObject({
     tier: z.enum(['retail', 'pro']).optional(),
     role: z.enum(['trader', 'market_maker', 'admin']).optional(),
+    /** shares a market maker may be short per symbol */
+    short_limit: z.number().int().min(0).max(1_000_000).optional(),
   })
-  .refine((b) => b.tier !== undefined || b.role !== undefined, 'send tier and/or role')
+  .refine((b) => Object.keys(b).length > 0, 'send tier, role and/or short_limit')

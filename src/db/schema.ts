@@ -38,9 +38,14 @@ export const users = pgTable(
     cashCents: cents('cash_cents').notNull().default(0),
     /** cash held by open buy orders (issue 4); available = cash - reserved */
     reservedCashCents: cents('reserved_cash_cents').notNull().default(0),
-    /** base32 TOTP secret; totp_enabled only once a code was confirmed */
     tier: accountTier('tier').notNull().default('retail'),
     role: userRole('role').notNull().default('trader'),
+    /**
+     * shares a market_maker may be short per symbol (0: none): positions.qty − reserved_qty never
+     * goes below −short_limit_qty (the positions_short_limit trigger, drizzle/0006)
+     */
+    shortLimitQty: bigint('short_limit_qty', { mode: 'number' }).notNull().default(0),
+    /** base32 TOTP secret; totp_enabled only once a code was confirmed */
     totpSecret: text('totp_secret'),
     totpEnabled: boolean('totp_enabled').notNull().default(false),
     /** last accepted TOTP time step: a code is accepted once (replay protection) */
@@ -59,6 +64,10 @@ export const users = pgTable(
     check('users_id_engine_range', sql`${t.id} < 2147483648`),
     check('users_email_lower', sql`${t.email} = lower(${t.email})`),
     check('users_cash_nonneg', sql`${t.cashCents} >= 0`),
+    check(
+      'users_short_limit',
+      sql`${t.shortLimitQty} >= 0 AND (${t.shortLimitQty} = 0 OR ${t.role} = 'market_maker')`,
+    ),
     check(
       'users_reserved_cash_range',
       sql`${t.reservedCashCents} >= 0 AND ${t.reservedCashCents} <= ${t.cashCents}`,
@@ -182,21 +191,22 @@ export const positions = pgTable(
     symbol: text('symbol')
       .notNull()
       .references(() => symbols.symbol),
+    /** shares held; negative only for a market maker's short position (users.short_limit_qty) */
     qty: bigint('qty', { mode: 'number' }).notNull().default(0),
     /** shares held by open sell orders (issue 4); available = qty - reserved_qty */
     reservedQty: bigint('reserved_qty', { mode: 'number' }).notNull().default(0),
-    /** total cost of the shares held, in cents: exact, what fills and transfers add to */
+    /** total cost of the shares held, in cents (short: negative, the proceeds) */
     costCents: cents('cost_cents').notNull().default(0),
-    /** average cost basis per share, cents (rounded), derived by Postgres; null without shares */
+    /** average cost basis per share, cents (rounded), derived by Postgres; null when flat */
     avgCostCents: cents('avg_cost_cents').generatedAlwaysAs(
-      sql`CASE WHEN qty > 0 THEN round(cost_cents::numeric / qty)::bigint END`,
+      sql`CASE WHEN qty <> 0 THEN round(cost_cents::numeric / qty)::bigint END`,
     ),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.symbol] }),
-    check('positions_qty_nonneg', sql`${t.qty} >= 0`),
-    check('positions_reserved_range', sql`${t.reservedQty} >= 0 AND ${t.reservedQty} <= ${t.qty}`),
+    // qty − reserved_qty ≥ −users.short_limit_qty: the positions_short_limit trigger
+    check('positions_reserved_nonneg', sql`${t.reservedQty} >= 0`),
   ],
 )
 

@@ -16,7 +16,9 @@
 //              position qty += x, cost += x·p (created when missing).
 //      seller: cash += x·p (postCash 'trade'); position qty −= x, reserved_qty −= x,
 //              cost −= round(cost·x/qty) (average cost, half up; 0 when no share is left);
-//              order reserved_qty −= x.
+//              order reserved_qty −= x. A market maker may go short down to −short_limit_qty
+//              (users): a short's cost is negative (its proceeds) and buying covers it at
+//              average cost, the mirror image (traded() below).
 //      both:   filled_qty += x; avg_price_cents = the VWAP of the order's fills, rounded half up;
 //              status pending|open|partial → partial, or filled when filled_qty = qty (filled_at =
 //              the fill's time; whatever the filled order still holds is released). canceled and
@@ -36,9 +38,9 @@
 // on it instead of deadlocking. A serialization failure or deadlock (40001, 40P01) retries the
 // whole transaction a few times. Fills already in Postgres are skipped after checking they are the
 // same fills; new ones must continue the symbol's sequence without a gap. Anything inconsistent
-// (unknown order, another symbol's order, a reservation or a position going negative, filled_qty
-// beyond qty, a price outside the orders' limits, buyer = seller) throws FillRejected and the
-// transaction changes nothing.
+// (unknown order, another symbol's order, a reservation going negative, a position beyond its
+// short limit, filled_qty beyond qty, a price outside the orders' limits, buyer = seller) throws
+// FillRejected and the transaction changes nothing.
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import { postCash } from '../accounts/ledger.ts'
 import type { Db, Tx } from '../db/client.ts'
@@ -171,12 +173,13 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
       if (!owner.has(id)) reject(f.fillSeq, `unknown order ${id}`)
   }
   const userIds = [...new Set(owner.values())].sort((a, b) => a - b)
-  await tx
-    .select({ id: users.id })
+  const userRows = await tx
+    .select({ id: users.id, shortLimit: users.shortLimitQty })
     .from(users)
     .where(inArray(users.id, userIds))
     .orderBy(asc(users.id))
     .for('update')
+  const shortLimit = new Map(userRows.map((u) => [u.id, u.shortLimit]))
   const orderRows = await tx
     .select()
     .from(orders)
@@ -258,8 +261,7 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
       buyer.reservedCashCents = 0
     }
     const bought = position.get(buyer.userId)!
-    bought.qty += x
-    bought.costCents += notional
+    Object.assign(bought, traded(bought, x, p))
     await settle(tx, f, symbol, buyer, seller, -notional, -release, bought, reject)
 
     // seller
@@ -277,11 +279,10 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
       seller.reservedQty = 0
     }
     const sold = position.get(seller.userId)!
-    if (sold.qty < x || sold.reservedQty < unreserve) {
+    if (sold.qty - x < -shortLimit.get(seller.userId)! || sold.reservedQty < unreserve) {
       reject(f.fillSeq, `user ${seller.userId} holds ${sold.reservedQty} reserved of ${sold.qty}`)
     }
-    sold.costCents -= x === sold.qty ? sold.costCents : roundedShare(sold.costCents, x, sold.qty)
-    sold.qty -= x
+    Object.assign(sold, traded(sold, -x, p))
     sold.reservedQty -= unreserve
     await settle(tx, f, symbol, seller, buyer, notional, 0, sold, reject)
   }
@@ -307,10 +308,27 @@ const values = (p: PositionState) => ({
   costCents: p.costCents,
 })
 
-/** round(total · part / whole), half up, exact for any bigint cents */
+/** round(total · part / whole), half away from zero, exact for any bigint cents */
 function roundedShare(total: number, part: number, whole: number): number {
-  const t = BigInt(total) * BigInt(part) * 2n + BigInt(whole)
-  return Number(t / (2n * BigInt(whole)))
+  const t = BigInt(Math.abs(total)) * BigInt(part) * 2n + BigInt(whole)
+  return Math.sign(total) * Number(t / (2n * BigInt(whole)))
+}
+
+/**
+ * The position after trading `signed` shares (buy > 0, sell < 0) at `price`, at average cost:
+ * what opens or extends a position adds its cost (a short's is negative: its proceeds); what
+ * closes one takes away its share of the cost (all of it when flat); a trade through zero does
+ * both.
+ */
+export function traded(p: { qty: number; costCents: number }, signed: number, price: number) {
+  const qty = p.qty + signed
+  if (p.qty === 0 || Math.sign(p.qty) === Math.sign(signed)) {
+    return { qty, costCents: p.costCents + signed * price }
+  }
+  const held = Math.abs(p.qty)
+  const closing = Math.min(Math.abs(signed), held)
+  const left = closing === held ? 0 : p.costCents - roundedShare(p.costCents, closing, held)
+  return { qty, costCents: left + Math.sign(signed) * (Math.abs(signed) - closing) * price }
 }
 
 function fillRows(symbol: string, f: OutboxFill, owner: Map<number, number>) {

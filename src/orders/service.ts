@@ -60,6 +60,7 @@ async function lockUser(tx: Tx, userId: number) {
       reserved: users.reservedCashCents,
       tier: users.tier,
       role: users.role,
+      shortLimit: users.shortLimitQty,
     })
     .from(users)
     .where(eq(users.id, userId))
@@ -229,6 +230,10 @@ async function reserveOrder(
       if (user.tier === 'retail' && user.role === 'trader') {
         await checkDayTrades(tx, userId, user.cash, plan)
       }
+      if (user.shortLimit > 0) {
+        // a market maker may sell a symbol it has never held
+        await tx.insert(positions).values({ userId, symbol: plan.symbol }).onConflictDoNothing()
+      }
       const [pos] = await tx
         .update(positions)
         .set({ reservedQty: sql`${positions.reservedQty} + ${plan.qty}`, updatedAt: sql`now()` })
@@ -236,7 +241,7 @@ async function reserveOrder(
           and(
             eq(positions.userId, userId),
             eq(positions.symbol, plan.symbol),
-            sql`${positions.qty} - ${positions.reservedQty} >= ${plan.qty}`,
+            sql`${positions.qty} - ${positions.reservedQty} - ${plan.qty} >= ${-user.shortLimit}`,
           ),
         )
         .returning()
@@ -249,8 +254,17 @@ async function reserveOrder(
         const reserved = held?.reservedQty ?? 0
         throw new OrderRejected(
           'insufficient_shares',
-          'Not enough shares for this sell (short selling is not allowed)',
-          { symbol: plan.symbol, asked: plan.qty, held: qty, reserved, available: qty - reserved },
+          user.shortLimit > 0
+            ? `Not enough shares for this sell within the short limit of ${user.shortLimit}`
+            : 'Not enough shares for this sell (short selling is not allowed)',
+          {
+            symbol: plan.symbol,
+            asked: plan.qty,
+            held: qty,
+            reserved,
+            available: qty - reserved + user.shortLimit,
+            short_limit: user.shortLimit,
+          },
         )
       }
       await appendAudit(tx, userId, 'order.placed', { ...audit, reserved_qty: plan.qty })

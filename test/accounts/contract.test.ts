@@ -244,6 +244,13 @@ describe('admin endpoints', () => {
       action: 'admin.user_updated',
       data: { by: admin.id, tier: { from: 'retail', to: 'pro' } },
     })
+    const limited = await client.request('PATCH', `/v1/admin/users/${u.id}`, { short_limit: 500 }, admin.auth)
+    expect(await json(limited)).toMatchObject({ role: 'market_maker', short_limit: 500 })
+    const demoted = await client.request('PATCH', `/v1/admin/users/${u.id}`, { role: 'trader' }, admin.auth)
+    expect(await json(demoted)).toMatchObject({ role: 'trader', short_limit: 0 })
+    const notMm = await client.request('PATCH', `/v1/admin/users/${u.id}`, { short_limit: 1 }, admin.auth)
+    expect(notMm.status).toBe(422)
+    expect((await json(notMm)).code).toBe('short_limit_not_allowed')
     const bad = await client.request(
       'PATCH',
       `/v1/admin/users/${u.id}`,

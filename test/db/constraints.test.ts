@@ -74,6 +74,29 @@ describe('database constraints', () => {
     expect(tier.tier).toBe('retail')
   })
 
+  test('no phantom shares: free shares stay within the short limit, which only market makers have', async () => {
+    const d = db.handle.db
+    await refused(
+      d.insert(positions).values({ userId: alice, symbol: 'MSFT', qty: 5, reservedQty: 6 }),
+      CHECK_VIOLATION,
+    )
+    await refused(
+      d.update(users).set({ shortLimitQty: 10 }).where(eq(users.id, bob)),
+      CHECK_VIOLATION,
+    )
+    const [mm] = await d
+      .insert(users)
+      .values({ email: uniqueEmail('mm'), displayName: 'mm', passwordHash: 'x', role: 'market_maker', shortLimitQty: 10 })
+      .returning({ id: users.id })
+    await d.insert(positions).values({ userId: mm.id, symbol: 'MSFT', qty: -10, costCents: -415_000 })
+    await refused(
+      d.update(positions).set({ reservedQty: 1 }).where(eq(positions.userId, mm.id)),
+      CHECK_VIOLATION,
+    )
+    const [p] = await d.select().from(positions).where(eq(positions.userId, mm.id))
+    expect([p.qty, p.avgCostCents]).toEqual([-10, 41_500])
+  })
+
   test('foreign keys: positions and orders need a listed symbol and a user', async () => {
     const d = db.handle.db
     await refused(

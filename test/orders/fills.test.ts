@@ -18,7 +18,7 @@ import {
   users,
 } from '../../src/db/schema.ts'
 import type { OutboxFill } from '../../src/engine/journal.ts'
-import { FillRejected, applyFills } from '../../src/orders/fills.ts'
+import { FillRejected, applyFills, traded } from '../../src/orders/fills.ts'
 import { testDatabase } from '../helpers/db.ts'
 import { orderFixtures } from '../helpers/orders.ts'
 import type { TestDatabase } from '../helpers/db.ts'
@@ -609,5 +609,29 @@ describe('applyFills', () => {
       )
     }
     for (const t of traders) await expectBooksBalance(t)
+  })
+})
+
+describe('average cost, long and short (traded)', () => {
+  test('opening, adding and closing a long', () => {
+    let p = traded({ qty: 0, costCents: 0 }, 10, 100)
+    p = traded(p, 5, 130)
+    expect(p).toEqual({ qty: 15, costCents: 1_650 })
+    p = traded(p, -5, 200) // a third of the cost goes
+    expect(p).toEqual({ qty: 10, costCents: 1_100 })
+    expect(traded(p, -10, 1)).toEqual({ qty: 0, costCents: 0 })
+  })
+
+  test('a short is the mirror image: its cost is the proceeds, covering takes its share', () => {
+    let p = traded({ qty: 0, costCents: 0 }, -3, 1_000)
+    p = traded(p, -1, 1_100)
+    expect(p).toEqual({ qty: -4, costCents: -4_100 })
+    p = traded(p, 3, 900) // covers 3 of 4: −4,100 × 3/4 = −3,075 (half away from zero)
+    expect(p).toEqual({ qty: -1, costCents: -1_025 })
+  })
+
+  test('through zero: closes at average cost, opens the rest at the trade price', () => {
+    expect(traded({ qty: 2, costCents: 300 }, -5, 200)).toEqual({ qty: -3, costCents: -600 })
+    expect(traded({ qty: -2, costCents: -300 }, 5, 200)).toEqual({ qty: 3, costCents: 600 })
   })
 })

@@ -4,9 +4,10 @@
 // pending order, a cancel of a pending order, a reduce while fills are still in the outbox.
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { and, eq } from 'drizzle-orm'
+import { updateUser } from '../../src/accounts/service.ts'
 import { createApp } from '../../src/app.ts'
 import { issueAccessToken } from '../../src/auth/tokens.ts'
-import { positions, symbols } from '../../src/db/schema.ts'
+import { positions, symbols, users } from '../../src/db/schema.ts'
 import { BookJournal } from '../../src/engine/journal.ts'
 import { bookModule } from '../../src/engine/wasm-file.ts'
 import { settingsFrom } from '../../src/env.ts'
@@ -344,5 +345,50 @@ describe('the pattern-day-trader rule', () => {
     await call('POST', '/v1/orders', mm.auth, order(sym, 'buy', 5, '150.00'))
     const sell = await call('POST', '/v1/orders', holder.auth, order(sym, 'sell', 5, '150.00'))
     expect(sell.body.status).toBe('filled')
+  })
+})
+
+describe('market makers sell short within their limit', () => {
+  test('short, refused beyond the limit, covered at a profit: positions and cash exact', async () => {
+    const sym = await newSymbol()
+    const mm = await trader('10000.00')
+    await db.update(users).set({ role: 'market_maker', shortLimitQty: 100 }).where(eq(users.id, mm.id))
+    const buyer = await trader('20000.00')
+    const seller = await trader()
+    await fixtures.giveShares(seller.id, sym, 60, 900_000)
+
+    const short = await call('POST', '/v1/orders', mm.auth, order(sym, 'sell', 60, '150.00'))
+    expect(short.body.status).toBe('open')
+    const beyond = await call('POST', '/v1/orders', mm.auth, order(sym, 'sell', 41, '151.00'))
+    expect(beyond.status).toBe(422)
+    expect(beyond.body).toMatchObject({ code: 'insufficient_shares', available: 40, short_limit: 100 })
+
+    await call('POST', '/v1/orders', buyer.auth, order(sym, 'buy', 60, '150.00'))
+    await applyFills(db, sym, journal(sym).pendingFills())
+    const shortPos = (await call('GET', `/v1/positions/${sym}`, mm.auth)).body
+    expect(shortPos).toMatchObject({ qty: -60, avg_cost: '150.00', cost_basis: '-9000.00' })
+    // the limit cannot drop below the open short
+    await expect(updateUser(db, mm.id, mm.id, { short_limit: 59 })).rejects.toMatchObject({
+      code: 'short_position_open',
+    })
+
+    // covers at 140.00: 600.00 gained
+    await call('POST', '/v1/orders', seller.auth, order(sym, 'sell', 60, '140.00'))
+    const cover = await call('POST', '/v1/orders', mm.auth, order(sym, 'buy', 60, '140.00'))
+    expect(cover.body.status).toBe('filled')
+    await applyFills(db, sym, journal(sym).pendingFills())
+    const flat = (await call('GET', `/v1/positions/${sym}`, mm.auth)).body
+    expect(flat).toMatchObject({ qty: 0, cost_basis: '0.00' })
+    expect((await call('GET', '/v1/account', mm.auth)).body).toMatchObject({
+      cash: '10600.00',
+      reserved_cash: '0.00',
+    })
+  })
+
+  test('retail accounts still cannot sell what they do not hold', async () => {
+    const sym = await newSymbol()
+    const u = await trader('1000.00')
+    const res = await call('POST', '/v1/orders', u.auth, order(sym, 'sell', 1, '150.00'))
+    expect(res.body).toMatchObject({ code: 'insufficient_shares', available: 0, short_limit: 0 })
   })
 })
