@@ -1,6 +1,16 @@
-// The Worker entry point: the HTTP app, and the Durable Object classes wrangler.toml binds.
+// The Worker entry point: the HTTP app, the Cron Trigger's sweeper, and the Durable Object
+// classes wrangler.toml binds.
 import { createApp } from './app.ts'
+import type { Env } from './env.ts'
+import { sweepOrders } from './orders/scheduled.ts'
 
 export { SymbolBook } from './do/symbol-book.ts'
 
-export default createApp()
+const app = createApp()
+
+export default {
+  fetch: app.fetch,
+  scheduled(_controller, env, ctx) {
+    ctx.waitUntil(sweepOrders(env))
+  },
+} satisfies ExportedHandler<Env>

@@ -16,7 +16,7 @@ import {
   amendBody, batchBody, idempotencyHeader, listQuery, orderBody, orderIdParam,
 } from './schema.ts'
 import * as gateway from './service.ts'
-import type { BookClient, OrderRow, Span } from './service.ts'
+import type { OrderRow, Span } from './service.ts'
 
 const money = (cents: number | null) => (cents === null ? null : formatCents(cents))
 
@@ -81,8 +81,7 @@ export const orderView = (o: OrderRow, rows?: (typeof fills.$inferSelect)[]) => 
   filled_at: o.filledAt?.toISOString() ?? null,
 })
 
-const books = (c: Context<AppEnv>) => (symbol: string) =>
-  c.env.SYMBOL_BOOK.get(c.env.SYMBOL_BOOK.idFromName(symbol)) as unknown as BookClient
+const books = (c: Context<AppEnv>) => gateway.bookClients(c.env.SYMBOL_BOOK)
 
 /** Reports each stage of the order path in the Server-Timing header. */
 const spans =

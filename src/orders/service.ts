@@ -7,6 +7,7 @@ import { postCash } from '../accounts/ledger.ts'
 import { positionsValue } from '../accounts/service.ts'
 import { appendAudit } from '../audit/chain.ts'
 import type { Db, Tx } from '../db/client.ts'
+import type { Env } from '../env.ts'
 import { fills, orders, positions, symbols, users } from '../db/schema.ts'
 import type { Ack, OutboxFill } from '../engine/journal.ts'
 import type { NewOrder } from '../engine/types.ts'
@@ -32,6 +33,12 @@ export interface BookClient {
   pendingFills(limit?: number): Promise<OutboxFill[]>
 }
 export type Books = (symbol: string) => BookClient
+
+/** Each symbol's Durable Object (SymbolBook), reached by name. */
+export const bookClients =
+  (ns: Env['SYMBOL_BOOK']): Books =>
+  (symbol) =>
+    ns.get(ns.idFromName(symbol)) as unknown as BookClient
 
 /** Times a stage of the order path (the route reports the stages as Server-Timing). */
 export type Span = <T>(stage: 'risk' | 'book' | 'record', fn: () => Promise<T>) => Promise<T>
@@ -139,6 +146,44 @@ export async function placeBatch(
     }),
   )
   return results
+}
+
+/** A pending order untouched this long was abandoned by its client: the sweeper submits it. */
+export const STALE_PENDING_MS = 30_000
+
+/**
+ * Submits orders left pending (their submit never answered and nobody retried) and records what
+ * the book did, as a client's retry would: the book is idempotent on the order id, so an order it
+ * already has gets its first outcome back. Returns how many were resolved; a book that still does
+ * not answer leaves its orders for the next run.
+ */
+export async function sweepPending(db: Db, books: Books, now = Date.now()) {
+  const stale = await db.transaction((tx) =>
+    tx
+      .select()
+      .from(orders)
+      .where(
+        and(eq(orders.status, 'pending'), lt(orders.updatedAt, new Date(now - STALE_PENDING_MS))),
+      )
+      .orderBy(orders.id)
+      .limit(1_000),
+  )
+  const bySymbol = new Map<string, OrderRow[]>()
+  for (const o of stale) bySymbol.set(o.symbol, [...(bySymbol.get(o.symbol) ?? []), o])
+  let resolved = 0
+  await Promise.all(
+    [...bySymbol].map(async ([symbol, group]) => {
+      const acks = await refusal(() =>
+        submitted(db, group, () => books(symbol).submitBatch(group.map(engineOrder))),
+      )
+      if (acks instanceof AppError) return
+      for (const [i, order] of group.entries()) {
+        await recordAck(db, { order, fresh: false }, acks[i])
+        resolved++
+      }
+    }),
+  )
+  return { stale: stale.length, resolved }
 }
 
 /** An AppError as a value (a refused order of a batch); anything else still throws. */

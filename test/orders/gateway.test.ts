@@ -13,6 +13,7 @@ import { bookModule } from '../../src/engine/wasm-file.ts'
 import { settingsFrom } from '../../src/env.ts'
 import type { Env } from '../../src/env.ts'
 import { applyFills } from '../../src/orders/fills.ts'
+import { STALE_PENDING_MS, bookClients, sweepPending } from '../../src/orders/service.ts'
 import { testEnv, uniqueEmail } from '../helpers/app.ts'
 import { testDatabase } from '../helpers/db.ts'
 import { orderFixtures } from '../helpers/orders.ts'
@@ -390,5 +391,31 @@ describe('market makers sell short within their limit', () => {
     const u = await trader('1000.00')
     const res = await call('POST', '/v1/orders', u.auth, order(sym, 'sell', 1, '150.00'))
     expect(res.body).toMatchObject({ code: 'insufficient_shares', available: 0, short_limit: 0 })
+  })
+})
+
+describe('the pending-order sweeper', () => {
+  test('submits orders left pending once they are stale, and records what the book did', async () => {
+    const sym = await newSymbol()
+    const u = await trader('1000.00')
+    const seller = await trader()
+    await fixtures.giveShares(seller.id, sym, 3, 45_000)
+    await call('POST', '/v1/orders', seller.auth, order(sym, 'sell', 3, '150.00'))
+    down = true
+    const failed = await call('POST', '/v1/orders', u.auth, order(sym, 'buy', 5, '150.00'))
+    down = false
+    const id = failed.body.order_id
+    const books = bookClients(SYMBOL_BOOK as never)
+    // not stale yet: left for the client's retry
+    expect(await sweepPending(db, books)).toEqual({ stale: 0, resolved: 0 })
+    // 3 fill against the resting sell, 2 rest (other tests' abandoned orders are swept too)
+    const later = Date.now() + STALE_PENDING_MS + 1
+    const first = await sweepPending(db, books, later)
+    expect(first.resolved).toBe(first.stale)
+    expect(first.resolved).toBeGreaterThanOrEqual(1)
+    await applyFills(db, sym, journal(sym).pendingFills())
+    const swept = (await call('GET', `/v1/orders/${id}`, u.auth)).body
+    expect(swept).toMatchObject({ status: 'partial', filled_qty: 3, reserved_cash: '300.00' })
+    expect(await sweepPending(db, books, later)).toEqual({ stale: 0, resolved: 0 })
   })
 })
