@@ -4,12 +4,13 @@
 //
 // Decisions (README, "Placing orders"):
 //  - price band: a limit or stop price must lie within ±10% of the symbol's reference price
-//    (rounded inwards to the tick grid). There is no last-trade price in Postgres yet, so the
-//    reference price is the anchor.
-//  - market orders get a protective collar of ±5% of the reference price (buys: reference + 5%
-//    rounded down to the tick; sells: reference − 5% rounded up) and reach the engine as limit
-//    orders at the collar, IOC (FOK stays FOK): no fill can ever be worse than the collar, so a
-//    buy never pays above its reserve price (src/orders/fills.ts refuses that).
+//    (rounded inwards to the tick grid): the reference price moves by an admin's decision (the
+//    previous close), never by a single print.
+//  - market orders get a protective collar of ±5% of the last trade (the reference price before
+//    the first; buys: + 5% rounded down to the tick; sells: − 5% rounded up), kept inside the
+//    band, and reach the engine as limit orders at the collar, IOC (FOK stays FOK): no fill can
+//    ever be worse than the collar, so a buy never pays above its reserve price
+//    (src/orders/fills.ts refuses that).
 //  - stop orders become stop-limits at a collar of ±5% around their stop price, with the order's
 //    own time in force (after the trigger the remainder may rest at the collar).
 //  - qty ≤ MAX_ORDER_QTY shares; qty × engine price ≤ MAX_NOTIONAL_CENTS (far below 2^53).
@@ -32,6 +33,8 @@ export interface SymbolInfo {
   status: 'active' | 'halted' | 'delisted'
   tickCents: number
   referencePriceCents: number
+  /** the last trade in Postgres, if any: the market collar's anchor */
+  lastPriceCents?: number | null
 }
 
 /** 422 with the rule's numbers in the problem body */
@@ -58,6 +61,13 @@ export function priceBand(referenceCents: number, tickCents: number): [number, n
 export function collarPrice(anchorCents: number, side: 'buy' | 'sell', tickCents: number): number {
   if (side === 'buy') return scaledFloor(anchorCents, 10_000 + COLLAR_BPS, tickCents)
   return Math.max(scaledCeil(anchorCents, 10_000 - COLLAR_BPS, tickCents), tickCents)
+}
+
+/** A market order's collar: around the last trade (else the reference), inside the band. */
+export function marketCollar(sym: SymbolInfo, side: 'buy' | 'sell'): number {
+  const [low, high] = priceBand(sym.referencePriceCents, sym.tickCents)
+  const collar = collarPrice(sym.lastPriceCents ?? sym.referencePriceCents, side, sym.tickCents)
+  return Math.min(Math.max(collar, low), high)
 }
 
 export const onTickGrid = (cents: number, tickCents: number) => cents % tickCents === 0
@@ -132,7 +142,7 @@ export function planOrder(body: OrderBody, sym: SymbolInfo | undefined): OrderPl
 
   let priceCents: number
   if (body.type === 'market')
-    priceCents = collarPrice(sym.referencePriceCents, body.side, sym.tickCents)
+    priceCents = marketCollar(sym, body.side)
   else if (body.type === 'stop') priceCents = collarPrice(stop!, body.side, sym.tickCents)
   else priceCents = limit!
 

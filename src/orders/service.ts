@@ -2,7 +2,7 @@
 // Durable Object → the ack's outcome back into Postgres), reading, canceling and reducing orders.
 // Fills are never applied here: the symbol's outbox drain does that (src/orders/fills.ts); the
 // gateway's own status changes are conditional so that they commute with it (see fills.ts).
-import { and, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm'
+import { and, desc, eq, getTableColumns, gte, inArray, lt, sql } from 'drizzle-orm'
 import { postCash } from '../accounts/ledger.ts'
 import { positionsValue } from '../accounts/service.ts'
 import { appendAudit } from '../audit/chain.ts'
@@ -75,6 +75,13 @@ async function lockUser(tx: Tx, userId: number) {
   if (!u) throw new NotFoundError('No such account')
   return u
 }
+
+/**
+ * the symbol's last trade in Postgres (the fills key's index serves the newest seq); spelled out,
+ * as drizzle leaves a single-table select's columns unqualified
+ */
+const lastTrade = sql<number | null>`(select f.price_cents from fills f
+  where f.symbol = symbols.symbol order by f.seq desc limit 1)`.mapWith(Number)
 
 /** The parameters a repeated request must match (idempotency). */
 function sameRequest(o: OrderRow, p: OrderPlan, clientOrderId: string | null) {
@@ -216,7 +223,10 @@ async function reserveOrder(
   let plan!: OrderPlan
   // every statement inside the one transaction (PGlite serializes transactions, not statements)
   const inserted = await db.transaction(async (tx) => {
-    const [sym] = await tx.select().from(symbols).where(eq(symbols.symbol, body.symbol))
+    const [sym] = await tx
+      .select({ ...getTableColumns(symbols), lastPriceCents: lastTrade })
+      .from(symbols)
+      .where(eq(symbols.symbol, body.symbol))
     plan = planOrder(body, sym)
     // the user's row first: the lock every money change of this user takes (fills.ts's order)
     const user = await lockUser(tx, userId)

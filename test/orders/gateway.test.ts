@@ -419,3 +419,19 @@ describe('the pending-order sweeper', () => {
     expect(await sweepPending(db, books, later)).toEqual({ stale: 0, resolved: 0 })
   })
 })
+
+describe('market orders', () => {
+  test('the collar follows the last trade in Postgres', async () => {
+    const sym = await newSymbol() // reference 150.00
+    const buyer = await trader('5000.00')
+    const seller = await trader()
+    await fixtures.giveShares(seller.id, sym, 10, 150_000)
+    const first = await call('POST', '/v1/orders', buyer.auth, { symbol: sym, side: 'buy', type: 'market', qty: 1, time_in_force: 'ioc' })
+    expect(first.body).toMatchObject({ collar_price: '157.50', status: 'canceled' }) // nothing to buy
+    await call('POST', '/v1/orders', seller.auth, order(sym, 'sell', 1, '140.00'))
+    await call('POST', '/v1/orders', buyer.auth, order(sym, 'buy', 1, '140.00'))
+    await applyFills(db, sym, journal(sym).pendingFills())
+    const next = await call('POST', '/v1/orders', buyer.auth, { symbol: sym, side: 'buy', type: 'market', qty: 1, time_in_force: 'ioc' })
+    expect(next.body.collar_price).toBe('147.00')
+  })
+})

@@ -6,6 +6,7 @@ import {
   MAX_ORDER_QTY,
   OrderRejected,
   collarPrice,
+  marketCollar,
   engineOrder,
   outcomeOf,
   planOrder,
@@ -48,6 +49,15 @@ describe('price band and collar', () => {
     expect(priceBand(15_003, 5)).toEqual([13_505, 16_500])
     expect(priceBand(5, 1)).toEqual([5, 5])
     expect(priceBand(1, 1)).toEqual([1, 1])
+  })
+
+  test('a market collar follows the last trade, inside the band', () => {
+    const sym = { symbol: 'X', status: 'active' as const, tickCents: 1, referencePriceCents: 15_000 }
+    expect(marketCollar(sym, 'buy')).toBe(15_750)
+    expect(marketCollar({ ...sym, lastPriceCents: 14_000 }, 'buy')).toBe(14_700)
+    expect(marketCollar({ ...sym, lastPriceCents: 14_000 }, 'sell')).toBe(13_500) // band low
+    expect(marketCollar({ ...sym, lastPriceCents: 16_000 }, 'buy')).toBe(16_500) // band high
+    expect(marketCollar({ ...sym, lastPriceCents: null }, 'sell')).toBe(14_250)
   })
 
   test('collar: reference ±5%, buys rounded down, sells up, never below one tick', () => {
