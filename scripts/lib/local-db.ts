@@ -26,6 +26,7 @@ export async function startLocalDb(
   opts: { dataDir?: string; port?: number } = {},
 ): Promise<LocalDb> {
   const pg = await PGlite.create(opts.dataDir ? { dataDir: opts.dataDir } : {})
+  keepTurnUntilSync(pg)
   const port = opts.port ?? (await freePort())
   const server = new PGLiteSocketServer({ db: pg, host: '127.0.0.1', port, maxConnections: 32 })
   await server.start()
@@ -40,4 +41,23 @@ export async function startLocalDb(
       await pg.close()
     },
   }
+}
+
+/**
+ * pglite-socket runs each protocol message as it arrives and keeps one connection's turn only
+ * while PGlite is in a transaction. An extended-protocol query outside one is several messages
+ * (Parse, Bind, Describe, Execute, Sync), so two connections' bare statements interleave on the
+ * one session: a Bind meets the other connection's statement ("unnamed prepared statement does
+ * not exist", or worse its query run with these parameters). Counting the span from a Parse to
+ * its Sync as "in a transaction" keeps the connection's turn until its query is complete.
+ */
+function keepTurnUntilSync(pg: PGlite) {
+  let midQuery = false
+  const exec = pg.execProtocolRawStream.bind(pg)
+  pg.execProtocolRawStream = (message, options) => {
+    midQuery = 'PBDECH'.includes(String.fromCharCode(message[0])) // Sync ('S') or 'Q' ends it
+    return exec(message, options)
+  }
+  const inTransaction = pg.isInTransaction.bind(pg)
+  pg.isInTransaction = () => midQuery || inTransaction()
 }

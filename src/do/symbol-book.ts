@@ -20,6 +20,8 @@ import { FillRejected } from '../orders/fills.ts'
 const RETRY_MS = 2_000
 /** A batch Postgres refuses needs a person; retrying often would only flood the logs. */
 const REJECTED_RETRY_MS = 60_000
+/** the object's symbol, kept in its storage (see the constructor) */
+const SYMBOL_KEY = 'symbol'
 
 export class SymbolBook extends DurableObject<Env> {
   private readonly journal: BookJournal
@@ -30,6 +32,11 @@ export class SymbolBook extends DurableObject<Env> {
     this.journal = new BookJournal(sqlStore(ctx.storage), bookWasm)
     ctx.blockConcurrencyWhile(async () => {
       this.opened = this.journal.open()
+      // An alarm can start this object by its id alone, without the name (workerd runs an alarm
+      // left over from before a restart that way): keep the symbol for the drain.
+      if (ctx.id.name && (await ctx.storage.get(SYMBOL_KEY)) !== ctx.id.name) {
+        await ctx.storage.put(SYMBOL_KEY, ctx.id.name)
+      }
       if (this.journal.pendingFills(1).length > 0) await ctx.storage.setAlarm(Date.now())
     })
   }
@@ -76,7 +83,7 @@ export class SymbolBook extends DurableObject<Env> {
 
   /** Drains the outbox into Postgres; on failure, tries again later (the outbox keeps the fills). */
   override async alarm(): Promise<void> {
-    const symbol = this.ctx.id.name
+    const symbol = this.ctx.id.name ?? (await this.ctx.storage.get<string>(SYMBOL_KEY))
     if (!symbol) throw new Error('a SymbolBook must be reached through idFromName(symbol)')
     const handle = openDb(this.env)
     try {

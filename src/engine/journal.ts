@@ -75,6 +75,18 @@ export interface JournalOptions {
   now?: () => number
 }
 
+/** Where a book stands: to compare it with a replay of its log, and to see its outbox drained. */
+export interface BookState {
+  /** the last command in the log */
+  seq: number
+  /** the fills the book has made (the symbol's fill sequence) */
+  fillSeq: number
+  /** OrderBook.hash() of the live book */
+  hash: string
+  /** fills still waiting in the outbox for Postgres */
+  outbox: number
+}
+
 export interface OpenReport {
   /** The book sequence number after opening: the last command in the log. */
   seq: number
@@ -160,6 +172,12 @@ export class BookJournal {
 
   hash(): string {
     return this.opened().hash()
+  }
+
+  state(): BookState {
+    const hash = this.hash() // opens the book first if needed: seq and fillSeq are its own
+    const [{ n }] = this.store.exec('SELECT COUNT(*) AS n FROM book_outbox')
+    return { seq: this.seq, fillSeq: this.fillSeq, hash, outbox: Number(n) }
   }
 
   /** Fills not yet acknowledged as applied to Postgres, oldest first. */

@@ -2,53 +2,20 @@
 // the symbol's Durable Object (the WASM book in workerd) matches, and the ack comes back as the
 // order. The seed's scenario: a resting sell of 100 AAPL at 150.00, then a buy of 100 at 150.00.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { currentStep, totpAt } from '../../src/auth/totp.ts'
-import { DEMO_PASSWORD, DEMO_USERS } from '../../src/db/seed.ts'
+import { DEMO_USERS } from '../../src/db/seed.ts'
+import { apiClient } from '../helpers/api.ts'
+import type { Auth, Json } from '../helpers/api.ts'
 import { startDevServer } from '../helpers/dev-server.ts'
 import type { DevServer } from '../helpers/dev-server.ts'
 
-type Json = Record<string, any>
-type Auth = Record<string, string>
 let dev: DevServer
+let api: ReturnType<typeof apiClient>
 let alice: Auth // 100,000.00 cash, 100 AAPL, 50 MSFT
 let bob: Auth // 50,000.00 cash, 200 AAPL, 80 NVDA
 let alicePlain: Auth // a token without the second factor
 
-const call = async (method: string, path: string, auth: Auth, body?: unknown, headers = {}) => {
-  const res = await fetch(dev.base + path, {
-    method,
-    headers: {
-      ...auth,
-      ...headers,
-      ...(body !== undefined && { 'content-type': 'application/json' }),
-    },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  })
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Json }
-}
-
-async function login(email: string, otp?: string): Promise<Auth> {
-  const res = await call(
-    'POST',
-    '/v1/auth/login',
-    {},
-    { email, password: DEMO_PASSWORD, ...(otp && { otp }) },
-  )
-  expect(res.status).toBe(200)
-  return { authorization: `Bearer ${res.body.access_token}` }
-}
-
-/** enables TOTP through the real endpoints; returns a token from a login with a code */
-async function withTwoFactor(email: string): Promise<Auth> {
-  const plain = await login(email)
-  const { body } = await call('POST', '/v1/auth/totp/enroll', plain)
-  const secret = body.secret as string
-  const verified = await call('POST', '/v1/auth/totp/verify', plain, {
-    code: await totpAt(secret, currentStep()),
-  })
-  expect(verified.status).toBe(200)
-  return login(email, await totpAt(secret, currentStep() + 1))
-}
+const call = (...args: Parameters<typeof api.call>) => api.call(...args)
+const login = (email: string) => api.login(email)
 
 /** the order once the drain has brought its `filled` shares to Postgres */
 async function settled(auth: Auth, id: number, filled: number): Promise<Json> {
@@ -67,10 +34,11 @@ const position = async (auth: Auth, symbol: string) =>
 
 beforeAll(async () => {
   dev = await startDevServer()
+  api = apiClient(dev.base)
   alicePlain = await login(DEMO_USERS[0].email)
   ;[alice, bob] = await Promise.all([
-    withTwoFactor(DEMO_USERS[0].email),
-    withTwoFactor(DEMO_USERS[1].email),
+    api.withTwoFactor(DEMO_USERS[0].email),
+    api.withTwoFactor(DEMO_USERS[1].email),
   ])
   // the seed's scenario trades AAPL at 150.00: move its reference there (band ±10%)
   const admin = await login(DEMO_USERS[2].email)
