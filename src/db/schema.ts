@@ -322,6 +322,41 @@ export const fills = pgTable(
   ],
 )
 
+export const orderEventType = pgEnum('order_event_type', [
+  'canceled',
+  'expired',
+  'amended',
+  'rejected',
+])
+
+/**
+ * What a symbol's book did to an order besides filling it, as applied to Postgres (issue 4): one
+ * row per book event, keyed like fills by the book's command sequence, so that the gateway (at
+ * once) and the outbox drain (later, or after a crash) apply each exactly once.
+ */
+export const orderEvents = pgTable(
+  'order_events',
+  {
+    symbol: text('symbol')
+      .notNull()
+      .references(() => symbols.symbol),
+    /** the book command's sequence number */
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    orderId: id('order_id')
+      .notNull()
+      .references(() => orders.id),
+    type: orderEventType('type').notNull(),
+    /** canceled/expired: the open quantity that ended; amended: the new open quantity */
+    qty: bigint('qty', { mode: 'number' }),
+    /** shares released (cut, canceled or rejected) */
+    releasedQty: bigint('released_qty', { mode: 'number' }).notNull(),
+    reason: text('reason'),
+    ts: timestamp('ts', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.symbol, t.seq, t.orderId] })],
+)
+
 /**
  * Append-only audit trail, one hash chain per user: hash = SHA-256 over the entry and the
  * previous entry's hash (src/audit/chain.ts). Appending locks the user's row, the same lock

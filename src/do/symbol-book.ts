@@ -14,12 +14,14 @@ import {
 } from '../engine/journal.ts'
 import type { Depth, NewOrder } from '../engine/types.ts'
 import type { Env } from '../env.ts'
-import { drainFills } from '../orders/drain.ts'
+import { drainOutbox } from '../orders/drain.ts'
 import { FillRejected } from '../orders/fills.ts'
 
 const RETRY_MS = 2_000
 /** A batch Postgres refuses needs a person; retrying often would only flood the logs. */
 const REJECTED_RETRY_MS = 60_000
+/** events that put an order event in the outbox */
+const OUTBOXED = new Set(['canceled', 'expired', 'amended', 'rejected'])
 /** the object's symbol, kept in its storage (see the constructor) */
 const SYMBOL_KEY = 'symbol'
 
@@ -37,7 +39,7 @@ export class SymbolBook extends DurableObject<Env> {
       if (ctx.id.name && (await ctx.storage.get(SYMBOL_KEY)) !== ctx.id.name) {
         await ctx.storage.put(SYMBOL_KEY, ctx.id.name)
       }
-      if (this.journal.pendingFills(1).length > 0) await ctx.storage.setAlarm(Date.now())
+      if (this.journal.state().outbox > 0) await ctx.storage.setAlarm(Date.now())
     })
   }
 
@@ -81,16 +83,16 @@ export class SymbolBook extends DurableObject<Env> {
     return this.opened
   }
 
-  /** Drains the outbox into Postgres; on failure, tries again later (the outbox keeps the fills). */
+  /** Drains the outbox into Postgres; on failure, tries again later (the outbox keeps it all). */
   override async alarm(): Promise<void> {
     const symbol = this.ctx.id.name ?? (await this.ctx.storage.get<string>(SYMBOL_KEY))
     if (!symbol) throw new Error('a SymbolBook must be reached through idFromName(symbol)')
     const handle = openDb(this.env)
     try {
-      await drainFills(this.journal, handle.db, symbol)
+      await drainOutbox(this.journal, handle.db, symbol)
     } catch (error) {
       const rejected = error instanceof FillRejected
-      console.error(JSON.stringify({ msg: 'fill drain failed', symbol, rejected, error: String(error) }))
+      console.error(JSON.stringify({ msg: 'outbox drain failed', symbol, rejected, error: String(error) }))
       await this.ctx.storage.setAlarm(Date.now() + (rejected ? REJECTED_RETRY_MS : RETRY_MS))
     } finally {
       await handle.end()
@@ -98,14 +100,17 @@ export class SymbolBook extends DurableObject<Env> {
   }
 
   /**
-   * Runs one command through the journal, timing it, and schedules the drain when it traded (the
-   * alarm runs after this call returns).
+   * Runs one command through the journal, timing it, and schedules the drain when it put fills or
+   * order events in the outbox (the alarm runs after this call returns).
    */
   private run(command: () => Ack): Ack {
     const started = performance.now()
     const ack = command()
     ack.engineMs = performance.now() - started
-    if (ack.fills.length > 0) void this.ctx.storage.setAlarm(Date.now())
+    // (a rejected cancel or amend puts nothing there: an alarm for nothing is harmless)
+    if (ack.fills.length > 0 || ack.events.some((e) => OUTBOXED.has(e.type))) {
+      void this.ctx.storage.setAlarm(Date.now())
+    }
     return ack
   }
 }

@@ -1,6 +1,7 @@
 // A symbol's book made durable: every command is appended to a log with the events it produced,
-// in the same storage transaction as the outbox rows of its fills, before the caller sees the
-// outcome. The book is checkpointed every `snapshotEvery` commands; opening restores the latest
+// in the same storage transaction as the outbox rows of its fills and of its order events
+// (cancels, expiries, amends, rejections: what changes an order's reservation in Postgres),
+// before the caller sees the outcome. The book is checkpointed every `snapshotEvery` commands; opening restores the latest
 // snapshot, checks its hash, and replays the rest of the log, checking that every command
 // produces exactly the events it produced the first time (matching is deterministic, so any
 // difference means corrupted storage or a non-deterministic engine: both must stop the book).
@@ -34,9 +35,40 @@ export interface OutboxFill {
   ts: number
 }
 
+/**
+ * An order event waiting to be applied to Postgres: what the book did to an order besides
+ * filling it. `fillsBefore` is the symbol's fill count before its command (an amend's cut depends
+ * on the fills made before it).
+ */
+export interface OutboxOrderEvent {
+  id: number
+  seq: number
+  fillsBefore: number
+  ts: number
+  event: OrderEvent
+}
+
+export type OrderEvent = Extract<BookEvent, { type: 'canceled' | 'expired' | 'amended' | 'rejected' }>
+
+/**
+ * The events of a command that Postgres must see: cancels, expiries and amends, and rejections of
+ * new orders (a rejected cancel or amend leaves its order as it was).
+ */
+export function orderEvents(op: Command['op'], events: BookEvent[]): OrderEvent[] {
+  return events.filter(
+    (e): e is OrderEvent =>
+      e.type === 'canceled' ||
+      e.type === 'expired' ||
+      e.type === 'amended' ||
+      (e.type === 'rejected' && op === 'new'),
+  )
+}
+
 export interface Ack {
   seq: number
   ts: number
+  /** the symbol's fill count before this command */
+  fillsBefore: number
   events: BookEvent[]
   fills: OutboxFill[]
   /** True when this order id had already been submitted: the first outcome, not a new one. */
@@ -61,6 +93,7 @@ const SCHEMA = [
      seq INTEGER PRIMARY KEY, op TEXT NOT NULL, order_id INTEGER, command TEXT NOT NULL,
      events TEXT NOT NULL, ts INTEGER NOT NULL, fills_before INTEGER NOT NULL)`,
   `CREATE UNIQUE INDEX IF NOT EXISTS book_commands_new_order ON book_commands(order_id) WHERE op = 'new'`,
+  `CREATE INDEX IF NOT EXISTS book_commands_cancel_order ON book_commands(order_id) WHERE op = 'cancel'`,
   `CREATE TABLE IF NOT EXISTS book_snapshots (
      seq INTEGER NOT NULL, part INTEGER NOT NULL, parts INTEGER NOT NULL, data BLOB NOT NULL,
      hash TEXT NOT NULL, fill_seq INTEGER NOT NULL, PRIMARY KEY (seq, part))`,
@@ -68,6 +101,9 @@ const SCHEMA = [
      fill_seq INTEGER PRIMARY KEY, seq INTEGER NOT NULL, taker INTEGER NOT NULL,
      maker INTEGER NOT NULL, side TEXT NOT NULL, price INTEGER NOT NULL, qty INTEGER NOT NULL,
      ts INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS book_order_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, fills_before INTEGER NOT NULL,
+     event TEXT NOT NULL, ts INTEGER NOT NULL)`,
 ]
 
 export interface JournalOptions {
@@ -83,7 +119,7 @@ export interface BookState {
   fillSeq: number
   /** OrderBook.hash() of the live book */
   hash: string
-  /** fills still waiting in the outbox for Postgres */
+  /** fills and order events still waiting in the outbox for Postgres */
   outbox: number
 }
 
@@ -145,17 +181,18 @@ export class BookJournal {
       `SELECT seq, events, ts, fills_before FROM book_commands WHERE op = 'new' AND order_id = ?`,
       order.id,
     )[0]
-    if (first) {
-      const events = JSON.parse(first.events as string) as BookEvent[]
-      const seq = first.seq as number
-      const ts = first.ts as number
-      return { seq, ts, events, fills: numberFills(events, seq, ts, first.fills_before as number), replayed: true }
-    }
-    return this.apply({ ...order, op: 'new' })
+    return first ? replay(first) : this.apply({ ...order, op: 'new' })
   }
 
+  /**
+   * Cancels an order; once an order was canceled, canceling it again returns that first outcome
+   * (a retry after a crash learns what the first cancel did).
+   */
   cancel(id: number): Ack {
-    return this.apply({ op: 'cancel', id })
+    const done = this.store
+      .exec(`SELECT seq, events, ts, fills_before FROM book_commands WHERE op = 'cancel' AND order_id = ?`, id)
+      .find((row) => (JSON.parse(row.events as string) as BookEvent[]).some((e) => e.type === 'canceled'))
+    return done ? replay(done) : this.apply({ op: 'cancel', id })
   }
 
   amend(id: number, qty: number): Ack {
@@ -176,7 +213,9 @@ export class BookJournal {
 
   state(): BookState {
     const hash = this.hash() // opens the book first if needed: seq and fillSeq are its own
-    const [{ n }] = this.store.exec('SELECT COUNT(*) AS n FROM book_outbox')
+    const [{ n }] = this.store.exec(
+      'SELECT (SELECT COUNT(*) FROM book_outbox) + (SELECT COUNT(*) FROM book_order_events) AS n',
+    )
     return { seq: this.seq, fillSeq: this.fillSeq, hash, outbox: Number(n) }
   }
 
@@ -201,6 +240,24 @@ export class BookJournal {
     this.store.exec('DELETE FROM book_outbox WHERE fill_seq <= ?', fillSeq)
   }
 
+  /** Order events not yet acknowledged as applied to Postgres, oldest first. */
+  pendingOrderEvents(limit = 500): OutboxOrderEvent[] {
+    return this.store
+      .exec('SELECT * FROM book_order_events ORDER BY id LIMIT ?', limit)
+      .map((row) => ({
+        id: row.id as number,
+        seq: row.seq as number,
+        fillsBefore: row.fills_before as number,
+        ts: row.ts as number,
+        event: JSON.parse(row.event as string) as OrderEvent,
+      }))
+  }
+
+  /** Forgets order events up to `id`, once they are committed in Postgres. */
+  acknowledgeOrderEvents(id: number): void {
+    this.store.exec('DELETE FROM book_order_events WHERE id <= ?', id)
+  }
+
   private apply(command: Command): Ack {
     const book = this.opened()
     const seq = this.seq + 1
@@ -222,6 +279,12 @@ export class BookJournal {
             f.fillSeq, f.seq, f.taker, f.maker, f.side, f.price, f.qty, f.ts,
           )
         }
+        for (const e of orderEvents(command.op, events)) {
+          this.store.exec(
+            'INSERT INTO book_order_events (seq, fills_before, event, ts) VALUES (?, ?, ?, ?)',
+            seq, this.fillSeq, JSON.stringify(e), ts,
+          )
+        }
         if (seq % this.snapshotEvery === 0) this.writeSnapshot(book, seq, this.fillSeq + fills.length)
       })
     } catch (error) {
@@ -230,9 +293,10 @@ export class BookJournal {
       this.book = undefined
       throw error
     }
+    const fillsBefore = this.fillSeq
     this.seq = seq
     this.fillSeq += fills.length
-    return { seq, ts, events, fills, replayed: false }
+    return { seq, ts, fillsBefore, events, fills, replayed: false }
   }
 
   private writeSnapshot(book: OrderBook, seq: number, fillSeq: number): void {
@@ -278,6 +342,15 @@ export class BookJournal {
     if (!this.book) this.open()
     return this.book!
   }
+}
+
+/** A logged command's first outcome, returned again. */
+function replay(row: Record<string, SqlValue>): Ack {
+  const events = JSON.parse(row.events as string) as BookEvent[]
+  const seq = row.seq as number
+  const ts = row.ts as number
+  const fillsBefore = row.fills_before as number
+  return { seq, ts, fillsBefore, events, fills: numberFills(events, seq, ts, fillsBefore), replayed: true }
 }
 
 /** The outbox rows of a command's fills, numbered on from the symbol's `fillsBefore` fills. */

@@ -1,25 +1,41 @@
-// The outbox drain: a symbol's fills move from its Durable Object's outbox into Postgres, batch by
-// batch, each batch forgotten by the outbox only after Postgres committed it. A crash between the
-// commit and the acknowledgement re-sends the batch, which applyFills skips: at-least-once
-// delivery, applied exactly once.
+// The outbox drain: a symbol's fills and order events move from its Durable Object's outbox into
+// Postgres, batch by batch, each batch forgotten by the outbox only after Postgres committed it.
+// A crash between the commit and the acknowledgement re-sends the batch, which applyFills and
+// applyOrderEvents skip: at-least-once delivery, applied exactly once.
+//
+// Fills go first: an order event may depend on the fills made before it (an amend's cut), and
+// cancels and expiries commute with fills anyway (fills.ts).
 
 import type { Db } from '../db/client.ts'
-import type { OutboxFill } from '../engine/journal.ts'
+import type { OutboxFill, OutboxOrderEvent } from '../engine/journal.ts'
 import { applyFills } from './fills.ts'
+import { applyOrderEvents } from './order-events.ts'
 
 /** What the drain needs of a journal (BookJournal has it). */
 export interface Outbox {
   pendingFills(limit?: number): OutboxFill[]
   acknowledgeFills(fillSeq: number): void
+  pendingOrderEvents(limit?: number): OutboxOrderEvent[]
+  acknowledgeOrderEvents(id: number): void
 }
 
-/** Applies every pending fill; returns how many were applied. Throws what applyFills throws. */
-export async function drainFills(outbox: Outbox, db: Db, symbol: string, batchSize = 100): Promise<number> {
-  let applied = 0
-  for (let batch = outbox.pendingFills(batchSize); batch.length > 0; batch = outbox.pendingFills(batchSize)) {
-    const result = await applyFills(db, symbol, batch)
-    outbox.acknowledgeFills(result.through)
-    applied += result.applied
+/**
+ * Applies every pending fill, then every pending order event, until both are empty; returns how
+ * many of each were applied. Throws what applyFills and applyOrderEvents throw.
+ */
+export async function drainOutbox(outbox: Outbox, db: Db, symbol: string, batchSize = 100) {
+  const applied = { fills: 0, orderEvents: 0 }
+  for (;;) {
+    const fills = outbox.pendingFills(batchSize)
+    if (fills.length > 0) {
+      const result = await applyFills(db, symbol, fills)
+      outbox.acknowledgeFills(result.through)
+      applied.fills += result.applied
+      continue
+    }
+    const events = outbox.pendingOrderEvents(batchSize)
+    if (events.length === 0) return applied
+    applied.orderEvents += await applyOrderEvents(db, symbol, events)
+    outbox.acknowledgeOrderEvents(events[events.length - 1].id)
   }
-  return applied
 }

@@ -87,16 +87,24 @@ export async function applyFills(
 ): Promise<ApplyResult> {
   const { fills: sorted, repeated } = normalize(symbol, batch)
   if (sorted.length === 0) return { applied: 0, skipped: 0, through: 0, attempts: 0 }
-  const maxAttempts = options.maxAttempts ?? 5
+  let attempts = 0
+  const applied = await withRetries(() => {
+    attempts++
+    return db.transaction((tx) => applyInTx(tx, symbol, sorted))
+  }, options.maxAttempts)
+  return {
+    applied,
+    skipped: sorted.length - applied + repeated,
+    through: sorted[sorted.length - 1].fillSeq,
+    attempts,
+  }
+}
+
+/** Runs a transaction again on serialization failure or deadlock (40001, 40P01). */
+export async function withRetries<T>(run: () => Promise<T>, maxAttempts = 5): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const applied = await db.transaction((tx) => applyInTx(tx, symbol, sorted))
-      return {
-        applied,
-        skipped: sorted.length - applied + repeated,
-        through: sorted[sorted.length - 1].fillSeq,
-        attempts: attempt,
-      }
+      return await run()
     } catch (err) {
       const code = pgErrorCode(err)
       if (

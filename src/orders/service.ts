@@ -9,10 +9,13 @@ import { appendAudit } from '../audit/chain.ts'
 import type { Db, Tx } from '../db/client.ts'
 import type { Env } from '../env.ts'
 import { fills, orders, positions, symbols, users } from '../db/schema.ts'
+import { orderEvents } from '../engine/journal.ts'
 import type { Ack, OutboxFill } from '../engine/journal.ts'
-import type { NewOrder } from '../engine/types.ts'
+import type { Command, NewOrder } from '../engine/types.ts'
 import { AppError, ConflictError, NotFoundError } from '../errors.ts'
 import { formatCents } from '../lib/money.ts'
+import { withRetries } from './fills.ts'
+import { applyOrderEvent, lockOrders } from './order-events.ts'
 import { OrderRejected, engineOrder, outcomeOf, planOrder } from './rules.ts'
 import type { AckOutcome, OrderPlan } from './rules.ts'
 import { nyDate, nyInstant, tradingDaysEndingAt } from '../settlement/calendar.ts'
@@ -440,25 +443,43 @@ async function submitted<T>(db: Db, sent: OrderRow | OrderRow[], fn: () => Promi
 /** Brings Postgres in line with the book's ack of a submit. */
 async function recordAck(db: Db, { order, fresh }: Reserved, ack: Ack): Promise<Placed> {
   const outcome = outcomeOf(order.id, order.qty, ack)
-  await recordOutcome(db, order, outcome)
-  await recordTriggered(db, order.id, ack)
+  await recordEvents(db, order.symbol, ack, 'new')
+  // rested or pending → open, only while still pending (the drain may have made it partial or
+  // filled); filled in the ack: the drain sets it filled, touching updated_at marks it acked (not
+  // in flight) meanwhile
+  await db.transaction((tx) =>
+    tx
+      .update(orders)
+      .set({ ...(outcome.status !== 'filled' && { status: 'open' }), updatedAt: sql`now()` })
+      .where(and(eq(orders.id, order.id), eq(orders.status, 'pending'))),
+  )
   return { order, ack, outcome, replayed: !fresh }
 }
 
 /**
- * Stops this command triggered end in its ack too (an IOC/FOK remainder canceled, a self-trade,
- * no liquidity): their remainders are released here, as for the order itself. Idempotent.
+ * Applies the order events of a command's ack at once (cancels and rejections of this order or
+ * of stops it triggered, an amend's cut): exactly once with the outbox drain (order-events.ts).
  */
-async function recordTriggered(db: Db, orderId: number, ack: Ack) {
-  for (const e of ack.events) {
-    if ((e.type !== 'canceled' && e.type !== 'rejected') || e.id === orderId) continue
-    const [other] = await db.transaction((tx) =>
-      tx.select().from(orders).where(eq(orders.id, e.id)),
+async function recordEvents(
+  db: Db,
+  symbol: string,
+  ack: Ack,
+  op: Command['op'],
+  filledBefore?: number,
+): Promise<OrderRow | undefined> {
+  let last: OrderRow | undefined
+  for (const event of orderEvents(op, ack.events)) {
+    const { seq, fillsBefore, ts } = ack
+    last = await withRetries(() =>
+      db.transaction(async (tx) => {
+        const order = (await lockOrders(tx, [event.id])).get(event.id)
+        if (!order) throw new Error(`${symbol}: the book has order ${event.id}, Postgres does not`)
+        const e = { seq, fillsBefore, ts, event }
+        return (await applyOrderEvent(tx, symbol, e, order, filledBefore)) ?? order
+      }),
     )
-    if (!other) continue
-    const qty = e.type === 'canceled' ? e.qty : other.qty
-    await releaseAndEnd(db, other, qty, e.type, e.reason)
   }
+  return last
 }
 
 /** The order a repeated Idempotency-Key (or else client_order_id) names. */
@@ -494,90 +515,6 @@ async function call<T>(order: OrderRow, fn: () => Promise<T>): Promise<T> {
       { order_id: order.id, retry_after: 1 },
     )
   }
-}
-
-/**
- * Brings Postgres in line with what the book did with a submit: rested/pending → open (only
- * while still pending: the drain may already have made it partial or filled); canceled or
- * rejected → release what the book did not keep and end the order. Idempotent.
- */
-async function recordOutcome(db: Db, order: OrderRow, outcome: AckOutcome) {
-  if (outcome.status === 'canceled' || outcome.status === 'rejected') {
-    await releaseAndEnd(db, order, outcome.releasedQty, outcome.status, outcome.reason)
-  } else {
-    // filled in the ack: the drain sets it filled; touching updated_at marks it acked (not in
-    // flight) meanwhile
-    await db.transaction((tx) =>
-      tx
-        .update(orders)
-        .set({ ...(outcome.status !== 'filled' && { status: 'open' }), updatedAt: sql`now()` })
-        .where(and(eq(orders.id, order.id), eq(orders.status, 'pending'))),
-    )
-  }
-}
-
-/** reserve price of a buy order (collar, or its limit) */
-const reservePrice = (o: OrderRow) => o.reservePriceCents ?? o.priceCents ?? 0
-
-/**
- * Releases `qty` shares' worth of the order's reservation (the book canceled or rejected them)
- * and ends the order. Conditional on the order still being active, so a
- * replayed ack releases nothing twice. Returns whether it changed anything.
- */
-async function releaseAndEnd(
-  db: Db,
-  order: OrderRow,
-  qty: number,
-  status: 'canceled' | 'rejected',
-  reason: string | null,
-): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    await lockUser(tx, order.userId)
-    const cash = order.side === 'buy' ? qty * reservePrice(order) : 0
-    const shares = order.side === 'sell' ? qty : 0
-    const [row] = await tx
-      .update(orders)
-      .set({
-        status,
-        reason,
-        reservedCashCents: sql`${orders.reservedCashCents} - ${cash}`,
-        reservedQty: sql`${orders.reservedQty} - ${shares}`,
-        updatedAt: sql`now()`,
-      })
-      .where(
-        and(
-          eq(orders.id, order.id),
-          inArray(orders.status, [...ACTIVE]),
-          sql`${orders.reservedCashCents} >= ${cash}`,
-          sql`${orders.reservedQty} >= ${shares}`,
-        ),
-      )
-      .returning()
-    if (!row) return false
-    const data = { order_id: order.id, symbol: order.symbol, qty, reason, status: row.status }
-    if (cash > 0) {
-      const posted = await postCash(tx, {
-        userId: order.userId,
-        kind: 'release',
-        cashDelta: 0,
-        reservedDelta: -cash,
-        refType: 'order',
-        refId: String(order.id),
-        action: `order.${status}`,
-        data,
-      })
-      if (!posted.ok) throw new Error(`order ${order.id}: cannot release ${cash} cents`)
-    } else {
-      if (shares > 0) {
-        await tx
-          .update(positions)
-          .set({ reservedQty: sql`${positions.reservedQty} - ${shares}`, updatedAt: sql`now()` })
-          .where(and(eq(positions.userId, order.userId), eq(positions.symbol, order.symbol)))
-      }
-      await appendAudit(tx, order.userId, `order.${status}`, data)
-    }
-    return true
-  })
 }
 
 export async function getOrder(db: Db, userId: number, id: number): Promise<OrderRow> {
@@ -621,7 +558,8 @@ const notCancelable = (o: OrderRow) =>
 
 /**
  * Cancels the order's open quantity in the book and releases what it held. A pending order
- * (its submit never answered) is first re-submitted, so the book knows it before the cancel.
+ * (its submit never answered) is first re-submitted, so the book knows it before the cancel. A
+ * repeated cancel gets the first one's outcome from the book (a retry after a crash).
  */
 export async function cancelOrder(db: Db, books: Books, userId: number, id: number) {
   let order = await getOrder(db, userId, id)
@@ -629,8 +567,7 @@ export async function cancelOrder(db: Db, books: Books, userId: number, id: numb
   const book = books(order.symbol)
   if (order.status === 'pending') {
     const ack = await call(order, () => book.submit(engineOrder(order)))
-    await recordOutcome(db, order, outcomeOf(order.id, order.qty, ack))
-    await recordTriggered(db, order.id, ack)
+    await recordAck(db, { order, fresh: false }, ack)
   }
   const ack = await call(order, () => book.cancel(order.id))
   const canceled = ack.events.find((e) => e.type === 'canceled' && e.id === order.id)
@@ -639,7 +576,7 @@ export async function cancelOrder(db: Db, books: Books, userId: number, id: numb
     order = await getOrder(db, userId, id)
     throw notCancelable(order)
   }
-  await releaseAndEnd(db, order, canceled.qty, 'canceled', 'user')
+  await recordEvents(db, order.symbol, ack, 'cancel')
   return { order: await getOrder(db, userId, id), ack, canceledQty: canceled.qty }
 }
 
@@ -647,8 +584,8 @@ export async function cancelOrder(db: Db, books: Books, userId: number, id: numb
  * Reduces the order's open quantity to `qty` (keeps its time priority). The released part is
  * open-before − qty; open-before = qty − fills before the amend, counted exactly: the order's row
  * is locked (the drain locks it too before applying fills of it), so its fills are either in
- * Postgres already or still in the book's outbox, where those made before the amend have a lower
- * command number.
+ * Postgres already or still in the book's outbox, numbered up to the amend's fillsBefore. Should
+ * this transaction fail after the book amended, the outbox drain applies the cut instead.
  */
 export async function amendOrder(db: Db, books: Books, userId: number, id: number, qty: number) {
   const order = await getOrder(db, userId, id)
@@ -660,11 +597,10 @@ export async function amendOrder(db: Db, books: Books, userId: number, id: numbe
   }
   const book = books(order.symbol)
   const result = await db.transaction(async (tx) => {
-    await lockUser(tx, userId)
-    const [locked] = await tx.select().from(orders).where(eq(orders.id, id)).for('update')
+    const locked = (await lockOrders(tx, [id])).get(id)!
     const ack = await call(order, () => book.amend(id, qty))
     const amended = ack.events.find((e) => e.type === 'amended' && e.id === id)
-    if (!amended) {
+    if (!amended || amended.type !== 'amended') {
       const rejected = ack.events.find((e) => e.type === 'rejected' && e.id === id)
       const reason = rejected?.type === 'rejected' ? rejected.reason : 'unknown_order'
       if (reason === 'invalid_amend') {
@@ -677,56 +613,26 @@ export async function amendOrder(db: Db, books: Books, userId: number, id: numbe
         order_id: id,
       })
     }
+    // the order's fills before the amend: in Postgres (all of its fills there: the lock keeps
+    // later ones out), or still in the book's outbox
     const outbox = await call(order, () => book.pendingFills(100_000))
-    const [{ drained }] = await tx
-      .select({ drained: sql<number>`coalesce(sum(${fills.qty}), 0)`.mapWith(Number) })
+    const recorded = await tx
+      .select({ seq: fills.seq, qty: fills.qty })
       .from(fills)
       .where(eq(fills.orderId, id))
-    const recorded = new Set(
-      (await tx.select({ seq: fills.seq }).from(fills).where(eq(fills.orderId, id))).map(
-        (r) => r.seq,
+    const seen = new Set(recorded.map((f) => f.seq))
+    const filledBefore = [
+      ...recorded,
+      ...outbox.filter(
+        (f) =>
+          (f.taker === id || f.maker === id) &&
+          f.fillSeq <= ack.fillsBefore &&
+          !seen.has(f.fillSeq),
       ),
-    )
-    const undrained = outbox
-      .filter(
-        (f) => (f.taker === id || f.maker === id) && f.seq < ack.seq && !recorded.has(f.fillSeq),
-      )
-      .reduce((s, f) => s + f.qty, 0)
-    const openBefore = locked.qty - drained - undrained
-    const cut = openBefore - qty
-    if (cut <= 0) throw new Error(`order ${id}: amend to ${qty} of ${openBefore} open`)
-    const cash = order.side === 'buy' ? cut * reservePrice(order) : 0
-    const shares = order.side === 'sell' ? cut : 0
-    await tx
-      .update(orders)
-      .set({
-        qty: sql`${orders.qty} - ${cut}`,
-        reservedCashCents: sql`${orders.reservedCashCents} - ${cash}`,
-        reservedQty: sql`${orders.reservedQty} - ${shares}`,
-        updatedAt: sql`now()`,
-      })
-      .where(eq(orders.id, id))
-    const data = { order_id: id, symbol: order.symbol, reduced_by: cut, open_qty: qty }
-    if (cash > 0) {
-      const posted = await postCash(tx, {
-        userId,
-        kind: 'release',
-        cashDelta: 0,
-        reservedDelta: -cash,
-        refType: 'order',
-        refId: String(id),
-        action: 'order.reduced',
-        data,
-      })
-      if (!posted.ok) throw new Error(`order ${id}: cannot release ${cash} cents`)
-    } else {
-      await tx
-        .update(positions)
-        .set({ reservedQty: sql`${positions.reservedQty} - ${shares}`, updatedAt: sql`now()` })
-        .where(and(eq(positions.userId, userId), eq(positions.symbol, order.symbol)))
-      await appendAudit(tx, userId, 'order.reduced', data)
-    }
-    return { ack, cut }
+    ].reduce((sum, f) => sum + f.qty, 0)
+    const e = { seq: ack.seq, fillsBefore: ack.fillsBefore, ts: ack.ts, event: amended }
+    const after = await applyOrderEvent(tx, order.symbol, e, locked, filledBefore)
+    return { ack, cut: locked.qty - (after ?? locked).qty }
   })
   return { order: await getOrder(db, userId, id), ...result }
 }

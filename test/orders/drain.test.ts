@@ -7,8 +7,9 @@ import { BookJournal } from '../../src/engine/journal.ts'
 import { bookModule } from '../../src/engine/wasm-file.ts'
 import { positionView } from '../../src/accounts/routes.ts'
 import { getAccountSummary, getPosition } from '../../src/accounts/service.ts'
-import { drainFills } from '../../src/orders/drain.ts'
+import { drainOutbox } from '../../src/orders/drain.ts'
 import { applyFills } from '../../src/orders/fills.ts'
+import { applyOrderEvents } from '../../src/orders/order-events.ts'
 import { testDatabase } from '../helpers/db.ts'
 import { orderFixtures } from '../helpers/orders.ts'
 import { sqliteStore } from '../helpers/sqlite-store.ts'
@@ -27,7 +28,7 @@ function newJournal(): BookJournal {
   return journal
 }
 
-describe('drainFills', () => {
+describe('drainOutbox', () => {
   test('the seed scenario, from the book to both accounts, exact to the cent', async () => {
     const symbol = await newSymbol()
     const seller = await newTrader()
@@ -40,7 +41,7 @@ describe('drainFills', () => {
     const ack = book.submit({ id: buy, user: buyer, side: 'buy', type: 'limit', qty: 100, price: 15_000, tif: 'GTC' })
     expect(ack.fills).toHaveLength(1)
 
-    expect(await drainFills(book, d, symbol)).toBe(1)
+    expect((await drainOutbox(book, d, symbol)).fills).toBe(1)
     expect(book.pendingFills()).toEqual([])
     expect(await account(buyer)).toEqual({ cash: 500_000, reserved: 0 })
     expect(await account(seller)).toEqual({ cash: 1_500_000, reserved: 0 })
@@ -48,7 +49,7 @@ describe('drainFills', () => {
     expect(await position(seller, symbol)).toEqual({ qty: 0, reserved: 0, cost: 0 })
     expect((await order(buy)).status).toBe('filled')
     expect((await order(sell)).status).toBe('filled')
-    expect(await drainFills(book, d, symbol)).toBe(0)
+    expect((await drainOutbox(book, d, symbol)).fills).toBe(0)
   })
 
   test('a batch committed but never acknowledged (a crash in between) is re-sent and applied once', async () => {
@@ -69,7 +70,7 @@ describe('drainFills', () => {
     // The first two fills reach Postgres, then the object dies before it forgets them.
     await applyFills(d, symbol, book.pendingFills(2))
     expect(book.pendingFills()).toHaveLength(3)
-    expect(await drainFills(book, d, symbol, 2)).toBe(1)
+    expect((await drainOutbox(book, d, symbol, 2)).fills).toBe(1)
 
     const paid = 100 * 10_000 + 100 * 10_010 + 50 * 10_020
     expect(await account(buyer)).toEqual({ cash: 10_000_000 - paid, reserved: 0 })
@@ -97,7 +98,7 @@ describe('drainFills', () => {
     const book = newJournal()
     book.submit({ id: sell, user: seller, side: 'sell', type: 'limit', qty: 5, price: 9_950, tif: 'GTC' })
     book.submit({ id: buy, user: buyer, side: 'buy', type: 'limit', qty: 5, price: 9_950, tif: 'GTC' })
-    await drainFills(book, d, symbol)
+    await drainOutbox(book, d, symbol)
 
     expect(positionView(await getPosition(d, holder, symbol))).toMatchObject({
       last_price: '99.50',
@@ -105,5 +106,59 @@ describe('drainFills', () => {
       unrealized_pnl: '-205.00',
     })
     expect((await getAccountSummary(d, holder)).positionsValueCents).toBe(99_500)
+  })
+})
+
+describe('order events through the outbox', () => {
+  test('a cancel the gateway never recorded (a crash): the drain releases it, exactly once', async () => {
+    const symbol = await newSymbol()
+    const buyer = await newTrader(1_000_000)
+    const buy = await placeBuy(buyer, symbol, 10, 15_000)
+    const book = newJournal()
+    book.submit({ id: buy, user: buyer, side: 'buy', type: 'limit', qty: 10, price: 15_000, tif: 'GTC' })
+    book.cancel(buy)
+    const events = book.pendingOrderEvents()
+    expect(await drainOutbox(book, d, symbol)).toEqual({ fills: 0, orderEvents: 1 })
+    expect(await order(buy)).toMatchObject({ status: 'canceled', reservedCashCents: 0, reason: 'user' })
+    expect(await account(buyer)).toEqual({ cash: 1_000_000, reserved: 0 })
+    // re-sent (a crash before the outbox forgot it): nothing more
+    expect(await applyOrderEvents(d, symbol, events)).toBe(0)
+    expect(await account(buyer)).toEqual({ cash: 1_000_000, reserved: 0 })
+  })
+
+  test('an amend after fills: the cut counts the fills made before it', async () => {
+    const symbol = await newSymbol()
+    const seller = await newTrader()
+    const buyer = await newTrader(1_000_000)
+    await giveShares(seller, symbol, 10, 100_000)
+    const sell = await placeSell(seller, symbol, 10, 15_000)
+    const buy = await placeBuy(buyer, symbol, 4, 15_000)
+    const book = newJournal()
+    book.submit({ id: sell, user: seller, side: 'sell', type: 'limit', qty: 10, price: 15_000, tif: 'GTC' })
+    book.submit({ id: buy, user: buyer, side: 'buy', type: 'limit', qty: 4, price: 15_000, tif: 'GTC' })
+    book.amend(sell, 2) // 6 open → 2: 4 shares cut
+    expect(await drainOutbox(book, d, symbol)).toEqual({ fills: 1, orderEvents: 1 })
+    expect(await order(sell)).toMatchObject({ status: 'partial', qty: 6, filledQty: 4, reservedQty: 2 })
+    expect(await position(seller, symbol)).toEqual({ qty: 6, reserved: 2, cost: 60_000 })
+  })
+
+  test('the close expires DAY orders: reservations released, GTC orders stay', async () => {
+    const symbol = await newSymbol()
+    const trader = await newTrader(1_000_000)
+    await giveShares(trader, symbol, 5, 50_000)
+    const dayBuy = await placeBuy(trader, symbol, 10, 14_000)
+    const gtcBuy = await placeBuy(trader, symbol, 1, 14_000)
+    const daySell = await placeSell(trader, symbol, 5, 16_000)
+    const book = newJournal()
+    book.submit({ id: dayBuy, user: trader, side: 'buy', type: 'limit', qty: 10, price: 14_000, tif: 'DAY' })
+    book.submit({ id: gtcBuy, user: trader, side: 'buy', type: 'limit', qty: 1, price: 14_000, tif: 'GTC' })
+    book.submit({ id: daySell, user: trader, side: 'sell', type: 'limit', qty: 5, price: 16_000, tif: 'DAY' })
+    book.close()
+    expect(await drainOutbox(book, d, symbol)).toEqual({ fills: 0, orderEvents: 2 })
+    expect((await order(dayBuy)).status).toBe('expired')
+    expect((await order(daySell)).status).toBe('expired')
+    expect((await order(gtcBuy)).status).toBe('open')
+    expect(await account(trader)).toEqual({ cash: 1_000_000, reserved: 14_000 })
+    expect(await position(trader, symbol)).toEqual({ qty: 5, reserved: 0, cost: 50_000 })
   })
 })

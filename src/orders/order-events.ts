@@ -1,0 +1,200 @@
+// Applying what a symbol's book did to an order besides filling it: a cancel or an expiry of its
+// open quantity, a rejection at entry, an amend that cut it. Each releases what the order held
+// for the quantity that left the book (buys: qty × reserve price of cash; sells: qty shares) and,
+// but for an amend, ends the order.
+//
+// Two paths apply the same events: the gateway, at once, from the ack it got (so the response
+// shows the release), and the symbol's outbox drain, later (so a crash between the book and
+// Postgres loses nothing). A row in order_events, keyed by (symbol, book seq, order id), is
+// inserted first: whichever path inserts it applies the event, the other finds it and does
+// nothing. Both run under the same locks as fills (the user's row, then the order's), so they
+// commute with fills as fills.ts describes.
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
+import { postCash } from '../accounts/ledger.ts'
+import { appendAudit } from '../audit/chain.ts'
+import type { Db, Tx } from '../db/client.ts'
+import { fills, orderEvents, orders, positions, users } from '../db/schema.ts'
+import type { OutboxOrderEvent } from '../engine/journal.ts'
+import { FillRejected, withRetries } from './fills.ts'
+
+type OrderRow = typeof orders.$inferSelect
+export type BookOrderEvent = Omit<OutboxOrderEvent, 'id'>
+
+const ACTIVE = new Set<OrderRow['status']>(['pending', 'open', 'partial'])
+
+/** The user's row, then the orders' rows (by id), locked: the lock order of fills.ts. */
+export async function lockOrders(tx: Tx, ids: number[]): Promise<Map<number, OrderRow>> {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b)
+  const owners = await tx
+    .select({ userId: orders.userId })
+    .from(orders)
+    .where(inArray(orders.id, sorted))
+  const userIds = [...new Set(owners.map((o) => o.userId))].sort((a, b) => a - b)
+  if (userIds.length > 0) {
+    await tx
+      .select({ id: users.id })
+      .from(users)
+      .where(inArray(users.id, userIds))
+      .orderBy(asc(users.id))
+      .for('update')
+  }
+  const rows = await tx
+    .select()
+    .from(orders)
+    .where(inArray(orders.id, sorted))
+    .orderBy(asc(orders.id))
+    .for('update')
+  return new Map(rows.map((o) => [o.id, o]))
+}
+
+/**
+ * Applies a batch of a symbol's order events (the drain), in one transaction, each at most once.
+ * Throws FillRejected when an event does not fit Postgres (nothing of the batch is applied), and
+ * a plain Error when an amend's earlier fills are not in Postgres yet (retry later).
+ */
+export async function applyOrderEvents(db: Db, symbol: string, batch: BookOrderEvent[]) {
+  if (batch.length === 0) return 0
+  return withRetries(() =>
+    db.transaction(async (tx) => {
+      const locked = await lockOrders(
+        tx,
+        batch.map((e) => e.event.id),
+      )
+      let applied = 0
+      for (const e of batch) {
+        const order = locked.get(e.event.id)
+        if (!order) throw new FillRejected(symbol, undefined, `event for unknown order ${e.event.id}`)
+        const after = await applyOrderEvent(tx, symbol, e, order)
+        if (after) {
+          locked.set(order.id, after)
+          applied++
+        }
+      }
+      return applied
+    }),
+  )
+}
+
+/**
+ * Applies one event to its order, locked by the caller (lockOrders). `filledBefore`: the order's
+ * fills made before an amend, when the caller counted them (the gateway, with the book's outbox);
+ * otherwise they are read from Postgres, which must have them all. Returns the order after, or
+ * undefined when the event was applied already.
+ */
+export async function applyOrderEvent(
+  tx: Tx,
+  symbol: string,
+  e: BookOrderEvent,
+  order: OrderRow,
+  filledBefore?: number,
+): Promise<OrderRow | undefined> {
+  const ev = e.event
+  if (order.symbol !== symbol) {
+    throw new FillRejected(symbol, undefined, `order ${order.id} is an order of ${order.symbol}`)
+  }
+  // an order Postgres already ended (or one acked before order events existed) holds nothing more
+  const active = ACTIVE.has(order.status)
+  let released = 0
+  if (active && ev.type === 'amended') {
+    const before = filledBefore ?? (await filledThrough(tx, symbol, order.id, e.fillsBefore))
+    released = order.qty - before - ev.qty
+    if (released <= 0) {
+      throw new FillRejected(symbol, undefined, `order ${order.id}: amend to ${ev.qty} of ${order.qty - before} open`)
+    }
+  } else if (active) {
+    released = ev.type === 'rejected' ? order.qty : ev.qty
+  }
+  const [recorded] = await tx
+    .insert(orderEvents)
+    .values({
+      symbol,
+      seq: e.seq,
+      orderId: order.id,
+      type: ev.type,
+      qty: ev.type === 'rejected' ? null : ev.qty,
+      releasedQty: released,
+      reason: 'reason' in ev ? ev.reason : null,
+      ts: new Date(e.ts),
+    })
+    .onConflictDoNothing()
+    .returning()
+  if (!recorded) return undefined
+  if (!active) return order
+  return release(tx, order, ev.type, released, 'reason' in ev ? ev.reason : null)
+}
+
+/** The order's fills with fill sequence ≤ `fillSeq`, which Postgres must have all of. */
+async function filledThrough(tx: Tx, symbol: string, orderId: number, fillSeq: number) {
+  const [{ last }] = await tx
+    .select({ last: sql<number>`coalesce(max(${fills.seq}), 0)`.mapWith(Number) })
+    .from(fills)
+    .where(eq(fills.symbol, symbol))
+  if (last < fillSeq) throw new Error(`${symbol}: fills through #${fillSeq} are not in Postgres yet`)
+  const [{ qty }] = await tx
+    .select({ qty: sql<number>`coalesce(sum(${fills.qty}), 0)`.mapWith(Number) })
+    .from(fills)
+    .where(and(eq(fills.orderId, orderId), lte(fills.seq, fillSeq)))
+  return qty
+}
+
+const ACTIONS = {
+  canceled: 'order.canceled',
+  expired: 'order.expired',
+  rejected: 'order.rejected',
+  amended: 'order.reduced',
+} as const
+
+/** Releases `qty` shares' worth of what the order holds; ends it unless it was an amend. */
+async function release(
+  tx: Tx,
+  order: OrderRow,
+  type: keyof typeof ACTIONS,
+  qty: number,
+  reason: string | null,
+): Promise<OrderRow> {
+  const reservePrice = order.reservePriceCents ?? order.priceCents ?? 0
+  const cash = order.side === 'buy' ? qty * reservePrice : 0
+  const shares = order.side === 'sell' ? qty : 0
+  const [after] = await tx
+    .update(orders)
+    .set({
+      ...(type === 'amended' ? { qty: order.qty - qty } : { status: type, reason }),
+      reservedCashCents: sql`${orders.reservedCashCents} - ${cash}`,
+      reservedQty: sql`${orders.reservedQty} - ${shares}`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(orders.id, order.id),
+        sql`${orders.reservedCashCents} >= ${cash}`,
+        sql`${orders.reservedQty} >= ${shares}`,
+      ),
+    )
+    .returning()
+  if (!after) {
+    throw new FillRejected(order.symbol, undefined, `order ${order.id} holds less than ${qty} shares' worth`)
+  }
+  const data = { order_id: order.id, symbol: order.symbol, qty, reason, status: after.status }
+  if (cash > 0) {
+    const posted = await postCash(tx, {
+      userId: order.userId,
+      kind: 'release',
+      cashDelta: 0,
+      reservedDelta: -cash,
+      refType: 'order',
+      refId: String(order.id),
+      action: ACTIONS[type],
+      data,
+    })
+    if (!posted.ok) throw new FillRejected(order.symbol, undefined, `order ${order.id}: cannot release ${cash} cents`)
+  } else {
+    if (shares > 0) {
+      await tx
+        .update(positions)
+        .set({ reservedQty: sql`${positions.reservedQty} - ${shares}`, updatedAt: sql`now()` })
+        .where(and(eq(positions.userId, order.userId), eq(positions.symbol, order.symbol)))
+    }
+    await appendAudit(tx, order.userId, ACTIONS[type], data)
+  }
+  return after
+}
