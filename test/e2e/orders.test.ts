@@ -304,6 +304,32 @@ describe('POST /v1/orders under wrangler dev', () => {
     expect((await account(alice)).reserved_cash).toBe(before.reserved_cash)
   })
 
+  test('a batch: one result per order, one Durable Object call per symbol, fills like single orders', async () => {
+    const sells = await call('POST', '/v1/orders/batch', alice, {
+      orders: [
+        limit('sell', 2, '151.00'),
+        { ...limit('sell', 2, '420.00'), symbol: 'MSFT' },
+        limit('sell', 2, '999.00'), // outside the band
+      ],
+    })
+    expect(sells.status).toBe(200)
+    expect(sells.body.results.map((r: Json) => [r.status, r.order?.status ?? r.error.code])).toEqual([
+      [201, 'open'],
+      [201, 'open'],
+      [422, 'price_out_of_band'],
+    ])
+    const buys = await call('POST', '/v1/orders/batch', bob, {
+      orders: [limit('buy', 2, '151.00'), { ...limit('buy', 2, '420.00'), symbol: 'MSFT' }],
+    })
+    expect(buys.body.results.map((r: Json) => [r.order.status, r.order.avg_fill_price])).toEqual([
+      ['filled', '151.00'],
+      ['filled', '420.00'],
+    ])
+    const [aapl, msft] = sells.body.results
+    expect((await settled(alice, aapl.order.id, 2)).status).toBe('filled')
+    expect((await settled(alice, msft.order.id, 2)).status).toBe('filled')
+  })
+
   test('no overspend: concurrent buys across symbols and concurrent sells of one position', async () => {
     const before = await account(bob)
     const buyingPower = Number(before.buying_power)
