@@ -97,8 +97,10 @@ export async function applyOrderEvent(
   let released = 0
   if (active && ev.type === 'amended') {
     const before = filledBefore ?? (await filledThrough(tx, symbol, order.id, e.fillsBefore))
+    // 0: the order has the cut already (a gateway of the previous version made it during a
+    // deploy, without an order_events row)
     released = order.qty - before - ev.qty
-    if (released <= 0) {
+    if (released < 0) {
       throw new FillRejected(symbol, undefined, `order ${order.id}: amend to ${ev.qty} of ${order.qty - before} open`)
     }
   } else if (active) {
@@ -119,7 +121,7 @@ export async function applyOrderEvent(
     .onConflictDoNothing()
     .returning()
   if (!recorded) return undefined
-  if (!active) return order
+  if (!active || released === 0) return order
   return release(tx, order, ev.type, released, 'reason' in ev ? ev.reason : null)
 }
 

@@ -584,7 +584,7 @@ export async function cancelOrder(db: Db, books: Books, userId: number, id: numb
  * Reduces the order's open quantity to `qty` (keeps its time priority). The released part is
  * open-before − qty; open-before = qty − fills before the amend, counted exactly: the order's row
  * is locked (the drain locks it too before applying fills of it), so its fills are either in
- * Postgres already or still in the book's outbox, numbered up to the amend's fillsBefore. Should
+ * Postgres already or still in the book's outbox, made by commands before the amend. Should
  * this transaction fail after the book amended, the outbox drain applies the cut instead.
  */
 export async function amendOrder(db: Db, books: Books, userId: number, id: number, qty: number) {
@@ -626,7 +626,7 @@ export async function amendOrder(db: Db, books: Books, userId: number, id: numbe
       ...outbox.filter(
         (f) =>
           (f.taker === id || f.maker === id) &&
-          f.fillSeq <= ack.fillsBefore &&
+          f.seq < ack.seq && // made by an earlier command (an object of any version says so)
           !seen.has(f.fillSeq),
       ),
     ].reduce((sum, f) => sum + f.qty, 0)

@@ -2,7 +2,9 @@
 // the real engine behind its journal (bun:sqlite standing in for the Durable Object's SQLite),
 // then drained into Postgres.
 import { beforeAll, describe, expect, test } from 'bun:test'
+import { eq } from 'drizzle-orm'
 import type { Db } from '../../src/db/client.ts'
+import { orders, positions } from '../../src/db/schema.ts'
 import { BookJournal } from '../../src/engine/journal.ts'
 import { bookModule } from '../../src/engine/wasm-file.ts'
 import { positionView } from '../../src/accounts/routes.ts'
@@ -140,6 +142,24 @@ describe('order events through the outbox', () => {
     expect(await drainOutbox(book, d, symbol)).toEqual({ fills: 1, orderEvents: 1 })
     expect(await order(sell)).toMatchObject({ status: 'partial', qty: 6, filledQty: 4, reservedQty: 2 })
     expect(await position(seller, symbol)).toEqual({ qty: 6, reserved: 2, cost: 60_000 })
+  })
+
+  test('an amend a previous version of the gateway applied itself (a deploy) is not cut twice', async () => {
+    const symbol = await newSymbol()
+    const seller = await newTrader()
+    await giveShares(seller, symbol, 10, 100_000)
+    const sell = await placeSell(seller, symbol, 10, 15_000)
+    const book = newJournal()
+    book.submit({ id: sell, user: seller, side: 'sell', type: 'limit', qty: 10, price: 15_000, tif: 'GTC' })
+    book.amend(sell, 6)
+    // what that gateway did: the cut of 4, with no order_events row
+    await d.transaction(async (tx) => {
+      await tx.update(orders).set({ qty: 6, reservedQty: 6 }).where(eq(orders.id, sell))
+      await tx.update(positions).set({ reservedQty: 6 }).where(eq(positions.userId, seller))
+    })
+    expect(await drainOutbox(book, d, symbol)).toEqual({ fills: 0, orderEvents: 1 })
+    expect(await order(sell)).toMatchObject({ qty: 6, reservedQty: 6, status: 'open' })
+    expect(await position(seller, symbol)).toEqual({ qty: 10, reserved: 6, cost: 100_000 })
   })
 
   test('the close expires DAY orders: reservations released, GTC orders stay', async () => {
