@@ -1,0 +1,186 @@
+// Runs scripts/dev.ts (PGlite or, with DATABASE_URL, a database of its own on that server, which
+// dev.ts migrates and seeds; then wrangler dev) in its own process group with its own state
+// directory and free ports: its demo accounts are its own, whatever else runs on the machine.
+// Node or Bun (no Bun-only API): the API benchmark (bench/api.ts, under tsx) starts its server
+// with it, and test/helpers/dev-server.ts can re-export it.
+//
+// Crashes: kill() SIGKILLs the whole group (dev.ts, wrangler, workerd) and keeps the state
+// directory; restart() runs dev.ts again on the same state directory, port and database, so the
+// Durable Objects come back from their SQLite files (--persist-to <stateDir>/wrangler). For the
+// data to survive, Postgres must not live in the killed group: with DATABASE_URL it is that
+// server anyway; without it, `externalDb: true` runs an in-memory PGlite in this process instead
+// of inside dev.ts, and hands dev.ts its URL to migrate and seed.
+//
+// Only that process group is ever signalled, never anything else on the machine.
+import { sql } from 'drizzle-orm'
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { connect } from './db.ts'
+import { freePort, startLocalDb } from './local-db.ts'
+
+const root = new URL('../..', import.meta.url).pathname
+const LISTENING = 'Bourse API listening on'
+/** wrangler logs every request: a long run (a load benchmark) keeps the last few MB */
+const MAX_OUTPUT = 8 << 20
+
+export interface DevServerOptions {
+  /** keep Postgres out of the dev server's process group, so it outlives kill() */
+  externalDb?: boolean
+  /** a Postgres server to create the run's database on; default process.env.DATABASE_URL */
+  databaseUrl?: string
+  /** extra environment for scripts/dev.ts (e.g. PBKDF2_ITERATIONS) */
+  env?: Record<string, string>
+  /** extra arguments for wrangler dev */
+  wranglerArgs?: string[]
+}
+
+export interface DevServer {
+  base: string
+  stateDir: string
+  /** the Postgres the Worker uses, when it is not dev.ts's own PGlite (externalDb, DATABASE_URL) */
+  databaseUrl: string | undefined
+  /** what serves the data: PGlite (dev.ts's own or externalDb), or a fresh database on a server */
+  database: { kind: 'pglite' } | { kind: 'postgres'; name: string; server: string }
+  /** everything dev.ts, wrangler and workerd printed, across restarts */
+  output(): string
+  /** signals the whole process group (SIGKILL: a crash) and waits for it; keeps the state */
+  kill(signal?: NodeJS.Signals): Promise<void>
+  /** starts dev.ts again on the same state directory, port and database */
+  restart(): Promise<void>
+  /** stops it (SIGTERM), removes the state directory, drops or closes the database */
+  stop(): Promise<void>
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'bourse-dev-'))
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...options.env,
+    BOURSE_STATE_DIR: stateDir,
+    PORT: String(port),
+    INSPECTOR_PORT: String(await freePort()),
+    DATABASE_URL: undefined,
+  }
+  let database: DevServer['database'] = { kind: 'pglite' }
+  let closeDatabase = async () => {}
+  const serverUrl = 'databaseUrl' in options ? options.databaseUrl : process.env.DATABASE_URL
+  if (serverUrl) {
+    // named like test/helpers/db.ts's, so a run that dies leaves nothing that is not cleaned up
+    const name = `bourse_t_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
+    const onServer = async (statement: string) => {
+      const admin = await connect(serverUrl)
+      try {
+        await admin.db.execute(sql.raw(statement))
+      } finally {
+        await admin.close()
+      }
+    }
+    await onServer(`CREATE DATABASE "${name}"`)
+    const url = new URL(serverUrl)
+    url.pathname = `/${name}`
+    env.DATABASE_URL = url.toString()
+    env.BOURSE_SEED = '1'
+    database = { kind: 'postgres', name, server: url.host }
+    closeDatabase = () =>
+      onServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch((err) =>
+        console.warn(`could not drop ${name} (a later run drops it when stale):`, err.message),
+      )
+  } else if (options.externalDb) {
+    const local = await startLocalDb()
+    env.DATABASE_URL = local.url
+    env.BOURSE_SEED = '1'
+    closeDatabase = () => local.close().catch(() => {})
+  }
+
+  let proc: ChildProcess | undefined
+  let out = ''
+  /** what the current start printed until it listened */
+  let startOut = ''
+  let starting = false
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return
+    const p = proc
+    const exited = new Promise((resolve) => p.once('exit', resolve))
+    signalGroup(p, signal)
+    await Promise.race([exited, sleep(15_000)])
+    if (p.exitCode === null && p.signalCode === null) {
+      signalGroup(p, 'SIGKILL')
+      await exited
+    }
+    // dev.ts may be gone before wrangler/workerd: make sure nothing of the group is left
+    signalGroup(p, 'SIGKILL')
+  }
+  let stopped: Promise<void> | undefined
+  const stop = () =>
+    (stopped ??= (async () => {
+      await kill('SIGTERM')
+      rmSync(stateDir, { recursive: true, force: true })
+      await closeDatabase()
+    })())
+  const start = async () => {
+    const p = spawn(
+      join(root, 'node_modules/.bin/tsx'),
+      ['scripts/dev.ts', ...(options.wranglerArgs ?? [])],
+      // detached: its own process group, so stopping it also stops wrangler and workerd
+      {
+        cwd: root,
+        env: env as NodeJS.ProcessEnv,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    proc = p
+    startOut = ''
+    starting = true
+    const keep = (d: Buffer) => {
+      if (starting) startOut += d
+      out += d
+      if (out.length > MAX_OUTPUT) out = out.slice(-MAX_OUTPUT / 2)
+    }
+    p.stdout!.on('data', keep)
+    p.stderr!.on('data', keep)
+    const started = Date.now()
+    while (!startOut.includes(LISTENING)) {
+      if (p.exitCode !== null) {
+        await stop()
+        throw new Error(`dev exited ${p.exitCode}:\n${out}`)
+      }
+      if (Date.now() - started > 60_000) {
+        await stop()
+        throw new Error(`dev did not start:\n${out}`)
+      }
+      await sleep(50)
+    }
+    starting = false
+    startOut = ''
+  }
+  await start()
+  return {
+    base,
+    stateDir,
+    databaseUrl: env.DATABASE_URL,
+    database,
+    output: () => out,
+    kill,
+    restart: async () => {
+      await kill()
+      await start()
+    },
+    stop,
+  }
+}
+
+/** the whole group the child leads (it was spawned detached); a group already gone is fine */
+function signalGroup(proc: ChildProcess, signal: NodeJS.Signals) {
+  try {
+    process.kill(-proc.pid!, signal)
+  } catch {
+    // no such process group any more
+  }
+}
