@@ -1,14 +1,15 @@
-// The one way cash and reserved cash change: a conditional UPDATE that refuses any result
-// breaking 0 ≤ reserved ≤ cash, then the ledger entry with the balances after it, then the audit
-// entry — inside the caller's transaction. Deposits and withdrawals use it now; issue 4's order
+// The one way cash and reserved cash change: with the user's row locked, a change that would break
+// 0 ≤ reserved ≤ cash is refused; otherwise one statement writes the balances, the ledger entry
+// with the balances after it and the audit entry — inside the caller's transaction. Deposits and withdrawals use it now; issue 4's order
 // reservations (reserve/release) and fill settlement (trade, fee) are the same call with other
 // deltas:
 //   withdraw X:    cash -X                → refused when X > cash - reserved
 //   reserve R:     reserved +R            → refused when R > cash - reserved
 //   release R:     reserved -R            → refused when R > reserved
 //   buy fill C:    cash -C, reserved -C   (the reservation pays for it)
-import { and, eq, gte, lte, sql } from 'drizzle-orm'
-import { appendAudit } from '../audit/chain.ts'
+import { eq, sql } from 'drizzle-orm'
+import { auditEntry, insertAuditEntry } from '../audit/chain.ts'
+import type { AuditHead } from '../audit/chain.ts'
 import type { DbOrTx } from '../db/client.ts'
 import { cashLedger, users } from '../db/schema.ts'
 
@@ -37,51 +38,106 @@ export type CashPosting =
   | { ok: true; entry: typeof cashLedger.$inferSelect }
   | { ok: false; reason: 'insufficient' }
 
-/** Must run inside a transaction. Returns ok: false (and changes nothing) when refused. */
-export async function postCash(tx: DbOrTx, change: CashChange): Promise<CashPosting> {
+/** A user's row as read FOR UPDATE for a money change, with an id for its next ledger entry. */
+export interface LockedUser {
+  cash: number
+  reserved: number
+  audit: AuditHead
+  nextLedgerId: number
+}
+
+/** The columns to select (with the row FOR UPDATE) to post cash without another read. */
+export const lockedUserColumns = {
+  cash: users.cashCents,
+  reserved: users.reservedCashCents,
+  auditSeq: users.auditSeq,
+  auditHead: users.auditHead,
+  nextLedgerId: sql<number>`nextval(pg_get_serial_sequence('cash_ledger', 'id'))`.mapWith(Number),
+}
+
+export const toLocked = (r: {
+  cash: number
+  reserved: number
+  auditSeq: number
+  auditHead: string | null
+  nextLedgerId: number
+}): LockedUser => ({
+  cash: r.cash,
+  reserved: r.reserved,
+  audit: { seq: r.auditSeq, hash: r.auditHead },
+  nextLedgerId: r.nextLedgerId,
+})
+
+export async function lockUserForCash(tx: DbOrTx, userId: number): Promise<LockedUser | undefined> {
+  const [row] = await tx.select(lockedUserColumns).from(users).where(eq(users.id, userId)).for('update')
+  return row && toLocked(row)
+}
+
+/**
+ * Must run inside a transaction. Returns ok: false (and changes nothing) when refused. `locked`:
+ * the user's row as the caller locked it in this transaction (lockedUserColumns), which saves a
+ * read; it is consumed (a second posting locks and reads again). One statement writes the
+ * balances, the ledger entry and the audit entry.
+ */
+export async function postCash(
+  tx: DbOrTx,
+  change: CashChange,
+  locked?: LockedUser,
+): Promise<CashPosting> {
   const cashDelta = change.cashDelta
   const reservedDelta = change.reservedDelta ?? 0
   if (!Number.isSafeInteger(cashDelta) || !Number.isSafeInteger(reservedDelta)) {
     throw new RangeError('cash deltas must be integer cents')
   }
-  const cashAfter = sql`${users.cashCents} + ${cashDelta}`
-  const reservedAfter = sql`${users.reservedCashCents} + ${reservedDelta}`
-  const [after] = await tx
-    .update(users)
-    .set({ cashCents: cashAfter, reservedCashCents: reservedAfter })
-    .where(
-      and(
-        eq(users.id, change.userId),
-        gte(reservedAfter, 0),
-        lte(reservedAfter, cashAfter),
-        lte(cashAfter, Number.MAX_SAFE_INTEGER),
-      ),
-    )
-    .returning({ cash: users.cashCents, reserved: users.reservedCashCents })
-  if (!after) return { ok: false, reason: 'insufficient' }
-  const [entry] = await tx
-    .insert(cashLedger)
-    .values({
-      userId: change.userId,
-      kind: change.kind,
-      amountCents: cashDelta,
-      reservedDeltaCents: reservedDelta,
-      cashAfterCents: after.cash,
-      reservedAfterCents: after.reserved,
-      refType: change.refType ?? null,
-      refId: change.refId ?? null,
-      idempotencyKey: change.idempotencyKey ?? null,
-      symbol: change.symbol ?? null,
-      qty: change.qty ?? null,
-    })
-    .returning()
-  await appendAudit(tx, change.userId, change.action ?? `cash.${change.kind}`, {
+  const fresh = locked && !Number.isNaN(locked.nextLedgerId)
+  const user = fresh ? locked : await lockUserForCash(tx, change.userId)
+  if (!user) return { ok: false, reason: 'insufficient' }
+  const cashAfter = user.cash + cashDelta
+  const reservedAfter = user.reserved + reservedDelta
+  if (reservedAfter < 0 || reservedAfter > cashAfter || cashAfter > Number.MAX_SAFE_INTEGER) {
+    return { ok: false, reason: 'insufficient' }
+  }
+  const entry = {
+    id: user.nextLedgerId,
+    userId: change.userId,
+    kind: change.kind,
+    amountCents: cashDelta,
+    reservedDeltaCents: reservedDelta,
+    cashAfterCents: cashAfter,
+    reservedAfterCents: reservedAfter,
+    refType: change.refType ?? null,
+    refId: change.refId ?? null,
+    idempotencyKey: change.idempotencyKey ?? null,
+    symbol: change.symbol ?? null,
+    qty: change.qty ?? null,
+    createdAt: new Date(),
+  }
+  const audit = await auditEntry(change.userId, user.audit, change.action ?? `cash.${change.kind}`, {
     ...change.data,
     ledger_id: entry.id,
     amount_cents: cashDelta,
     ...(reservedDelta ? { reserved_delta_cents: reservedDelta } : {}),
-    cash_after_cents: after.cash,
-    reserved_after_cents: after.reserved,
+    cash_after_cents: cashAfter,
+    reserved_after_cents: reservedAfter,
   })
+  const result = await tx.execute(sql`
+    WITH moved AS (
+      UPDATE users SET cash_cents = ${cashAfter}, reserved_cash_cents = ${reservedAfter},
+        audit_seq = ${audit.seq}, audit_head = ${audit.hash}
+      WHERE id = ${change.userId} AND audit_seq = ${user.audit.seq} RETURNING id),
+    ledger AS (
+      INSERT INTO cash_ledger (id, user_id, kind, amount_cents, reserved_delta_cents,
+        cash_after_cents, reserved_after_cents, ref_type, ref_id, idempotency_key, symbol, qty,
+        created_at)
+      OVERRIDING SYSTEM VALUE
+      SELECT ${entry.id}::bigint, id, ${entry.kind}::ledger_kind, ${cashDelta}::bigint,
+        ${reservedDelta}::bigint, ${cashAfter}::bigint, ${reservedAfter}::bigint,
+        ${entry.refType}::text, ${entry.refId}::text, ${entry.idempotencyKey}::text,
+        ${entry.symbol}::text, ${entry.qty}::bigint, ${entry.createdAt.toISOString()}::timestamptz
+      FROM moved)
+    ${insertAuditEntry(audit)}`)
+  if (result.rowCount !== 1) throw new Error(`postCash: user ${change.userId}'s row moved`)
+  // spent: what the caller holds no longer describes the row
+  if (locked) locked.nextLedgerId = Number.NaN
   return { ok: true, entry }
 }

@@ -1,7 +1,7 @@
 // Per-user audit hash chain. Entry n stores hash_n = SHA-256(canonical JSON of
 // {user_id, seq, action, data, created_at, prev_hash: hash_{n-1}}), and users.audit_head holds
 // the newest hash, so rewriting, dropping or reordering any entry breaks verification.
-import { and, asc, eq, gte } from 'drizzle-orm'
+import { and, asc, eq, gte, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../db/client.ts'
 import { auditLog, users } from '../db/schema.ts'
 import { sha256Hex } from '../auth/tokens.ts'
@@ -38,6 +38,12 @@ export function auditHash(e: {
   )
 }
 
+/** A user's chain head as read with the user's row locked. */
+export interface AuditHead {
+  seq: number
+  hash: string | null
+}
+
 /**
  * Appends an entry. Must run inside a transaction: it locks the user's row (FOR UPDATE), which
  * also serializes it with every other change to that user's money.
@@ -47,22 +53,66 @@ export async function appendAudit(
   userId: number,
   action: string,
   data: AuditData,
-): Promise<{ seq: number; hash: string }> {
+): Promise<AuditHead> {
   const [head] = await tx
     .select({ seq: users.auditSeq, hash: users.auditHead })
     .from(users)
     .where(eq(users.id, userId))
     .for('update')
   if (!head) throw new Error(`appendAudit: no user ${userId}`)
+  return appendAuditAfter(tx, userId, head, action, data)
+}
+
+/**
+ * Appends an entry after `head`, which the caller read with the user's row locked in this
+ * transaction: one statement (moves the head and inserts the entry). Returns the new head.
+ */
+export async function appendAuditAfter(
+  tx: DbOrTx,
+  userId: number,
+  head: AuditHead,
+  action: string,
+  data: AuditData,
+): Promise<AuditHead> {
+  const entry = await auditEntry(userId, head, action, data)
+  const result = await tx.execute(sql`
+    WITH moved AS (
+      UPDATE users SET audit_seq = ${entry.seq}, audit_head = ${entry.hash}
+      WHERE id = ${userId} AND audit_seq = ${head.seq} RETURNING id)
+    ${insertAuditEntry(entry)}`)
+  if (result.rowCount !== 1) throw new Error(`appendAudit: user ${userId}'s head moved`)
+  return { seq: entry.seq, hash: entry.hash }
+}
+
+export interface AuditEntry {
+  userId: number
+  seq: number
+  action: string
+  data: AuditData
+  prevHash: string | null
+  hash: string
+  createdAt: Date
+}
+
+/** The entry that follows `head`, hashed. */
+export async function auditEntry(
+  userId: number,
+  head: AuditHead,
+  action: string,
+  data: AuditData,
+): Promise<AuditEntry> {
   const seq = head.seq + 1
   const createdAt = new Date()
   const hash = await auditHash({ userId, seq, action, data, createdAt, prevHash: head.hash })
-  await tx
-    .insert(auditLog)
-    .values({ userId, seq, action, data, prevHash: head.hash, hash, createdAt })
-  await tx.update(users).set({ auditSeq: seq, auditHead: hash }).where(eq(users.id, userId))
-  return { seq, hash }
+  return { userId, seq, action, data, prevHash: head.hash, hash, createdAt }
 }
+
+/** INSERT of the entry, once for each row of a CTE named `moved` (the user's row, updated). */
+export const insertAuditEntry = (e: AuditEntry) => sql`
+  INSERT INTO audit_log (user_id, seq, action, data, prev_hash, hash, created_at)
+  SELECT id, ${e.seq}::bigint, ${e.action}::text, ${JSON.stringify(e.data)}::jsonb,
+    ${e.prevHash}::text, ${e.hash}::text, ${e.createdAt.toISOString()}::timestamptz
+  FROM moved`
 
 export interface ChainCheck {
   valid: boolean

@@ -3,9 +3,9 @@
 // Fills are never applied here: the symbol's outbox drain does that (src/orders/fills.ts); the
 // gateway's own status changes are conditional so that they commute with it (see fills.ts).
 import { and, desc, eq, getTableColumns, gte, inArray, lt, sql } from 'drizzle-orm'
-import { postCash } from '../accounts/ledger.ts'
+import { lockedUserColumns, postCash, toLocked } from '../accounts/ledger.ts'
 import { positionsValue } from '../accounts/service.ts'
-import { appendAudit } from '../audit/chain.ts'
+import { appendAuditAfter } from '../audit/chain.ts'
 import type { Db, Tx } from '../db/client.ts'
 import type { Env } from '../env.ts'
 import { fills, orders, positions, symbols, users } from '../db/schema.ts'
@@ -61,22 +61,6 @@ export interface Placed {
   ack: Ack
   outcome: AckOutcome
   replayed: boolean
-}
-
-async function lockUser(tx: Tx, userId: number) {
-  const [u] = await tx
-    .select({
-      cash: users.cashCents,
-      reserved: users.reservedCashCents,
-      tier: users.tier,
-      role: users.role,
-      shortLimit: users.shortLimitQty,
-    })
-    .from(users)
-    .where(eq(users.id, userId))
-    .for('update')
-  if (!u) throw new NotFoundError('No such account')
-  return u
 }
 
 /**
@@ -226,13 +210,21 @@ async function reserveOrder(
   let plan!: OrderPlan
   // every statement inside the one transaction (PGlite serializes transactions, not statements)
   const inserted = await db.transaction(async (tx) => {
-    const [sym] = await tx
-      .select({ ...getTableColumns(symbols), lastPriceCents: lastTrade })
-      .from(symbols)
-      .where(eq(symbols.symbol, body.symbol))
-    plan = planOrder(body, sym)
-    // the user's row first: the lock every money change of this user takes (fills.ts's order)
-    const user = await lockUser(tx, userId)
+    // the user's row locked (the lock every money change of this user takes first: fills.ts's
+    // order), read with what the order needs of its symbol: one round trip
+    const [found] = await tx
+      .select({
+        user: { ...lockedUserColumns, tier: users.tier, role: users.role, shortLimit: users.shortLimitQty },
+        sym: { ...getTableColumns(symbols), lastPriceCents: lastTrade },
+      })
+      .from(users)
+      .leftJoin(symbols, eq(symbols.symbol, body.symbol))
+      .where(eq(users.id, userId))
+      .for('update', { of: users })
+    if (!found) throw new NotFoundError('No such account')
+    const { user } = found
+    const locked = toLocked(user)
+    plan = planOrder(body, found.sym ?? undefined)
     const [row] = await tx
       .insert(orders)
       .values({
@@ -272,7 +264,7 @@ async function reserveOrder(
         refId: String(row.id),
         action: 'order.placed',
         data: audit,
-      })
+      }, locked)
       if (!posted.ok) {
         throw new OrderRejected(
           'insufficient_buying_power',
@@ -325,7 +317,7 @@ async function reserveOrder(
           },
         )
       }
-      await appendAudit(tx, userId, 'order.placed', { ...audit, reserved_qty: plan.qty })
+      await appendAuditAfter(tx, userId, locked.audit, 'order.placed', { ...audit, reserved_qty: plan.qty })
     }
     return { row, fresh: true }
   })
@@ -447,12 +439,10 @@ async function recordAck(db: Db, { order, fresh }: Reserved, ack: Ack): Promise<
   // rested or pending → open, only while still pending (the drain may have made it partial or
   // filled); filled in the ack: the drain sets it filled, touching updated_at marks it acked (not
   // in flight) meanwhile
-  await db.transaction((tx) =>
-    tx
-      .update(orders)
-      .set({ ...(outcome.status !== 'filled' && { status: 'open' }), updatedAt: sql`now()` })
-      .where(and(eq(orders.id, order.id), eq(orders.status, 'pending'))),
-  )
+  await db
+    .update(orders)
+    .set({ ...(outcome.status !== 'filled' && { status: 'open' }), updatedAt: sql`now()` })
+    .where(and(eq(orders.id, order.id), eq(orders.status, 'pending')))
   return { order, ack, outcome, replayed: !fresh }
 }
 
