@@ -3,10 +3,8 @@
 // Fills are never applied here: the symbol's outbox drain does that (src/orders/fills.ts); the
 // gateway's own status changes are conditional so that they commute with it (see fills.ts).
 import { and, desc, eq, getTableColumns, gte, inArray, lt, sql } from 'drizzle-orm'
-import { lockedUserColumns, postCash, toLocked } from '../accounts/ledger.ts'
 import { positionsValue } from '../accounts/service.ts'
-import { appendAuditAfter } from '../audit/chain.ts'
-import type { Db, Tx } from '../db/client.ts'
+import type { Db, DbOrTx } from '../db/client.ts'
 import type { Env } from '../env.ts'
 import { fills, orders, positions, symbols, users } from '../db/schema.ts'
 import { orderEvents } from '../engine/journal.ts'
@@ -16,6 +14,8 @@ import { AppError, ConflictError, NotFoundError } from '../errors.ts'
 import { formatCents } from '../lib/money.ts'
 import { withRetries } from './fills.ts'
 import { applyOrderEvent, lockOrders } from './order-events.ts'
+import { writeReservation } from './reserve.ts'
+import type { AccountSnapshot } from './reserve.ts'
 import { OrderRejected, engineOrder, outcomeOf, planOrder } from './rules.ts'
 import type { AckOutcome, OrderPlan } from './rules.ts'
 import { nyDate, nyInstant, tradingDaysEndingAt } from '../settlement/calendar.ts'
@@ -200,158 +200,134 @@ interface Reserved {
  * Validates the order and reserves what it needs in one Postgres transaction, or finds the order
  * a repeated key names (refusing a different request, or one still in flight).
  */
+/** Reads before giving up on an account that keeps changing under the reservation. */
+const RESERVE_ATTEMPTS = 10
+
 async function reserveOrder(
   db: Db,
   userId: number,
   body: OrderBody,
   idempotencyKey: string | undefined,
 ): Promise<Reserved> {
-  const clientOrderId = body.client_order_id ?? null
-  let plan!: OrderPlan
-  // every statement inside the one transaction (PGlite serializes transactions, not statements)
-  const inserted = await db.transaction(async (tx) => {
-    // the user's row locked (the lock every money change of this user takes first: fills.ts's
-    // order), read with what the order needs of its symbol: one round trip
-    const [found] = await tx
-      .select({
-        user: { ...lockedUserColumns, tier: users.tier, role: users.role, shortLimit: users.shortLimitQty },
-        sym: { ...getTableColumns(symbols), lastPriceCents: lastTrade },
-      })
-      .from(users)
-      .leftJoin(symbols, eq(symbols.symbol, body.symbol))
-      .where(eq(users.id, userId))
-      .for('update', { of: users })
-    if (!found) throw new NotFoundError('No such account')
-    const { user } = found
-    const locked = toLocked(user)
-    plan = planOrder(body, found.sym ?? undefined)
-    const [row] = await tx
-      .insert(orders)
-      .values({
-        userId,
-        symbol: plan.symbol,
-        side: plan.side,
-        type: plan.type,
-        timeInForce: plan.tif,
-        postOnly: plan.postOnly,
-        qty: plan.qty,
-        priceCents: plan.priceCents,
-        stopPriceCents: plan.stopPriceCents,
-        reservePriceCents: plan.reservePriceCents,
-        reservedCashCents: plan.reserveCashCents,
-        reservedQty: plan.reserveQty,
-        clientOrderId,
-        idempotencyKey: idempotencyKey ?? null,
-      })
-      .onConflictDoNothing()
-      .returning()
-    if (!row) return { row: await findRepeated(tx, userId, idempotencyKey, clientOrderId) }
-    const audit = {
-      order_id: row.id,
+  const keys = { clientOrderId: body.client_order_id ?? null, idempotencyKey: idempotencyKey ?? null }
+  for (let attempt = 1; attempt <= RESERVE_ATTEMPTS; attempt++) {
+    const { snap, user, sym, repeatedId } = await readAccount(db, userId, body.symbol, keys)
+    const plan = planOrder(body, sym)
+    if (repeatedId !== null) {
+      const [order] = await db.select().from(orders).where(eq(orders.id, repeatedId))
+      return repeatedOrder(order, plan, keys.clientOrderId)
+    }
+    checkHoldings(plan, snap, user.shortLimit)
+    if (plan.side === 'sell' && user.tier === 'retail' && user.role === 'trader') {
+      await checkDayTrades(db, userId, snap.cash, plan)
+    }
+    const data = {
+      order_id: snap.nextOrderId,
       symbol: plan.symbol,
       side: plan.side,
       type: plan.type,
       qty: plan.qty,
       price_cents: plan.priceCents,
     }
-    if (plan.side === 'buy') {
-      const posted = await postCash(tx, {
-        userId,
-        kind: 'reserve',
-        cashDelta: 0,
-        reservedDelta: plan.reserveCashCents,
-        refType: 'order',
-        refId: String(row.id),
-        action: 'order.placed',
-        data: audit,
-      }, locked)
-      if (!posted.ok) {
-        throw new OrderRejected(
-          'insufficient_buying_power',
-          'Not enough buying power for this order',
-          {
-            needed: formatCents(plan.reserveCashCents),
-            available: formatCents(user.cash - user.reserved),
-            buying_power: formatCents(user.cash - user.reserved),
-          },
-        )
-      }
-    } else {
-      if (user.tier === 'retail' && user.role === 'trader') {
-        await checkDayTrades(tx, userId, user.cash, plan)
-      }
-      if (user.shortLimit > 0) {
-        // a market maker may sell a symbol it has never held
-        await tx.insert(positions).values({ userId, symbol: plan.symbol }).onConflictDoNothing()
-      }
-      const [pos] = await tx
-        .update(positions)
-        .set({ reservedQty: sql`${positions.reservedQty} + ${plan.qty}`, updatedAt: sql`now()` })
-        .where(
-          and(
-            eq(positions.userId, userId),
-            eq(positions.symbol, plan.symbol),
-            sql`${positions.qty} - ${positions.reservedQty} - ${plan.qty} >= ${-user.shortLimit}`,
-          ),
-        )
-        .returning()
-      if (!pos) {
-        const [held] = await tx
-          .select()
-          .from(positions)
-          .where(and(eq(positions.userId, userId), eq(positions.symbol, plan.symbol)))
-        const qty = held?.qty ?? 0
-        const reserved = held?.reservedQty ?? 0
-        throw new OrderRejected(
-          'insufficient_shares',
-          user.shortLimit > 0
-            ? `Not enough shares for this sell within the short limit of ${user.shortLimit}`
-            : 'Not enough shares for this sell (short selling is not allowed)',
-          {
-            symbol: plan.symbol,
-            asked: plan.qty,
-            held: qty,
-            reserved,
-            available: qty - reserved + user.shortLimit,
-            short_limit: user.shortLimit,
-          },
-        )
-      }
-      await appendAuditAfter(tx, userId, locked.audit, 'order.placed', { ...audit, reserved_qty: plan.qty })
-    }
-    return { row, fresh: true }
-  })
-
-  const order = inserted.row
-  if (!order) throw new ConflictError('idempotency_in_flight', 'Retry this request')
-  if (!inserted.fresh) {
-    if (!sameRequest(order, plan, clientOrderId)) {
-      throw new AppError(
-        422,
-        'idempotency_mismatch',
-        'This Idempotency-Key or client_order_id was used for a different order',
-        { order_id: order.id },
-      )
-    }
-    const acked = order.updatedAt.getTime() !== order.createdAt.getTime()
-    if (
-      order.status === 'pending' &&
-      !acked &&
-      Date.now() - order.createdAt.getTime() < IN_FLIGHT_MS
-    ) {
-      throw new AppError(
-        409,
-        'idempotency_in_flight',
-        'The first request with this key is in flight',
-        {
-          order_id: order.id,
-          retry_after: 1,
-        },
-      )
-    }
+    const order = await writeReservation(db, userId, snap, plan, keys, data)
+    if (order) return { order, fresh: true }
+    // another change to the account came first (or the same key, just now): read again
+    await new Promise((r) => setTimeout(r, Math.random() * 2 * attempt))
   }
+  throw new AppError(503, 'account_busy', 'The account kept changing while placing this order', {
+    retry_after: 1,
+  })
+}
 
-  return { order, fresh: !!inserted.fresh }
+/** What reserving reads, in one round trip and without a lock (src/orders/reserve.ts). */
+async function readAccount(
+  db: Db,
+  userId: number,
+  symbol: string,
+  keys: { clientOrderId: string | null; idempotencyKey: string | null },
+) {
+  const [row] = await db
+    .select({
+      cash: users.cashCents,
+      reserved: users.reservedCashCents,
+      auditSeq: users.auditSeq,
+      auditHead: users.auditHead,
+      tier: users.tier,
+      role: users.role,
+      shortLimit: users.shortLimitQty,
+      hasPosition: sql<boolean>`${positions.userId} is not null`,
+      heldQty: sql<number>`coalesce(${positions.qty}, 0)`.mapWith(Number),
+      heldReserved: sql<number>`coalesce(${positions.reservedQty}, 0)`.mapWith(Number),
+      nextOrderId: sql<number>`nextval(pg_get_serial_sequence('orders', 'id'))`.mapWith(Number),
+      nextLedgerId: sql<number>`nextval(pg_get_serial_sequence('cash_ledger', 'id'))`.mapWith(Number),
+      repeatedId: sql<number | null>`(select o.id from orders o where o.user_id = ${userId}
+        and (o.idempotency_key = ${keys.idempotencyKey}::text
+          or o.client_order_id = ${keys.clientOrderId}::text)
+        order by (o.idempotency_key = ${keys.idempotencyKey}::text) desc nulls last limit 1)`.mapWith(Number),
+      sym: { ...getTableColumns(symbols), lastPriceCents: lastTrade },
+    })
+    .from(users)
+    .leftJoin(symbols, eq(symbols.symbol, symbol))
+    .leftJoin(positions, and(eq(positions.userId, users.id), eq(positions.symbol, symbol)))
+    .where(eq(users.id, userId))
+  if (!row) throw new NotFoundError('No such account')
+  const { tier, role, shortLimit, repeatedId, sym, ...snap } = row
+  return { snap, user: { tier, role, shortLimit }, sym: sym ?? undefined, repeatedId }
+}
+
+/** Buying power for a buy; shares (within a market maker's short limit) for a sell. */
+function checkHoldings(plan: OrderPlan, snap: AccountSnapshot, shortLimit: number) {
+  if (plan.side === 'buy') {
+    const available = snap.cash - snap.reserved
+    if (plan.reserveCashCents > available) {
+      throw new OrderRejected('insufficient_buying_power', 'Not enough buying power for this order', {
+        needed: formatCents(plan.reserveCashCents),
+        available: formatCents(available),
+        buying_power: formatCents(available),
+      })
+    }
+    return
+  }
+  const available = snap.heldQty - snap.heldReserved + shortLimit
+  if (plan.qty > available) {
+    throw new OrderRejected(
+      'insufficient_shares',
+      shortLimit > 0
+        ? `Not enough shares for this sell within the short limit of ${shortLimit}`
+        : 'Not enough shares for this sell (short selling is not allowed)',
+      {
+        symbol: plan.symbol,
+        asked: plan.qty,
+        held: snap.heldQty,
+        reserved: snap.heldReserved,
+        available,
+        short_limit: shortLimit,
+      },
+    )
+  }
+}
+
+/**
+ * The order a repeated Idempotency-Key or client_order_id names: the same request gets it back
+ * (or 409 while the first is in flight), a different one is refused.
+ */
+function repeatedOrder(order: OrderRow, plan: OrderPlan, clientOrderId: string | null): Reserved {
+  if (!sameRequest(order, plan, clientOrderId)) {
+    throw new AppError(
+      422,
+      'idempotency_mismatch',
+      'This Idempotency-Key or client_order_id was used for a different order',
+      { order_id: order.id },
+    )
+  }
+  const acked = order.updatedAt.getTime() !== order.createdAt.getTime()
+  if (order.status === 'pending' && !acked && Date.now() - order.createdAt.getTime() < IN_FLIGHT_MS) {
+    throw new AppError(409, 'idempotency_in_flight', 'The first request with this key is in flight', {
+      order_id: order.id,
+      retry_after: 1,
+    })
+  }
+  return { order, fresh: false }
 }
 
 /**
@@ -359,7 +335,7 @@ async function reserveOrder(
  * day_trade_limit when it would be the 4th day trade in 5 trading days and equity is under
  * $25,000. Cheap unless the account bought the symbol today.
  */
-async function checkDayTrades(tx: Tx, userId: number, cashCents: number, plan: OrderPlan) {
+async function checkDayTrades(tx: DbOrTx, userId: number, cashCents: number, plan: OrderPlan) {
   const today = nyDate(Date.now())
   const [boughtToday] = await tx
     .select({ id: fills.id })
@@ -470,27 +446,6 @@ async function recordEvents(
     )
   }
   return last
-}
-
-/** The order a repeated Idempotency-Key (or else client_order_id) names. */
-async function findRepeated(
-  tx: Tx,
-  userId: number,
-  idempotencyKey: string | undefined,
-  clientOrderId: string | null,
-): Promise<OrderRow | undefined> {
-  for (const match of [
-    idempotencyKey && eq(orders.idempotencyKey, idempotencyKey),
-    clientOrderId && eq(orders.clientOrderId, clientOrderId),
-  ]) {
-    if (!match) continue
-    const [row] = await tx
-      .select()
-      .from(orders)
-      .where(and(eq(orders.userId, userId), match))
-    if (row) return row
-  }
-  return undefined
 }
 
 async function call<T>(order: OrderRow, fn: () => Promise<T>): Promise<T> {
