@@ -201,7 +201,7 @@ interface Reserved {
  * a repeated key names (refusing a different request, or one still in flight).
  */
 /** Reads before giving up on an account that keeps changing under the reservation. */
-const RESERVE_ATTEMPTS = 10
+const RESERVE_ATTEMPTS = 20
 
 async function reserveOrder(
   db: Db,
