@@ -1,5 +1,6 @@
-// One Pool per request (or per DO call): a Pool kept at module scope and reused by another
-// request hangs in workerd ("Cannot perform I/O on behalf of a different request").
+// One Pool per Worker request: a Pool kept at module scope and reused by another request hangs
+// in workerd ("Cannot perform I/O on behalf of a different request"). A Durable Object may keep
+// one across its requests (src/do/symbol-book.ts): its I/O belongs to the object.
 import { Pool, neonConfig } from '@neondatabase/serverless'
 import { drizzle } from 'drizzle-orm/neon-serverless'
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless'
@@ -36,10 +37,11 @@ export interface DbHandle {
   end(): Promise<void>
 }
 
-export function openDb(cfg: DbConfig): DbHandle {
+/** max: connections at most (a Durable Object that keeps its Pool serves many requests). */
+export function openDb(cfg: DbConfig, max = 5): DbHandle {
   if (!cfg.DATABASE_URL) throw new ServiceUnavailableError('DATABASE_URL is not configured')
   configureNeon(cfg)
-  const pool = new Pool({ connectionString: cfg.DATABASE_URL, max: 5 })
+  const pool = new Pool({ connectionString: cfg.DATABASE_URL, max })
   // An idle client's socket error must not become an unhandled error event.
   pool.on('error', (err: unknown) => console.error('postgres pool error', err))
   const db = drizzle({ client: pool, schema })

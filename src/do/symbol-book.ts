@@ -9,15 +9,20 @@
 import { DurableObject } from 'cloudflare:workers'
 import bookWasm from '../../wasm/build/book.wasm'
 import { openDb } from '../db/client.ts'
+import type { Db, DbHandle } from '../db/client.ts'
 import {
   type Ack, BookJournal, type BookState, type JournalStore, type OpenReport, type OutboxFill, type SqlValue,
 } from '../engine/journal.ts'
 import type { Depth, NewOrder } from '../engine/types.ts'
 import type { Env } from '../env.ts'
+import { OrderDesk } from '../orders/desk.ts'
+import type { DeskItem, DeskResult } from '../orders/desk.ts'
 import { drainOutbox } from '../orders/drain.ts'
 import { FillRejected } from '../orders/fills.ts'
 
 const RETRY_MS = 2_000
+/** connections this object keeps: its concurrent placements and its drain */
+const POOL_SIZE = 16
 /** A batch Postgres refuses needs a person; retrying often would only flood the logs. */
 const REJECTED_RETRY_MS = 60_000
 /** events that put an order event in the outbox */
@@ -27,11 +32,15 @@ const SYMBOL_KEY = 'symbol'
 
 export class SymbolBook extends DurableObject<Env> {
   private readonly journal: BookJournal
+  private readonly desk: OrderDesk
   private opened: OpenReport | undefined
+  /** Postgres connections kept open across this object's requests (the order path, the drain) */
+  private pool: DbHandle | undefined
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.journal = new BookJournal(sqlStore(ctx.storage), bookWasm)
+    this.desk = new OrderDesk(() => this.database(), this)
     ctx.blockConcurrencyWhile(async () => {
       this.opened = this.journal.open()
       // An alarm can start this object by its id alone, without the name (workerd runs an alarm
@@ -41,6 +50,16 @@ export class SymbolBook extends DurableObject<Env> {
       }
       if (this.journal.state().outbox > 0) await ctx.storage.setAlarm(Date.now())
     })
+  }
+
+  /** Places an order of this symbol: reserve in Postgres, match, record (src/orders/desk.ts). */
+  place(userId: number, item: DeskItem) {
+    return this.desk.place(userId, item)
+  }
+
+  /** A batch's orders of this symbol, each with its own result. */
+  placeMany(userId: number, items: DeskItem[]): Promise<DeskResult[]> {
+    return this.desk.placeMany(userId, items)
   }
 
   submit(order: NewOrder): Ack {
@@ -87,16 +106,18 @@ export class SymbolBook extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const symbol = this.ctx.id.name ?? (await this.ctx.storage.get<string>(SYMBOL_KEY))
     if (!symbol) throw new Error('a SymbolBook must be reached through idFromName(symbol)')
-    const handle = openDb(this.env)
     try {
-      await drainOutbox(this.journal, handle.db, symbol)
+      await drainOutbox(this.journal, this.database(), symbol)
     } catch (error) {
       const rejected = error instanceof FillRejected
       console.error(JSON.stringify({ msg: 'outbox drain failed', symbol, rejected, error: String(error) }))
       await this.ctx.storage.setAlarm(Date.now() + (rejected ? REJECTED_RETRY_MS : RETRY_MS))
-    } finally {
-      await handle.end()
     }
+  }
+
+  private database(): Db {
+    this.pool ??= openDb(this.env, POOL_SIZE)
+    return this.pool.db
   }
 
   /**

@@ -10,13 +10,17 @@ import type { fills } from '../db/schema.ts'
 import type { Ack, OutboxFill } from '../engine/journal.ts'
 import { formatCents } from '../lib/money.ts'
 import { validate, validationError } from '../lib/validate.ts'
+import { fromProblem, toProblem } from './desk.ts'
+import type { DeskItem, DeskResult, OrderDesk } from './desk.ts'
+import { isListed } from './listed.ts'
+import { unknownSymbol } from './rules.ts'
 import type { AckOutcome } from './rules.ts'
 import { AppError, problemBody } from '../errors.ts'
 import {
   amendBody, batchBody, idempotencyHeader, listQuery, orderBody, orderIdParam,
 } from './schema.ts'
 import * as gateway from './service.ts'
-import type { OrderRow, Span } from './service.ts'
+import type { OrderRow } from './service.ts'
 
 const money = (cents: number | null) => (cents === null ? null : formatCents(cents))
 
@@ -83,66 +87,103 @@ export const orderView = (o: OrderRow, rows?: (typeof fills.$inferSelect)[]) => 
 
 const books = (c: Context<AppEnv>) => gateway.bookClients(c.env.SYMBOL_BOOK)
 
-/** Reports each stage of the order path in the Server-Timing header. */
-const spans =
-  (c: Context<AppEnv>): Span =>
-  async (stage, fn) => {
-    startTime(c, stage)
-    try {
-      return await fn()
-    } finally {
-      endTime(c, stage)
-    }
+/** The symbol's Durable Object, as the order routes use it (RPC). */
+const desk = (c: Context<AppEnv>, symbol: string) =>
+  c.env.SYMBOL_BOOK.get(c.env.SYMBOL_BOOK.idFromName(symbol)) as unknown as Pick<
+    OrderDesk,
+    'place' | 'placeMany'
+  >
+
+/**
+ * The object's answer, or 503 book_unavailable when it gave none: whatever it did (an order may
+ * have been reserved and left pending) a retry with the same key resolves.
+ */
+async function reached<T>(symbol: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (err) {
+    console.error(`symbol book ${symbol} did not answer`, err)
+    throw new AppError(
+      503,
+      'book_unavailable',
+      `The ${symbol} book did not answer: retry with the same Idempotency-Key or client_order_id`,
+      { retry_after: 1 },
+    )
   }
+}
 
 export const orderRoutes = new Hono<AppEnv>()
 
 const serverTiming = timing({ totalDescription: 'order path' })
-orderRoutes.use('/orders', serverTiming, withDb, requireAuth)
-orderRoutes.use('/orders/*', serverTiming, withDb, requireAuth)
+orderRoutes.use('/orders', serverTiming, requireAuth)
+orderRoutes.use('/orders/*', serverTiming, requireAuth)
 
+/**
+ * Placing goes straight to the symbol's Durable Object, which reserves in Postgres on the
+ * connections it keeps, matches and records (desk.ts); the Worker authenticates and validates.
+ */
 orderRoutes.post(
   '/orders',
   requireTwoFactor,
   validate('header', idempotencyHeader),
   validate('json', orderBody),
   async (c) => {
-    const placed = await gateway.placeOrder(
-      c.var.db,
-      books(c),
-      c.var.auth.userId,
-      c.req.valid('json'),
-      c.req.valid('header')['idempotency-key'],
-      spans(c),
+    const body = c.req.valid('json')
+    if (!(await isListed(c.env, body.symbol))) throw unknownSymbol(body.symbol)
+    startTime(c, 'desk', 'the symbol object, all of it')
+    const reply = await reached(body.symbol, () =>
+      desk(c, body.symbol).place(c.var.auth.userId, {
+        body,
+        idempotencyKey: c.req.valid('header')['idempotency-key'],
+      }),
     )
-    if (placed.ack.engineMs !== undefined) setMetric(c, 'engine', placed.ack.engineMs, undefined, 3)
-    if (placed.replayed) c.header('Idempotent-Replayed', 'true')
-    return c.json(ackView(placed.order, placed.ack, placed.outcome), 201)
+    endTime(c, 'desk')
+    for (const [stage, ms] of Object.entries(reply.timings)) setMetric(c, stage, ms)
+    if (!reply.ok) throw fromProblem(reply.problem)
+    const { order, ack, outcome, replayed } = reply.placed
+    if (ack.engineMs !== undefined) setMetric(c, 'engine', ack.engineMs, undefined, 3)
+    if (replayed) c.header('Idempotent-Replayed', 'true')
+    return c.json(ackView(order, ack, outcome), 201)
   },
 )
 
-/** Each order's own result: 201 with the order as acked, or its problem. */
+/**
+ * Each order's own result: 201 with the order as acked, or its problem. One call per symbol to
+ * its object; an Idempotency-Key applies to every order as `<key>#<index>`.
+ */
 orderRoutes.post(
   '/orders/batch',
   requireTwoFactor,
   validate('header', idempotencyHeader),
   validate('json', batchBody),
   async (c) => {
-    const bodies = c.req.valid('json').orders.map((o, i) => {
-      const parsed = orderBody.safeParse(o)
-      return parsed.success ? parsed.data : validationError(`Invalid order ${i}`, parsed.error)
-    })
-    const results = await gateway.placeBatch(
-      c.var.db,
-      books(c),
-      c.var.auth.userId,
-      bodies,
-      c.req.valid('header')['idempotency-key'],
+    const key = c.req.valid('header')['idempotency-key']
+    const results: DeskResult[] = []
+    const bySymbol = new Map<string, { index: number; item: DeskItem }[]>()
+    for (const [index, raw] of c.req.valid('json').orders.entries()) {
+      const parsed = orderBody.safeParse(raw)
+      if (!parsed.success) {
+        results[index] = { ok: false, problem: toProblem(validationError(`Invalid order ${index}`, parsed.error)) }
+        continue
+      }
+      const item = { body: parsed.data, idempotencyKey: key && `${key}#${index}` }
+      bySymbol.set(parsed.data.symbol, [...(bySymbol.get(parsed.data.symbol) ?? []), { index, item }])
+    }
+    await Promise.all(
+      [...bySymbol].map(async ([symbol, group]) => {
+        const refuse = (e: AppError) => group.map((): DeskResult => ({ ok: false, problem: toProblem(e) }))
+        const replies = !(await isListed(c.env, symbol))
+          ? refuse(unknownSymbol(symbol))
+          : await reached(symbol, () =>
+              desk(c, symbol).placeMany(c.var.auth.userId, group.map((g) => g.item)),
+            ).catch(refuse)
+        group.forEach((g, i) => (results[g.index] = replies[i]))
+      }),
     )
     const views = results.map((r, index) =>
-      r instanceof AppError
-        ? { index, status: r.status, error: problemBody(r.status, r.code, r.message, c.req.path, r.extra) }
-        : { index, status: 201, replayed: r.replayed, order: ackView(r.order, r.ack, r.outcome) },
+      r.ok
+        ? { index, status: 201, replayed: r.placed.replayed, order: ackView(r.placed.order, r.placed.ack, r.placed.outcome) }
+        : { index, status: r.problem.status, error: problemBody(r.problem.status, r.problem.code, r.problem.message, c.req.path, r.problem.extra) },
     )
     return c.json({
       placed: views.filter((v) => v.status === 201).length,
@@ -152,7 +193,7 @@ orderRoutes.post(
   },
 )
 
-orderRoutes.get('/orders', validate('query', listQuery), async (c) => {
+orderRoutes.get('/orders', withDb, validate('query', listQuery), async (c) => {
   const q = c.req.valid('query')
   const rows = await gateway.listOrders(c.var.db, c.var.auth.userId, q)
   return c.json({
@@ -161,23 +202,30 @@ orderRoutes.get('/orders', validate('query', listQuery), async (c) => {
   })
 })
 
-orderRoutes.get('/orders/:id', validate('param', orderIdParam), async (c) => {
+orderRoutes.get('/orders/:id', withDb, validate('param', orderIdParam), async (c) => {
   const order = await gateway.getOrder(c.var.db, c.var.auth.userId, c.req.valid('param').id)
   return c.json(orderView(order, await gateway.orderFills(c.var.db, order.id)))
 })
 
-orderRoutes.delete('/orders/:id', requireTwoFactor, validate('param', orderIdParam), async (c) => {
-  const { order, canceledQty } = await gateway.cancelOrder(
-    c.var.db,
-    books(c),
-    c.var.auth.userId,
-    c.req.valid('param').id,
-  )
-  return c.json({ ...orderView(order), canceled_qty: canceledQty })
-})
+orderRoutes.delete(
+  '/orders/:id',
+  withDb,
+  requireTwoFactor,
+  validate('param', orderIdParam),
+  async (c) => {
+    const { order, canceledQty } = await gateway.cancelOrder(
+      c.var.db,
+      books(c),
+      c.var.auth.userId,
+      c.req.valid('param').id,
+    )
+    return c.json({ ...orderView(order), canceled_qty: canceledQty })
+  },
+)
 
 orderRoutes.patch(
   '/orders/:id',
+  withDb,
   requireTwoFactor,
   validate('param', orderIdParam),
   validate('json', amendBody),

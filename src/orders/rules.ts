@@ -116,13 +116,12 @@ function checkPrice(field: string, cents: number, sym: SymbolInfo) {
   }
 }
 
+export const unknownSymbol = (symbol: string) =>
+  new OrderRejected('unknown_symbol', `${symbol} is not a listed symbol`, { symbol })
+
 /** Validates an order against its symbol; throws OrderRejected (422) naming the rule. */
 export function planOrder(body: OrderBody, sym: SymbolInfo | undefined): OrderPlan {
-  if (!sym) {
-    throw new OrderRejected('unknown_symbol', `${body.symbol} is not a listed symbol`, {
-      symbol: body.symbol,
-    })
-  }
+  if (!sym) throw unknownSymbol(body.symbol)
   if (sym.status !== 'active') {
     throw new OrderRejected('symbol_not_trading', `${sym.symbol} is ${sym.status}`, {
       symbol: sym.symbol,

@@ -36,6 +36,8 @@ export interface BookClient {
   pendingFills(limit?: number): Promise<OutboxFill[]>
 }
 export type Books = (symbol: string) => BookClient
+/** What placing needs of a book. */
+export type Submitters = (symbol: string) => Pick<BookClient, 'submit' | 'submitBatch'>
 
 /** Each symbol's Durable Object (SymbolBook), reached by name. */
 export const bookClients =
@@ -87,7 +89,7 @@ function sameRequest(o: OrderRow, p: OrderPlan, clientOrderId: string | null) {
 
 export async function placeOrder(
   db: Db,
-  books: Books,
+  books: Submitters,
   userId: number,
   body: OrderBody,
   idempotencyKey: string | undefined,
@@ -105,26 +107,23 @@ export async function placeOrder(
 export type BatchResult = Placed | AppError
 
 /**
- * Places up to MAX_BATCH orders: each is validated and reserved on its own (one refusal does not
- * refuse the others), then each symbol's orders go to its book in one call, in the batch's
- * order. An Idempotency-Key applies to every order as `<key>#<index>`.
+ * Places orders one by one: each is reserved on its own (one refusal does not refuse the
+ * others), then each symbol's orders go to its book in one call, in the given order.
  */
 export async function placeBatch(
   db: Db,
-  books: Books,
+  books: Submitters,
   userId: number,
-  bodies: (OrderBody | AppError)[],
-  idempotencyKey: string | undefined,
+  items: { body: OrderBody | AppError; idempotencyKey?: string }[],
 ): Promise<BatchResult[]> {
   const results: BatchResult[] = []
   const bySymbol = new Map<string, { index: number; reserved: Reserved }[]>()
-  for (const [index, body] of bodies.entries()) {
+  for (const [index, { body, idempotencyKey }] of items.entries()) {
     if (body instanceof AppError) {
       results[index] = body
       continue
     }
-    const key = idempotencyKey && `${idempotencyKey}#${index}`
-    const reserved = await refusal(() => reserveOrder(db, userId, body, key))
+    const reserved = await refusal(() => reserveOrder(db, userId, body, idempotencyKey))
     if (reserved instanceof AppError) results[index] = reserved
     else bySymbol.set(body.symbol, [...(bySymbol.get(body.symbol) ?? []), { index, reserved }])
   }
@@ -151,7 +150,7 @@ export const STALE_PENDING_MS = 30_000
  * already has gets its first outcome back. Returns how many were resolved; a book that still does
  * not answer leaves its orders for the next run.
  */
-export async function sweepPending(db: Db, books: Books, now = Date.now()) {
+export async function sweepPending(db: Db, books: Submitters, now = Date.now()) {
   const stale = await db.transaction((tx) =>
     tx
       .select()

@@ -12,6 +12,9 @@ import { BookJournal } from '../../src/engine/journal.ts'
 import { bookModule } from '../../src/engine/wasm-file.ts'
 import { settingsFrom } from '../../src/env.ts'
 import type { Env } from '../../src/env.ts'
+import type { NewOrder } from '../../src/engine/types.ts'
+import { OrderDesk } from '../../src/orders/desk.ts'
+import type { DeskItem } from '../../src/orders/desk.ts'
 import { applyFills } from '../../src/orders/fills.ts'
 import { STALE_PENDING_MS, bookClients, sweepPending } from '../../src/orders/service.ts'
 import { testEnv, uniqueEmail } from '../helpers/app.ts'
@@ -36,17 +39,35 @@ const gate = async () => {
   await Bun.sleep(0)
   if (down) throw new Error('Durable Object unavailable')
 }
-/** submitBatch calls per symbol (one per symbol per batch) */
+/** the object itself does not answer (its RPC fails before it does anything) */
+let unreachable = false
+/** placeMany calls per symbol (one per symbol per batch) */
 const batchCalls = new Map<string, number>()
+const up = () => {
+  if (down) throw new Error('Durable Object unavailable')
+}
+/** the order desk each symbol's object runs, on this test's database and book */
+function desk(symbol: string) {
+  const book = {
+    submit: (o: NewOrder) => (up(), journal(symbol).submit(o)),
+    submitBatch: (os: NewOrder[]) => (up(), os.map((o) => journal(symbol).submit(o))),
+  }
+  return new OrderDesk(() => db, book)
+}
 const SYMBOL_BOOK = {
   idFromName: (name: string) => name,
   get: (symbol: string) => ({
-    submit: async (o: never) => (await gate(), journal(symbol).submit(o)),
-    submitBatch: async (os: never[]) => {
-      await gate()
-      batchCalls.set(symbol, (batchCalls.get(symbol) ?? 0) + 1)
-      return os.map((o) => journal(symbol).submit(o))
+    // `down` fails the book inside the object, after the reservation (the desk's own path)
+    place: async (userId: number, item: DeskItem) => {
+      if (unreachable) throw new Error('Durable Object unreachable')
+      return desk(symbol).place(userId, item)
     },
+    placeMany: async (userId: number, items: DeskItem[]) => {
+      batchCalls.set(symbol, (batchCalls.get(symbol) ?? 0) + 1)
+      return desk(symbol).placeMany(userId, items)
+    },
+    submit: async (o: never) => (await gate(), journal(symbol).submit(o)),
+    submitBatch: async (os: never[]) => (await gate(), os.map((o) => journal(symbol).submit(o))),
     cancel: async (id: number) => (await gate(), journal(symbol).cancel(id)),
     amend: async (id: number, qty: number) => (await gate(), journal(symbol).amend(id, qty)),
     pendingFills: async (limit?: number) => (await gate(), journal(symbol).pendingFills(limit)),
@@ -130,6 +151,23 @@ describe('the gateway with a book that can fail', () => {
     expect(retry.body).toMatchObject({ id, status: 'open', open_qty: 5 })
     expect((await call('GET', `/v1/orders/${id}`, u.auth)).body.status).toBe('open')
     expect(journal(sym).depth().bids).toEqual([[15_000, 5, 1]])
+  })
+
+  test('an object that does not answer at all: 503, nothing reserved', async () => {
+    const sym = await newSymbol()
+    const u = await trader('1000.00')
+    unreachable = true
+    const failed = await call('POST', '/v1/orders', u.auth, order(sym, 'buy', 5, '150.00'))
+    unreachable = false
+    expect(failed.status).toBe(503)
+    expect(failed.body).toMatchObject({ code: 'book_unavailable', retry_after: 1 })
+    expect((await call('GET', '/v1/orders', u.auth)).body.orders).toEqual([])
+    expect((await call('GET', '/v1/account', u.auth)).body.reserved_cash).toBe('0.00')
+    // not listed: refused by the Worker, no object involved
+    unreachable = true
+    const unknown = await call('POST', '/v1/orders', u.auth, order('NOPE', 'buy', 1, '1.00'))
+    unreachable = false
+    expect(unknown.body).toMatchObject({ code: 'unknown_symbol', symbol: 'NOPE' })
   })
 
   test('canceling a pending order submits it first, then cancels and releases', async () => {

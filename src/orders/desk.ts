@@ -1,0 +1,96 @@
+// The order desk: placing orders where the symbol's book is, inside its Durable Object, on
+// Postgres connections the object keeps open across requests. A Worker request cannot use a
+// connection another request opened, so placing from the Worker paid a new connection (WebSocket,
+// Postgres handshake) per order; an object's connections stay open, which leaves the order path
+// its two round trips of reservation and one of recording (BENCHMARKS.md).
+//
+// The desk runs the same gateway code (service.ts) with the object's own book as the "book
+// client", and returns refusals as values: an RPC carries an Error's message, not its class, so
+// the Worker rebuilds the AppError from the problem and renders it as any other.
+import type { Db } from '../db/client.ts'
+import type { Ack } from '../engine/journal.ts'
+import type { NewOrder } from '../engine/types.ts'
+import { AppError } from '../errors.ts'
+import type { OrderBody } from './schema.ts'
+import { placeBatch, placeOrder } from './service.ts'
+import type { Placed, Span, Submitters } from './service.ts'
+
+/** An AppError as plain data (what crosses the RPC boundary). */
+export interface Problem {
+  status: number
+  code: string
+  message: string
+  extra: Record<string, unknown>
+}
+
+export type DeskResult = { ok: true; placed: Placed } | { ok: false; problem: Problem }
+
+/** ms spent in each stage of placing, as the object measured them (Server-Timing). */
+export type Timings = Partial<Record<'risk' | 'book' | 'record', number>>
+
+export interface DeskItem {
+  body: OrderBody
+  idempotencyKey?: string
+}
+
+/** The book the desk sits next to: synchronous, in the same object. */
+export interface LocalBook {
+  submit(order: NewOrder): Ack
+  submitBatch(orders: NewOrder[]): Ack[]
+}
+
+export const toProblem = (e: AppError): Problem => ({
+  status: e.status,
+  code: e.code,
+  message: e.message,
+  extra: e.extra,
+})
+
+export const fromProblem = (p: Problem) => new AppError(p.status, p.code, p.message, p.extra)
+
+export class OrderDesk {
+  private readonly client: ReturnType<Submitters>
+
+  constructor(
+    private readonly db: () => Db,
+    book: LocalBook,
+  ) {
+    this.client = {
+      submit: async (order) => book.submit(order),
+      submitBatch: async (orders) => book.submitBatch(orders),
+    }
+  }
+
+  async place(userId: number, item: DeskItem): Promise<DeskResult & { timings: Timings }> {
+    const timings: Timings = {}
+    const span: Span = async (stage, fn) => {
+      const started = Date.now()
+      try {
+        return await fn()
+      } finally {
+        timings[stage] = Date.now() - started
+      }
+    }
+    const result = await settle(() =>
+      placeOrder(this.db(), () => this.client, userId, item.body, item.idempotencyKey, span),
+    )
+    return { ...result, timings }
+  }
+
+  /** Orders of one batch for this symbol, each with its own result, in one call. */
+  async placeMany(userId: number, items: DeskItem[]): Promise<DeskResult[]> {
+    const results = await placeBatch(this.db(), () => this.client, userId, items)
+    return results.map((r) =>
+      r instanceof AppError ? { ok: false, problem: toProblem(r) } : { ok: true, placed: r },
+    )
+  }
+}
+
+async function settle(fn: () => Promise<Placed>): Promise<DeskResult> {
+  try {
+    return { ok: true, placed: await fn() }
+  } catch (err) {
+    if (err instanceof AppError) return { ok: false, problem: toProblem(err) }
+    throw err
+  }
+}
