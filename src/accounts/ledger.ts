@@ -7,7 +7,7 @@
 //   reserve R:     reserved +R            → refused when R > cash - reserved
 //   release R:     reserved -R            → refused when R > reserved
 //   buy fill C:    cash -C, reserved -C   (the reservation pays for it)
-import { eq, sql } from 'drizzle-orm'
+import { asc, eq, inArray, sql } from 'drizzle-orm'
 import { auditEntry, insertAuditEntry } from '../audit/chain.ts'
 import type { AuditHead } from '../audit/chain.ts'
 import type { DbOrTx } from '../db/client.ts'
@@ -38,46 +38,80 @@ export type CashPosting =
   | { ok: true; entry: typeof cashLedger.$inferSelect }
   | { ok: false; reason: 'insufficient' }
 
-/** A user's row as read FOR UPDATE for a money change, with an id for its next ledger entry. */
+/**
+ * A user's row as this transaction locked it (FOR UPDATE), kept up to date by each posting, and
+ * ids for its next ledger entries (several users may share one pool of ids).
+ */
 export interface LockedUser {
   cash: number
   reserved: number
   audit: AuditHead
-  nextLedgerId: number
+  ledgerIds: number[]
 }
 
-/** The columns to select (with the row FOR UPDATE) to post cash without another read. */
-export const lockedUserColumns = {
-  cash: users.cashCents,
-  reserved: users.reservedCashCents,
-  auditSeq: users.auditSeq,
-  auditHead: users.auditHead,
-  nextLedgerId: sql<number>`nextval(pg_get_serial_sequence('cash_ledger', 'id'))`.mapWith(Number),
+const nextLedgerId = sql<number>`nextval(pg_get_serial_sequence('cash_ledger', 'id'))`.mapWith(Number)
+
+/**
+ * Locks the users' rows (by id: the lock order) and reads what postings need, and each user's
+ * short limit; `ids`: the ledger ids they will share.
+ */
+export async function lockUsersForCash(tx: DbOrTx, userIds: number[], ids: number[]) {
+  const rows = await tx
+    .select({
+      id: users.id,
+      shortLimit: users.shortLimitQty,
+      cash: users.cashCents,
+      reserved: users.reservedCashCents,
+      auditSeq: users.auditSeq,
+      auditHead: users.auditHead,
+    })
+    .from(users)
+    .where(inArray(users.id, userIds))
+    .orderBy(asc(users.id))
+    .for('update')
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        cash: r.cash,
+        reserved: r.reserved,
+        audit: { seq: r.auditSeq, hash: r.auditHead },
+        ledgerIds: ids,
+        shortLimit: r.shortLimit,
+      },
+    ]),
+  )
 }
 
-export const toLocked = (r: {
-  cash: number
-  reserved: number
-  auditSeq: number
-  auditHead: string | null
-  nextLedgerId: number
-}): LockedUser => ({
-  cash: r.cash,
-  reserved: r.reserved,
-  audit: { seq: r.auditSeq, hash: r.auditHead },
-  nextLedgerId: r.nextLedgerId,
-})
+/** `n` ledger entry ids, in one round trip. */
+export async function ledgerIds(tx: DbOrTx, n: number): Promise<number[]> {
+  const rows = await tx.execute<{ id: string }>(
+    sql`SELECT nextval(pg_get_serial_sequence('cash_ledger', 'id')) AS id FROM generate_series(1, ${n}::int)`,
+  )
+  return rows.rows.map((r) => Number(r.id))
+}
 
-export async function lockUserForCash(tx: DbOrTx, userId: number): Promise<LockedUser | undefined> {
-  const [row] = await tx.select(lockedUserColumns).from(users).where(eq(users.id, userId)).for('update')
-  return row && toLocked(row)
+async function lockUserForCash(tx: DbOrTx, userId: number): Promise<LockedUser | undefined> {
+  const [row] = await tx
+    .select({
+      cash: users.cashCents,
+      reserved: users.reservedCashCents,
+      seq: users.auditSeq,
+      hash: users.auditHead,
+      id: nextLedgerId,
+    })
+    .from(users)
+    .where(eq(users.id, userId))
+    .for('update')
+  return (
+    row && { cash: row.cash, reserved: row.reserved, audit: { seq: row.seq, hash: row.hash }, ledgerIds: [row.id] }
+  )
 }
 
 /**
  * Must run inside a transaction. Returns ok: false (and changes nothing) when refused. `locked`:
- * the user's row as the caller locked it in this transaction (lockedUserColumns), which saves a
- * read; it is consumed (a second posting locks and reads again). One statement writes the
- * balances, the ledger entry and the audit entry.
+ * the user's row as the caller locked it in this transaction, which saves a read; the posting
+ * brings it up to date. One statement writes the balances, the ledger entry and the audit entry.
  */
 export async function postCash(
   tx: DbOrTx,
@@ -89,16 +123,16 @@ export async function postCash(
   if (!Number.isSafeInteger(cashDelta) || !Number.isSafeInteger(reservedDelta)) {
     throw new RangeError('cash deltas must be integer cents')
   }
-  const fresh = locked && !Number.isNaN(locked.nextLedgerId)
-  const user = fresh ? locked : await lockUserForCash(tx, change.userId)
+  const user = locked ?? (await lockUserForCash(tx, change.userId))
   if (!user) return { ok: false, reason: 'insufficient' }
   const cashAfter = user.cash + cashDelta
   const reservedAfter = user.reserved + reservedDelta
   if (reservedAfter < 0 || reservedAfter > cashAfter || cashAfter > Number.MAX_SAFE_INTEGER) {
     return { ok: false, reason: 'insufficient' }
   }
+  const id = user.ledgerIds.shift() ?? (await ledgerIds(tx, 1))[0]
   const entry = {
-    id: user.nextLedgerId,
+    id,
     userId: change.userId,
     kind: change.kind,
     amountCents: cashDelta,
@@ -137,7 +171,6 @@ export async function postCash(
       FROM moved)
     ${insertAuditEntry(audit)}`)
   if (result.rowCount !== 1) throw new Error(`postCash: user ${change.userId}'s row moved`)
-  // spent: what the caller holds no longer describes the row
-  if (locked) locked.nextLedgerId = Number.NaN
+  Object.assign(user, { cash: cashAfter, reserved: reservedAfter, audit: { seq: audit.seq, hash: audit.hash } })
   return { ok: true, entry }
 }

@@ -42,7 +42,8 @@
 // short limit, filled_qty beyond qty, a price outside the orders' limits, buyer = seller) throws
 // FillRejected and the transaction changes nothing.
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
-import { postCash } from '../accounts/ledger.ts'
+import { ledgerIds, lockUsersForCash, postCash } from '../accounts/ledger.ts'
+import type { LockedUser } from '../accounts/ledger.ts'
 import type { Db, Tx } from '../db/client.ts'
 import { pgErrorCode } from '../db/pg-errors.ts'
 import { fills, orders, positions, symbols, users } from '../db/schema.ts'
@@ -181,13 +182,8 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
       if (!owner.has(id)) reject(f.fillSeq, `unknown order ${id}`)
   }
   const userIds = [...new Set(owner.values())].sort((a, b) => a - b)
-  const userRows = await tx
-    .select({ id: users.id, shortLimit: users.shortLimitQty })
-    .from(users)
-    .where(inArray(users.id, userIds))
-    .orderBy(asc(users.id))
-    .for('update')
-  const shortLimit = new Map(userRows.map((u) => [u.id, u.shortLimit]))
+  // locked and read once: each posting of the batch writes in one statement (ledger.ts)
+  const locked = await lockUsersForCash(tx, userIds, await ledgerIds(tx, 2 * batch.length))
   const orderRows = await tx
     .select()
     .from(orders)
@@ -270,7 +266,7 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
     }
     const bought = position.get(buyer.userId)!
     Object.assign(bought, traded(bought, x, p))
-    await settle(tx, f, symbol, buyer, seller, -notional, -release, bought, reject)
+    await settle(tx, f, symbol, buyer, seller, -notional, -release, bought, locked, reject)
 
     // seller
     if (seller.side === 'sell' && seller.priceCents !== null && p < seller.priceCents) {
@@ -287,12 +283,12 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
       seller.reservedQty = 0
     }
     const sold = position.get(seller.userId)!
-    if (sold.qty - x < -shortLimit.get(seller.userId)! || sold.reservedQty < unreserve) {
+    if (sold.qty - x < -locked.get(seller.userId)!.shortLimit || sold.reservedQty < unreserve) {
       reject(f.fillSeq, `user ${seller.userId} holds ${sold.reservedQty} reserved of ${sold.qty}`)
     }
     Object.assign(sold, traded(sold, -x, p))
     sold.reservedQty -= unreserve
-    await settle(tx, f, symbol, seller, buyer, notional, 0, sold, reject)
+    await settle(tx, f, symbol, seller, buyer, notional, 0, sold, locked, reject)
   }
 
   await writeOrders(tx, symbol, fresh, order, reject)
@@ -421,6 +417,7 @@ async function settle(
   cashDelta: number,
   reservedDelta: number,
   p: PositionState,
+  locked: Map<number, LockedUser>,
   reject: (fillSeq: number, message: string) => never,
 ) {
   const posted = await postCash(tx, {
@@ -447,7 +444,7 @@ async function settle(
       position_qty: p.qty,
       position_cost_cents: p.costCents,
     },
-  })
+  }, locked.get(o.userId))
   if (!posted.ok) {
     reject(
       f.fillSeq,
