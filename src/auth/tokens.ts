@@ -72,12 +72,38 @@ function reasonFor(err: unknown): string {
   return 'token_malformed'
 }
 
+/**
+ * Access tokens this isolate has verified, per key set, until they expire. A client sends the
+ * same token with every request, and verifying ES256 is the largest single cost of a request
+ * (BENCHMARKS.md); the same bytes verify the same way under the same keys and settings. Rotating
+ * keys is a new key set: nothing verified under the old one is reused.
+ */
+const verified = new WeakMap<object, Map<string, AccessClaims>>()
+const VERIFIED_MAX = 10_000
+
 export async function verifyAccessToken(
   env: Env,
   settings: Settings,
   token: string,
 ): Promise<AccessClaims> {
   const keys = await signingKeys(env)
+  let seen = verified.get(keys)
+  if (!seen) verified.set(keys, (seen = new Map()))
+  const key = `${settings.issuer}\n${settings.audience}\n${token}`
+  const hit = seen.get(key)
+  if (hit && hit.exp > Date.now() / 1000) return hit
+  if (hit) seen.delete(key)
+  const claims = await verifyUncached(keys, settings, token)
+  if (seen.size >= VERIFIED_MAX) seen.delete(seen.keys().next().value!)
+  seen.set(key, claims)
+  return claims
+}
+
+async function verifyUncached(
+  keys: Awaited<ReturnType<typeof signingKeys>>,
+  settings: Settings,
+  token: string,
+): Promise<AccessClaims> {
   let header: ReturnType<typeof decodeProtectedHeader>
   try {
     header = decodeProtectedHeader(token)

@@ -36,6 +36,8 @@ export class SymbolBook extends DurableObject<Env> {
   private opened: OpenReport | undefined
   /** Postgres connections kept open across this object's requests (the order path, the drain) */
   private pool: DbHandle | undefined
+  /** a drain is scheduled: commands need not schedule another (a storage write each) */
+  private drainScheduled = false
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -106,11 +108,14 @@ export class SymbolBook extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const symbol = this.ctx.id.name ?? (await this.ctx.storage.get<string>(SYMBOL_KEY))
     if (!symbol) throw new Error('a SymbolBook must be reached through idFromName(symbol)')
+    // what commands add from here on is either drained now or schedules the next alarm
+    this.drainScheduled = false
     try {
       await drainOutbox(this.journal, this.database(), symbol)
     } catch (error) {
       const rejected = error instanceof FillRejected
       console.error(JSON.stringify({ msg: 'outbox drain failed', symbol, rejected, error: String(error) }))
+      this.drainScheduled = true
       await this.ctx.storage.setAlarm(Date.now() + (rejected ? REJECTED_RETRY_MS : RETRY_MS))
     }
   }
@@ -129,8 +134,9 @@ export class SymbolBook extends DurableObject<Env> {
     const ack = command()
     ack.engineMs = performance.now() - started
     // (a rejected cancel or amend puts nothing there: an alarm for nothing is harmless)
-    if (ack.fills.length > 0 || ack.events.some((e) => OUTBOXED.has(e.type))) {
-      void this.ctx.storage.setAlarm(Date.now())
+    if (!this.drainScheduled && (ack.fills.length > 0 || ack.events.some((e) => OUTBOXED.has(e.type)))) {
+      this.drainScheduled = true
+      this.ctx.storage.setAlarm(Date.now()).catch(() => (this.drainScheduled = false))
     }
     return ack
   }

@@ -145,9 +145,17 @@ function nyWallMs(instant: number): number {
   return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second)
 }
 
+let lastMinute = { minute: Number.NaN, date: '' }
+
 /** The New York date of an instant: the trading date a fill at that time belongs to. */
-export const nyDate = (instant: Date | number): IsoDate =>
-  fromDays(Math.floor(nyWallMs(+instant) / DAY_MS))
+export function nyDate(instant: Date | number): IsoDate {
+  // Intl formatting is slow and most calls ask about the current minute: remember the last one
+  const minute = Math.floor(+instant / 60_000)
+  if (minute !== lastMinute.minute) {
+    lastMinute = { minute, date: fromDays(Math.floor(nyWallMs(minute * 60_000) / DAY_MS)) }
+  }
+  return lastMinute.date
+}
 
 /** The instant of a New York wall-clock time (DST-aware: the offset is checked after the guess). */
 export function nyInstant(date: IsoDate, hh: number, mm = 0): Date {
