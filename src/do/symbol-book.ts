@@ -36,6 +36,8 @@ export class SymbolBook extends DurableObject<Env> {
   private opened: OpenReport | undefined
   /** Postgres connections kept open across this object's requests (the order path, the drain) */
   private pool: DbHandle | undefined
+  /** this object's symbol (its name, or as stored when an alarm started it by id alone) */
+  private symbol: string | undefined
   /** a drain is scheduled: commands need not schedule another (a storage write each) */
   private drainScheduled = false
 
@@ -47,21 +49,29 @@ export class SymbolBook extends DurableObject<Env> {
       this.opened = this.journal.open()
       // An alarm can start this object by its id alone, without the name (workerd runs an alarm
       // left over from before a restart that way): keep the symbol for the drain.
-      if (ctx.id.name && (await ctx.storage.get(SYMBOL_KEY)) !== ctx.id.name) {
-        await ctx.storage.put(SYMBOL_KEY, ctx.id.name)
-      }
+      const stored = await ctx.storage.get<string>(SYMBOL_KEY)
+      if (ctx.id.name && stored !== ctx.id.name) await ctx.storage.put(SYMBOL_KEY, ctx.id.name)
+      this.symbol = ctx.id.name ?? stored
       if (this.journal.state().outbox > 0) await ctx.storage.setAlarm(Date.now())
     })
   }
 
   /** Places an order of this symbol: reserve in Postgres, match, record (src/orders/desk.ts). */
   place(userId: number, item: DeskItem) {
+    this.mine([item])
     return this.desk.place(userId, item)
   }
 
   /** A batch's orders of this symbol, each with its own result. */
   placeMany(userId: number, items: DeskItem[]): Promise<DeskResult[]> {
+    this.mine(items)
     return this.desk.placeMany(userId, items)
+  }
+
+  /** An order of another symbol would match in the wrong book: a caller's bug, refused. */
+  private mine(items: DeskItem[]) {
+    const other = items.find((i) => i.body.symbol !== this.symbol)
+    if (other) throw new Error(`the ${this.symbol} book got an order of ${other.body.symbol}`)
   }
 
   submit(order: NewOrder): Ack {
@@ -106,7 +116,7 @@ export class SymbolBook extends DurableObject<Env> {
 
   /** Drains the outbox into Postgres; on failure, tries again later (the outbox keeps it all). */
   override async alarm(): Promise<void> {
-    const symbol = this.ctx.id.name ?? (await this.ctx.storage.get<string>(SYMBOL_KEY))
+    const symbol = this.symbol
     if (!symbol) throw new Error('a SymbolBook must be reached through idFromName(symbol)')
     // what commands add from here on is either drained now or schedules the next alarm
     this.drainScheduled = false

@@ -182,8 +182,11 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
       if (!owner.has(id)) reject(f.fillSeq, `unknown order ${id}`)
   }
   const userIds = [...new Set(owner.values())].sort((a, b) => a - b)
-  // locked and read once: each posting of the batch writes in one statement (ledger.ts)
-  const locked = await lockUsersForCash(tx, userIds, await ledgerIds(tx, 2 * batch.length))
+  // locked and read once: each posting of the batch writes in one statement (ledger.ts). The
+  // ledger ids are drawn after the locks, so a user's entries keep their order by id.
+  const ids: number[] = []
+  const locked = await lockUsersForCash(tx, userIds, ids)
+  ids.push(...(await ledgerIds(tx, 2 * batch.length)))
   const orderRows = await tx
     .select()
     .from(orders)

@@ -11,15 +11,25 @@ import { symbols } from '../db/schema.ts'
 const TTL_MS = 60_000
 
 let listed: { at: number; symbols: Set<string> } | undefined
+/** a lookup is under way in this isolate: the others wait for it instead of each connecting */
+let lookingUp = false
 
 export async function isListed(cfg: DbConfig, symbol: string): Promise<boolean> {
-  if (listed && Date.now() - listed.at < TTL_MS && listed.symbols.has(symbol)) return true
+  const asked = Date.now()
+  if (listed && asked - listed.at < TTL_MS && listed.symbols.has(symbol)) return true
+  // plain polling, not a shared promise: a promise another request's I/O resolves is not ours
+  for (let waited = 0; lookingUp && waited < 2_000; waited += 5) await sleep(5)
+  if (listed && listed.at >= asked) return listed.symbols.has(symbol)
+  lookingUp = true
   const handle = openDb(cfg)
   try {
     const rows = await handle.db.select({ symbol: symbols.symbol }).from(symbols)
     listed = { at: Date.now(), symbols: new Set(rows.map((r) => r.symbol)) }
   } finally {
+    lookingUp = false
     await handle.end()
   }
   return listed.symbols.has(symbol)
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -7,14 +7,14 @@
 //     audit_seq: every change to a user's money or holdings appends to that user's audit chain,
 //     so an unchanged audit_seq means the balances read in 1 are still the balances. A guard
 //     that fails writes nothing (each part selects from the guarded UPDATE), and the reservation
-//     is tried again from 1.
+//     is tried again from 1 (up to 20 times: then 503 account_busy).
 // The checks the gateway makes on the values read (buying power, shares, the day-trade rule) are
 // therefore exact; the database's own checks (users_reserved_cash_range, the positions trigger)
 // stand behind them.
 import { sql } from 'drizzle-orm'
 import type { AuditData } from '../audit/chain.ts'
 import { auditEntry, insertAuditEntry } from '../audit/chain.ts'
-import type { Db } from '../db/client.ts'
+import type { DbOrTx } from '../db/client.ts'
 import type { orders } from '../db/schema.ts'
 import type { OrderPlan } from './rules.ts'
 
@@ -40,7 +40,7 @@ export interface AccountSnapshot {
  * when nothing was written (the caller looks for a repeated key, else reads and tries again).
  */
 export async function writeReservation(
-  db: Db,
+  db: DbOrTx,
   userId: number,
   snap: AccountSnapshot,
   plan: OrderPlan,

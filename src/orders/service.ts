@@ -210,26 +210,8 @@ async function reserveOrder(
 ): Promise<Reserved> {
   const keys = { clientOrderId: body.client_order_id ?? null, idempotencyKey: idempotencyKey ?? null }
   for (let attempt = 1; attempt <= RESERVE_ATTEMPTS; attempt++) {
-    const { snap, user, sym, repeatedId } = await readAccount(db, userId, body.symbol, keys)
-    const plan = planOrder(body, sym)
-    if (repeatedId !== null) {
-      const [order] = await db.select().from(orders).where(eq(orders.id, repeatedId))
-      return repeatedOrder(order, plan, keys.clientOrderId)
-    }
-    checkHoldings(plan, snap, user.shortLimit)
-    if (plan.side === 'sell' && user.tier === 'retail' && user.role === 'trader') {
-      await checkDayTrades(db, userId, snap.cash, plan)
-    }
-    const data = {
-      order_id: snap.nextOrderId,
-      symbol: plan.symbol,
-      side: plan.side,
-      type: plan.type,
-      qty: plan.qty,
-      price_cents: plan.priceCents,
-    }
-    const order = await writeReservation(db, userId, snap, plan, keys, data)
-    if (order) return { order, fresh: true }
+    const reserved = await tryReserve(db, userId, body, keys)
+    if (reserved) return reserved
     // another change to the account came first (or the same key, just now): read again
     await new Promise((r) => setTimeout(r, Math.random() * 2 * attempt))
   }
@@ -238,14 +220,43 @@ async function reserveOrder(
   })
 }
 
+/** One read, the checks, one guarded write (src/orders/reserve.ts); undefined when the guard failed. */
+async function tryReserve(
+  q: Db,
+  userId: number,
+  body: OrderBody,
+  keys: { clientOrderId: string | null; idempotencyKey: string | null },
+): Promise<Reserved | undefined> {
+  const { snap, user, sym, repeatedId } = await readAccount(q, userId, body.symbol, keys)
+  const plan = planOrder(body, sym)
+  if (repeatedId !== null) {
+    const [order] = await q.select().from(orders).where(eq(orders.id, repeatedId))
+    return repeatedOrder(order, plan, keys.clientOrderId)
+  }
+  checkHoldings(plan, snap, user.shortLimit)
+  if (plan.side === 'sell' && user.tier === 'retail' && user.role === 'trader') {
+    await checkDayTrades(q, userId, snap.cash, plan)
+  }
+  const data = {
+    order_id: snap.nextOrderId,
+    symbol: plan.symbol,
+    side: plan.side,
+    type: plan.type,
+    qty: plan.qty,
+    price_cents: plan.priceCents,
+  }
+  const order = await writeReservation(q, userId, snap, plan, keys, data)
+  return order && { order, fresh: true }
+}
+
 /** What reserving reads, in one round trip and without a lock (src/orders/reserve.ts). */
 async function readAccount(
-  db: Db,
+  q: Db,
   userId: number,
   symbol: string,
   keys: { clientOrderId: string | null; idempotencyKey: string | null },
 ) {
-  const [row] = await db
+  const [row] = await q
     .select({
       cash: users.cashCents,
       reserved: users.reservedCashCents,
