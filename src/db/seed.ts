@@ -1,10 +1,11 @@
 // Demo data for `npm run dev`: symbols with reference prices, two funded trader accounts with
 // holdings, and an admin. Idempotent: existing symbols and users are left as they are.
 import { eq } from 'drizzle-orm'
+import { postCash } from '../accounts/ledger.ts'
 import { appendAudit } from '../audit/chain.ts'
 import { hashPassword } from '../auth/password.ts'
 import type { Db } from './client.ts'
-import { cashLedger, positions, symbols, users } from './schema.ts'
+import { positions, symbols, users } from './schema.ts'
 
 export const DEMO_PASSWORD = 'bourse-demo-password'
 
@@ -77,23 +78,13 @@ export async function seedDemo(db: Db, pbkdf2Iterations: number): Promise<{ crea
         .returning()
       await appendAudit(tx, user.id, 'user.registered', { email: demo.email, demo: true })
       if (demo.cashCents > 0) {
-        await tx.update(users).set({ cashCents: demo.cashCents }).where(eq(users.id, user.id))
-        const [entry] = await tx
-          .insert(cashLedger)
-          .values({
-            userId: user.id,
-            kind: 'deposit',
-            amountCents: demo.cashCents,
-            cashAfterCents: demo.cashCents,
-            reservedAfterCents: 0,
-            refType: 'seed',
-          })
-          .returning()
-        await appendAudit(tx, user.id, 'cash.deposit', {
-          ledger_id: entry.id,
-          amount_cents: demo.cashCents,
-          cash_after_cents: demo.cashCents,
+        const posted = await postCash(tx, {
+          userId: user.id,
+          kind: 'deposit',
+          cashDelta: demo.cashCents,
+          refType: 'seed',
         })
+        if (!posted.ok) throw new Error(`seed: cannot fund ${demo.email}`)
       }
       for (const h of demo.holdings) {
         await tx.insert(positions).values({ userId: user.id, ...h })

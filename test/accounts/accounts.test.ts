@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { eq, sql } from 'drizzle-orm'
+import { postCash } from '../../src/accounts/ledger.ts'
 import { auditLog, cashLedger, positions, symbols, users } from '../../src/db/schema.ts'
 import { DEMO_SYMBOLS } from '../../src/db/seed.ts'
 import { newUser, testClient } from '../helpers/app.ts'
@@ -85,8 +86,10 @@ describe('deposits and withdrawals', () => {
   test('reserved cash (held by open orders) cannot be withdrawn', async () => {
     const u = await newUser(client, 'resv')
     await deposit(u, '100.00')
-    // what issue 4's order placement does: hold part of the cash
-    await db.handle.db.update(users).set({ reservedCashCents: 7000 }).where(eq(users.id, u.id))
+    // what an open buy order does: hold part of the cash
+    await db.handle.db.transaction((tx) =>
+      postCash(tx, { userId: u.id, kind: 'reserve', cashDelta: 0, reservedDelta: 7000 }),
+    )
     const a = await account(u)
     expect(a).toMatchObject({ cash: '100.00', reserved_cash: '70.00', available_cash: '30.00' })
     expect((await withdraw(u, '30.01')).status).toBe(422)
@@ -95,7 +98,7 @@ describe('deposits and withdrawals', () => {
     await expect(
       db.handle.db
         .update(users)
-        .set({ reservedCashCents: 7001 })
+        .set({ reservedCashCents: 7001, auditSeq: sql`${users.auditSeq} + 1` })
         .where(eq(users.id, u.id))
         .execute(),
     ).rejects.toThrow()

@@ -3,6 +3,7 @@
 // ledger integrity and concurrent deposits.
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { eq, sql } from 'drizzle-orm'
+import { postCash } from '../../src/accounts/ledger.ts'
 import { symbols, users } from '../../src/db/schema.ts'
 import { DEMO_SYMBOLS } from '../../src/db/seed.ts'
 import { PASSWORD, newUser, testClient, uniqueEmail } from '../helpers/app.ts'
@@ -46,7 +47,10 @@ describe('GET /v1/account', () => {
       two_factor_enabled: false,
     })
     expect((await post(u, '/v1/account/deposits', { amount: '1000.50' })).status).toBe(201)
-    await db.handle.db.update(users).set({ reservedCashCents: 20_000 }).where(eq(users.id, u.id))
+    // what an open buy order does: hold part of the cash
+    await db.handle.db.transaction((tx) =>
+      postCash(tx, { userId: u.id, kind: 'reserve', cashDelta: 0, reservedDelta: 20_000 }),
+    )
     // 10 AAPL at a cost of 1500.00; valued at the reference price 190.00
     expect(
       (await post(u, '/v1/account/transfers', { symbol: 'AAPL', qty: 10, cost_basis: '1500.00' }))

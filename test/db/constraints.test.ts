@@ -59,15 +59,20 @@ describe('database constraints', () => {
   test('cash, reserved cash and positions never go negative (retail accounts: all of them)', async () => {
     const d = db.handle.db
     await refused(
-      d.update(users).set({ cashCents: -1 }).where(eq(users.id, alice)),
+      d.update(users).set({ cashCents: -1, auditSeq: sql`${users.auditSeq} + 1` }).where(eq(users.id, alice)),
       CHECK_VIOLATION,
     )
     await refused(
-      d.update(users).set({ reservedCashCents: 1 }).where(eq(users.id, alice)),
+      d.update(users).set({ reservedCashCents: 1, auditSeq: sql`${users.auditSeq} + 1` }).where(eq(users.id, alice)),
       CHECK_VIOLATION,
     )
     await refused(
       d.insert(positions).values({ userId: alice, symbol: 'AAPL', qty: -1 }),
+      CHECK_VIOLATION,
+    )
+    // a money change must come with an audit entry (audit_seq moves): the reservation relies on it
+    await refused(
+      d.update(users).set({ cashCents: 5 }).where(eq(users.id, alice)),
       CHECK_VIOLATION,
     )
     const [tier] = await d.select({ tier: users.tier }).from(users).where(eq(users.id, alice))
