@@ -125,17 +125,56 @@ export async function postCash(
   }
   const user = locked ?? (await lockUserForCash(tx, change.userId))
   if (!user) return { ok: false, reason: 'insufficient' }
-  const cashAfter = user.cash + cashDelta
-  const reservedAfter = user.reserved + reservedDelta
-  if (reservedAfter < 0 || reservedAfter > cashAfter || cashAfter > Number.MAX_SAFE_INTEGER) {
-    return { ok: false, reason: 'insufficient' }
-  }
   const id = user.ledgerIds.shift() ?? (await ledgerIds(tx, 1))[0]
-  const entry = {
+  const posting = cashEntry(change, user, id)
+  if (!posting) return { ok: false, reason: 'insufficient' }
+  const { entry } = posting
+  const audit = await auditEntry(
+    change.userId,
+    user.audit,
+    change.action ?? `cash.${change.kind}`,
+    { ...change.data, ...posting.auditData },
+  )
+  const result = await tx.execute(sql`
+    WITH moved AS (
+      UPDATE users SET cash_cents = ${entry.cashAfterCents},
+        reserved_cash_cents = ${entry.reservedAfterCents},
+        audit_seq = ${audit.seq}, audit_head = ${audit.hash}
+      WHERE id = ${change.userId} AND audit_seq = ${user.audit.seq} RETURNING id),
+    ledger AS (${insertLedgerEntry(entry)})
+    ${insertAuditEntry(audit)}`)
+  if (result.rowCount !== 1) throw new Error(`postCash: user ${change.userId}'s row moved`)
+  Object.assign(user, {
+    cash: entry.cashAfterCents,
+    reserved: entry.reservedAfterCents,
+    audit: { seq: audit.seq, hash: audit.hash },
+  })
+  return { ok: true, entry }
+}
+
+export type LedgerEntry = typeof cashLedger.$inferSelect
+
+/**
+ * A cash change as the ledger entry it writes and the audit data it adds, from the user's
+ * balances before it; undefined when it would break 0 ≤ reserved ≤ cash.
+ */
+export function cashEntry(
+  change: CashChange,
+  before: { cash: number; reserved: number },
+  id: number,
+  at = new Date(),
+): { entry: LedgerEntry; auditData: Record<string, unknown> } | undefined {
+  const reservedDelta = change.reservedDelta ?? 0
+  const cashAfter = before.cash + change.cashDelta
+  const reservedAfter = before.reserved + reservedDelta
+  if (reservedAfter < 0 || reservedAfter > cashAfter || cashAfter > Number.MAX_SAFE_INTEGER) {
+    return undefined
+  }
+  const entry: LedgerEntry = {
     id,
     userId: change.userId,
     kind: change.kind,
-    amountCents: cashDelta,
+    amountCents: change.cashDelta,
     reservedDeltaCents: reservedDelta,
     cashAfterCents: cashAfter,
     reservedAfterCents: reservedAfter,
@@ -144,33 +183,26 @@ export async function postCash(
     idempotencyKey: change.idempotencyKey ?? null,
     symbol: change.symbol ?? null,
     qty: change.qty ?? null,
-    createdAt: new Date(),
+    createdAt: at,
   }
-  const audit = await auditEntry(change.userId, user.audit, change.action ?? `cash.${change.kind}`, {
-    ...change.data,
-    ledger_id: entry.id,
-    amount_cents: cashDelta,
+  const auditData = {
+    ledger_id: id,
+    amount_cents: change.cashDelta,
     ...(reservedDelta ? { reserved_delta_cents: reservedDelta } : {}),
     cash_after_cents: cashAfter,
     reserved_after_cents: reservedAfter,
-  })
-  const result = await tx.execute(sql`
-    WITH moved AS (
-      UPDATE users SET cash_cents = ${cashAfter}, reserved_cash_cents = ${reservedAfter},
-        audit_seq = ${audit.seq}, audit_head = ${audit.hash}
-      WHERE id = ${change.userId} AND audit_seq = ${user.audit.seq} RETURNING id),
-    ledger AS (
-      INSERT INTO cash_ledger (id, user_id, kind, amount_cents, reserved_delta_cents,
-        cash_after_cents, reserved_after_cents, ref_type, ref_id, idempotency_key, symbol, qty,
-        created_at)
-      OVERRIDING SYSTEM VALUE
-      SELECT ${entry.id}::bigint, id, ${entry.kind}::ledger_kind, ${cashDelta}::bigint,
-        ${reservedDelta}::bigint, ${cashAfter}::bigint, ${reservedAfter}::bigint,
-        ${entry.refType}::text, ${entry.refId}::text, ${entry.idempotencyKey}::text,
-        ${entry.symbol}::text, ${entry.qty}::bigint, ${entry.createdAt.toISOString()}::timestamptz
-      FROM moved)
-    ${insertAuditEntry(audit)}`)
-  if (result.rowCount !== 1) throw new Error(`postCash: user ${change.userId}'s row moved`)
-  Object.assign(user, { cash: cashAfter, reserved: reservedAfter, audit: { seq: audit.seq, hash: audit.hash } })
-  return { ok: true, entry }
+  }
+  return { entry, auditData }
 }
+
+/** INSERT of the ledger entry, for the row of a CTE named `moved` (the user's row, updated). */
+export const insertLedgerEntry = (e: LedgerEntry) => sql`
+  INSERT INTO cash_ledger (id, user_id, kind, amount_cents, reserved_delta_cents,
+    cash_after_cents, reserved_after_cents, ref_type, ref_id, idempotency_key, symbol, qty,
+    created_at)
+  OVERRIDING SYSTEM VALUE
+  SELECT ${e.id}::bigint, id, ${e.kind}::ledger_kind, ${e.amountCents}::bigint,
+    ${e.reservedDeltaCents}::bigint, ${e.cashAfterCents}::bigint, ${e.reservedAfterCents}::bigint,
+    ${e.refType}::text, ${e.refId}::text, ${e.idempotencyKey}::text, ${e.symbol}::text,
+    ${e.qty}::bigint, ${e.createdAt.toISOString()}::timestamptz
+  FROM moved`

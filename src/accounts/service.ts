@@ -6,6 +6,7 @@ import type { Db, Tx } from '../db/client.ts'
 import { auditLog, cashLedger, fills, positions, symbols, users } from '../db/schema.ts'
 import type { Settings } from '../env.ts'
 import { postCash } from './ledger.ts'
+import type { LedgerEntry } from './ledger.ts'
 import {
   AppError,
   ConflictError,
@@ -16,7 +17,7 @@ import {
 } from '../errors.ts'
 
 export type CashKind = 'deposit' | 'withdrawal'
-export type LedgerEntry = typeof cashLedger.$inferSelect
+export type { LedgerEntry }
 export type User = typeof users.$inferSelect
 
 export interface AccountSummary {

@@ -13,6 +13,7 @@
 // stand behind them.
 import { sql } from 'drizzle-orm'
 import type { AuditData } from '../audit/chain.ts'
+import { cashEntry, insertLedgerEntry } from '../accounts/ledger.ts'
 import { auditEntry, insertAuditEntry } from '../audit/chain.ts'
 import type { DbOrTx } from '../db/client.ts'
 import type { orders } from '../db/schema.ts'
@@ -73,32 +74,32 @@ export async function writeReservation(
     filledAt: null,
   }
   const buy = plan.side === 'buy'
-  const reservedAfter = snap.reserved + plan.reserveCashCents
+  const reservation = buy
+    ? cashEntry(
+        {
+          userId,
+          kind: 'reserve',
+          cashDelta: 0,
+          reservedDelta: plan.reserveCashCents,
+          refType: 'order',
+          refId: String(order.id),
+        },
+        snap,
+        snap.nextLedgerId,
+        now,
+      )
+    : undefined
+  if (buy && !reservation) throw new Error(`user ${userId}: reserving beyond the checked buying power`)
+  const reservedAfter = reservation?.entry.reservedAfterCents ?? snap.reserved
   const audit = await auditEntry(
     userId,
     { seq: snap.auditSeq, hash: snap.auditHead },
     'order.placed',
-    buy
-      ? {
-          ...data,
-          ledger_id: snap.nextLedgerId,
-          amount_cents: 0,
-          reserved_delta_cents: plan.reserveCashCents,
-          cash_after_cents: snap.cash,
-          reserved_after_cents: reservedAfter,
-        }
-      : { ...data, reserved_qty: plan.qty },
+    buy ? { ...data, ...reservation!.auditData } : { ...data, reserved_qty: plan.qty },
   )
   const at = now.toISOString()
   const holding = buy
-    ? sql`ledger AS (
-        INSERT INTO cash_ledger (id, user_id, kind, amount_cents, reserved_delta_cents,
-          cash_after_cents, reserved_after_cents, ref_type, ref_id, created_at)
-        OVERRIDING SYSTEM VALUE
-        SELECT ${snap.nextLedgerId}::bigint, id, 'reserve', 0, ${plan.reserveCashCents}::bigint,
-          ${snap.cash}::bigint, ${reservedAfter}::bigint, 'order', ${String(order.id)}::text,
-          ${at}::timestamptz
-        FROM moved)`
+    ? sql`ledger AS (${insertLedgerEntry(reservation!.entry)})`
     : snap.hasPosition
       ? sql`held AS (
           UPDATE positions SET reserved_qty = reserved_qty + ${plan.qty}, updated_at = now()
