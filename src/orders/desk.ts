@@ -13,7 +13,7 @@ import type { NewOrder } from '../engine/types.ts'
 import { AppError } from '../errors.ts'
 import type { OrderBody } from './schema.ts'
 import { placeBatch, placeOrder } from './service.ts'
-import type { Placed, Span, Submitters } from './service.ts'
+import type { Placed, Span, Submitter } from './service.ts'
 
 /** An AppError as plain data (what crosses the RPC boundary). */
 export interface Problem {
@@ -49,7 +49,7 @@ export const toProblem = (e: AppError): Problem => ({
 export const fromProblem = (p: Problem) => new AppError(p.status, p.code, p.message, p.extra)
 
 export class OrderDesk {
-  private readonly client: ReturnType<Submitters>
+  private readonly client: Submitter
 
   constructor(
     private readonly db: () => Db,
@@ -79,7 +79,7 @@ export class OrderDesk {
 
   /** Orders of one batch for this symbol, each with its own result, in one call. */
   async placeMany(userId: number, items: DeskItem[]): Promise<DeskResult[]> {
-    const results = await placeBatch(this.db(), () => this.client, userId, items)
+    const results = await placeBatch(this.db(), this.client, userId, items)
     return results.map((r) =>
       r instanceof AppError ? { ok: false, problem: toProblem(r) } : { ok: true, placed: r },
     )

@@ -37,7 +37,8 @@ export interface BookClient {
 }
 export type Books = (symbol: string) => BookClient
 /** What placing needs of a book. */
-export type Submitters = (symbol: string) => Pick<BookClient, 'submit' | 'submitBatch'>
+export type Submitter = Pick<BookClient, 'submit' | 'submitBatch'>
+export type Submitters = (symbol: string) => Submitter
 
 /** Each symbol's Durable Object (SymbolBook), reached by name. */
 export const bookClients =
@@ -107,37 +108,30 @@ export async function placeOrder(
 export type BatchResult = Placed | AppError
 
 /**
- * Places orders one by one: each is reserved on its own (one refusal does not refuse the
- * others), then each symbol's orders go to its book in one call, in the given order.
+ * Places one symbol's orders: each is reserved on its own (one refusal does not refuse the
+ * others), then all go to the book in one call, in the given order.
  */
 export async function placeBatch(
   db: Db,
-  books: Submitters,
+  book: Submitter,
   userId: number,
-  items: { body: OrderBody | AppError; idempotencyKey?: string }[],
+  items: { body: OrderBody; idempotencyKey?: string }[],
 ): Promise<BatchResult[]> {
   const results: BatchResult[] = []
-  const bySymbol = new Map<string, { index: number; reserved: Reserved }[]>()
+  const held: { index: number; reserved: Reserved }[] = []
   for (const [index, { body, idempotencyKey }] of items.entries()) {
-    if (body instanceof AppError) {
-      results[index] = body
-      continue
-    }
     const reserved = await refusal(() => reserveOrder(db, userId, body, idempotencyKey))
     if (reserved instanceof AppError) results[index] = reserved
-    else bySymbol.set(body.symbol, [...(bySymbol.get(body.symbol) ?? []), { index, reserved }])
+    else held.push({ index, reserved })
   }
-  await Promise.all(
-    [...bySymbol].map(async ([symbol, group]) => {
-      const orders = group.map((g) => g.reserved.order)
-      const acks = await refusal(() =>
-        submitted(db, orders, () => books(symbol).submitBatch(orders.map(engineOrder))),
-      )
-      for (const [i, { index, reserved }] of group.entries()) {
-        results[index] = acks instanceof AppError ? acks : await recordAck(db, reserved, acks[i])
-      }
-    }),
+  if (held.length === 0) return results
+  const orders = held.map((h) => h.reserved.order)
+  const acks = await refusal(() =>
+    submitted(db, orders, () => book.submitBatch(orders.map(engineOrder))),
   )
+  for (const [i, { index, reserved }] of held.entries()) {
+    results[index] = acks instanceof AppError ? acks : await recordAck(db, reserved, acks[i])
+  }
   return results
 }
 
