@@ -46,7 +46,7 @@ import { ledgerIds, lockUsersForCash, postCash } from '../accounts/ledger.ts'
 import type { LockedUser } from '../accounts/ledger.ts'
 import type { Db, Tx } from '../db/client.ts'
 import { pgErrorCode } from '../db/pg-errors.ts'
-import { fills, orders, positions, symbols, users } from '../db/schema.ts'
+import { fills, orders, positions, symbols } from '../db/schema.ts'
 import type { OutboxFill } from '../engine/journal.ts'
 
 export const SERIALIZATION_FAILURE = '40001'
