@@ -52,7 +52,9 @@ export class SymbolBook extends DurableObject<Env> {
       const stored = await ctx.storage.get<string>(SYMBOL_KEY)
       if (ctx.id.name && stored !== ctx.id.name) await ctx.storage.put(SYMBOL_KEY, ctx.id.name)
       this.symbol = ctx.id.name ?? stored
-      if (this.journal.state().outbox > 0) await ctx.storage.setAlarm(Date.now())
+      // (not state(): that hashes the whole book)
+      const waiting = this.journal.pendingFills(1).length + this.journal.pendingOrderEvents(1).length
+      if (waiting > 0) await ctx.storage.setAlarm(Date.now())
     })
   }
 
