@@ -8,8 +8,9 @@
 //   release R:     reserved -R            → refused when R > reserved
 //   buy fill C:    cash -C, reserved -C   (the reservation pays for it)
 import { asc, eq, inArray, sql } from 'drizzle-orm'
-import { auditEntry, insertAuditEntry } from '../audit/chain.ts'
-import type { AuditHead } from '../audit/chain.ts'
+import type { SQL } from 'drizzle-orm'
+import { auditEntry } from '../audit/chain.ts'
+import type { AuditEntry, AuditHead } from '../audit/chain.ts'
 import type { DbOrTx } from '../db/client.ts'
 import { cashLedger, users } from '../db/schema.ts'
 
@@ -118,38 +119,137 @@ export async function postCash(
   change: CashChange,
   locked?: LockedUser,
 ): Promise<CashPosting> {
-  const cashDelta = change.cashDelta
-  const reservedDelta = change.reservedDelta ?? 0
+  const user = locked ?? (await lockUserForCash(tx, change.userId))
+  if (!user) return { ok: false, reason: 'insufficient' }
+  if (user.ledgerIds.length === 0) user.ledgerIds.push(...(await ledgerIds(tx, 1)))
+  const posting = await stageCash(change, user)
+  if (!posting) return { ok: false, reason: 'insufficient' }
+  await writePostings(tx, [posting])
+  return { ok: true, entry: posting.entry }
+}
+
+/** A cash change computed against a locked user's row, not yet written (writePostings). */
+export interface Posting {
+  entry: LedgerEntry
+  audit: AuditEntry
+}
+
+/**
+ * Computes a cash change against `user` (locked by this transaction, with a ledger id ready) and
+ * brings `user` up to date, without writing; undefined (and `user` unchanged) when refused. A
+ * batch stages all its changes, then writes them together with writePostings.
+ */
+export async function stageCash(
+  change: CashChange,
+  user: LockedUser,
+): Promise<Posting | undefined> {
+  const { cashDelta, reservedDelta = 0 } = change
   if (!Number.isSafeInteger(cashDelta) || !Number.isSafeInteger(reservedDelta)) {
     throw new RangeError('cash deltas must be integer cents')
   }
-  const user = locked ?? (await lockUserForCash(tx, change.userId))
-  if (!user) return { ok: false, reason: 'insufficient' }
-  const id = user.ledgerIds.shift() ?? (await ledgerIds(tx, 1))[0]
+  const id = user.ledgerIds[0]
+  if (id === undefined) throw new Error('stageCash: no ledger id left')
   const posting = cashEntry(change, user, id)
-  if (!posting) return { ok: false, reason: 'insufficient' }
-  const { entry } = posting
+  if (!posting) return undefined
+  user.ledgerIds.shift()
   const audit = await auditEntry(
     change.userId,
     user.audit,
     change.action ?? `cash.${change.kind}`,
     { ...change.data, ...posting.auditData },
   )
-  const result = await tx.execute(sql`
-    WITH moved AS (
-      UPDATE users SET cash_cents = ${entry.cashAfterCents},
-        reserved_cash_cents = ${entry.reservedAfterCents},
-        audit_seq = ${audit.seq}, audit_head = ${audit.hash}
-      WHERE id = ${change.userId} AND audit_seq = ${user.audit.seq} RETURNING id),
-    ledger AS (${insertLedgerEntry(entry)})
-    ${insertAuditEntry(audit)}`)
-  if (result.rowCount !== 1) throw new Error(`postCash: user ${change.userId}'s row moved`)
   Object.assign(user, {
-    cash: entry.cashAfterCents,
-    reserved: entry.reservedAfterCents,
+    cash: posting.entry.cashAfterCents,
+    reserved: posting.entry.reservedAfterCents,
     audit: { seq: audit.seq, hash: audit.hash },
   })
-  return { ok: true, entry }
+  return { entry: posting.entry, audit }
+}
+
+/**
+ * Writes staged postings (in the order staged) in one statement: each user's balances and audit
+ * head as after its last posting, guarded by its audit_seq before the first, every ledger entry
+ * and every audit entry. `more`: the caller's own CTEs to run in the same statement, and the
+ * columns it selects from them; returns that row.
+ */
+export async function writePostings(
+  tx: DbOrTx,
+  postings: Posting[],
+  more?: { ctes: SQL; columns: SQL },
+): Promise<Record<string, unknown>> {
+  const result = await tx.execute<Record<string, unknown>>(sql`
+    WITH ${postingsCte(postings)}${more ? sql`, ${more.ctes}` : sql``}
+    SELECT (SELECT count(*) FROM moved) AS users${more ? sql`, ${more.columns}` : sql``}`)
+  const row = result.rows[0]
+  if (Number(row.users) !== new Set(postings.map((p) => p.entry.userId)).size) {
+    throw new Error("writePostings: a user's row moved")
+  }
+  return row
+}
+
+/** The CTEs `moved` (the users' rows, updated), `ledger` and `audit` of writePostings. */
+function postingsCte(postings: Posting[]): SQL {
+  const last = new Map<number, { first: Posting; last: Posting }>()
+  for (const p of postings) {
+    const seen = last.get(p.entry.userId)
+    last.set(p.entry.userId, { first: seen?.first ?? p, last: p })
+  }
+  const balances = [...last.values()].map(({ first, last: p }) => ({
+    id: p.entry.userId,
+    cash: p.entry.cashAfterCents,
+    reserved: p.entry.reservedAfterCents,
+    seq: p.audit.seq,
+    head: p.audit.hash,
+    prev_seq: first.audit.seq - 1,
+  }))
+  const entries = postings.map(({ entry: e }) => ({
+    id: e.id,
+    user_id: e.userId,
+    kind: e.kind,
+    amount: e.amountCents,
+    reserved_delta: e.reservedDeltaCents,
+    cash_after: e.cashAfterCents,
+    reserved_after: e.reservedAfterCents,
+    ref_type: e.refType,
+    ref_id: e.refId,
+    idempotency_key: e.idempotencyKey,
+    symbol: e.symbol,
+    qty: e.qty,
+    created_at: e.createdAt.toISOString(),
+  }))
+  const audits = postings.map(({ audit: a }) => ({
+    user_id: a.userId,
+    seq: a.seq,
+    action: a.action,
+    data: a.data,
+    prev_hash: a.prevHash,
+    hash: a.hash,
+    created_at: a.createdAt.toISOString(),
+  }))
+  return sql`
+    moved AS (
+      UPDATE users u SET cash_cents = v.cash, reserved_cash_cents = v.reserved,
+        audit_seq = v.seq, audit_head = v.head
+      FROM jsonb_to_recordset(${JSON.stringify(balances)}::jsonb)
+        AS v(id bigint, cash bigint, reserved bigint, seq bigint, head text, prev_seq bigint)
+      WHERE u.id = v.id AND u.audit_seq = v.prev_seq RETURNING u.id),
+    ledger AS (
+      INSERT INTO cash_ledger (id, user_id, kind, amount_cents, reserved_delta_cents,
+        cash_after_cents, reserved_after_cents, ref_type, ref_id, idempotency_key, symbol, qty,
+        created_at)
+      OVERRIDING SYSTEM VALUE
+      SELECT id, user_id, kind, amount, reserved_delta, cash_after, reserved_after, ref_type,
+        ref_id, idempotency_key, symbol, qty, created_at
+      FROM jsonb_to_recordset(${JSON.stringify(entries)}::jsonb)
+        AS e(id bigint, user_id bigint, kind ledger_kind, amount bigint, reserved_delta bigint,
+          cash_after bigint, reserved_after bigint, ref_type text, ref_id text,
+          idempotency_key text, symbol text, qty bigint, created_at timestamptz)),
+    audit AS (
+      INSERT INTO audit_log (user_id, seq, action, data, prev_hash, hash, created_at)
+      SELECT user_id, seq, action, data, prev_hash, hash, created_at
+      FROM jsonb_to_recordset(${JSON.stringify(audits)}::jsonb)
+        AS a(user_id bigint, seq bigint, action text, data jsonb, prev_hash text, hash text,
+          created_at timestamptz))`
 }
 
 export type LedgerEntry = typeof cashLedger.$inferSelect

@@ -42,8 +42,9 @@
 // short limit, filled_qty beyond qty, a price outside the orders' limits, buyer = seller) throws
 // FillRejected and the transaction changes nothing.
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
-import { ledgerIds, lockUsersForCash, postCash } from '../accounts/ledger.ts'
-import type { LockedUser } from '../accounts/ledger.ts'
+import type { SQL } from 'drizzle-orm'
+import { ledgerIds, lockUsersForCash, stageCash, writePostings } from '../accounts/ledger.ts'
+import type { LockedUser, Posting } from '../accounts/ledger.ts'
 import type { Db, Tx } from '../db/client.ts'
 import { pgErrorCode } from '../db/pg-errors.ts'
 import { fills, orders, positions, symbols } from '../db/schema.ts'
@@ -239,6 +240,7 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
   }
   if (old.length > 0) await checkRecorded(tx, symbol, old, owner, reject)
 
+  const postings: Posting[] = []
   for (const f of fresh) {
     const buyer = order.get(f.side === 'buy' ? f.taker : f.maker)!
     const seller = order.get(f.side === 'buy' ? f.maker : f.taker)!
@@ -269,7 +271,7 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
     }
     const bought = position.get(buyer.userId)!
     Object.assign(bought, traded(bought, x, p))
-    await settle(tx, f, symbol, buyer, seller, -notional, -release, bought, locked, reject)
+    postings.push(await settle(f, symbol, buyer, seller, -notional, -release, bought, locked, reject))
 
     // seller
     if (seller.side === 'sell' && seller.priceCents !== null && p < seller.priceCents) {
@@ -291,21 +293,10 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
     }
     Object.assign(sold, traded(sold, -x, p))
     sold.reservedQty -= unreserve
-    await settle(tx, f, symbol, seller, buyer, notional, 0, sold, locked, reject)
+    postings.push(await settle(f, symbol, seller, buyer, notional, 0, sold, locked, reject))
   }
 
-  await writeOrders(tx, symbol, fresh, order, reject)
-  for (const [userId, p] of position) {
-    if (!p.exists) {
-      if (p.qty === 0 && p.costCents === 0) continue
-      await tx.insert(positions).values({ userId, symbol, ...values(p) })
-    } else {
-      await tx
-        .update(positions)
-        .set({ ...values(p), updatedAt: sql`now()` })
-        .where(and(eq(positions.userId, userId), eq(positions.symbol, symbol)))
-    }
-  }
+  if (fresh.length > 0) await writeBatch(tx, symbol, fresh, postings, order, position, reject)
   return fresh.length
 }
 
@@ -412,7 +403,6 @@ function fillOrder(
 
 /** One side's cash movement, ledger and audit entry. */
 async function settle(
-  tx: Tx,
   f: OutboxFill,
   symbol: string,
   o: OrderRow,
@@ -422,8 +412,8 @@ async function settle(
   p: PositionState,
   locked: Map<number, LockedUser>,
   reject: (fillSeq: number, message: string) => never,
-) {
-  const posted = await postCash(tx, {
+): Promise<Posting> {
+  const posting = await stageCash({
     userId: o.userId,
     kind: 'trade',
     cashDelta,
@@ -447,49 +437,83 @@ async function settle(
       position_qty: p.qty,
       position_cost_cents: p.costCents,
     },
-  }, locked.get(o.userId))
-  if (!posted.ok) {
+  }, locked.get(o.userId)!)
+  return (
+    posting ??
     reject(
       f.fillSeq,
       `user ${o.userId}'s cash cannot take ${cashDelta} cents with ${reservedDelta} reserved`,
     )
-  }
+  )
 }
 
-async function writeOrders(
+/**
+ * Writes what the batch changed in one statement: the users' cash with its ledger and audit
+ * entries (writePostings), the orders (their average price from their fills, and filled_qty
+ * checked against them) and the positions.
+ */
+async function writeBatch(
   tx: Tx,
   symbol: string,
   fresh: OutboxFill[],
+  postings: Posting[],
   order: Map<number, OrderRow>,
+  position: Map<number, PositionState>,
   reject: (fillSeq: number | undefined, message: string) => never,
 ) {
-  const touched = [...new Set(fresh.flatMap((f) => [f.taker, f.maker]))].sort((a, b) => a - b)
-  for (const id of touched) {
+  const touched = [...new Set(fresh.flatMap((f) => [f.taker, f.maker]))].map((id) => {
     const o = order.get(id)!
-    const [row] = await tx
-      .update(orders)
-      .set({
-        filledQty: o.filledQty,
-        status: o.status,
-        reservedCashCents: o.reservedCashCents,
-        reservedQty: o.reservedQty,
-        filledAt: o.filledAt,
-        avgPriceCents: sql`(SELECT round(sum(${fills.qty} * ${fills.priceCents})::numeric / sum(${fills.qty}))::bigint FROM ${fills} WHERE ${fills.orderId} = ${id})`,
-        updatedAt: sql`now()`,
-      })
-      .where(and(eq(orders.id, id), eq(orders.symbol, symbol)))
-      .returning({
-        fillsQty:
-          sql<number>`(SELECT coalesce(sum(${fills.qty}), 0) FROM ${fills} WHERE ${fills.orderId} = ${id})`.mapWith(
-            Number,
-          ),
-      })
-    // filled_qty is only ever the sum of the order's fills
-    if (row?.fillsQty !== o.filledQty) {
-      reject(
-        undefined,
-        `order ${id}: filled_qty ${o.filledQty} but its fills add up to ${row?.fillsQty}`,
-      )
+    return {
+      id,
+      filled_qty: o.filledQty,
+      status: o.status,
+      reserved_cash: o.reservedCashCents,
+      reserved_qty: o.reservedQty,
+      filled_at: o.filledAt?.toISOString() ?? null,
     }
+  })
+  type PositionRow = { user_id: number; qty: number; reserved_qty: number; cost: number }
+  const held: PositionRow[] = []
+  const opened: PositionRow[] = []
+  for (const [userId, p] of position) {
+    const row = { user_id: userId, qty: p.qty, reserved_qty: p.reservedQty, cost: p.costCents }
+    if (p.exists) held.push(row)
+    else if (p.qty !== 0 || p.costCents !== 0) opened.push(row)
   }
+  const positionRows = (rows: PositionRow[]) => sql`
+    jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      AS v(user_id bigint, qty bigint, reserved_qty bigint, cost bigint)`
+  const ctes: SQL = sql`
+    ord AS (
+      UPDATE orders o SET filled_qty = v.filled_qty, status = v.status,
+        reserved_cash_cents = v.reserved_cash, reserved_qty = v.reserved_qty,
+        filled_at = v.filled_at, avg_price_cents = f.avg, updated_at = now()
+      FROM jsonb_to_recordset(${JSON.stringify(touched)}::jsonb)
+        AS v(id bigint, filled_qty bigint, status order_status, reserved_cash bigint,
+          reserved_qty bigint, filled_at timestamptz)
+      CROSS JOIN LATERAL (
+        SELECT round(sum(qty * price_cents)::numeric / sum(qty))::bigint AS avg,
+          coalesce(sum(qty), 0) AS total
+        FROM fills WHERE order_id = v.id) f
+      WHERE o.id = v.id AND o.symbol = ${symbol}
+      RETURNING o.id, o.filled_qty, f.total),
+    held AS (
+      UPDATE positions p SET qty = v.qty, reserved_qty = v.reserved_qty, cost_cents = v.cost,
+        updated_at = now()
+      FROM ${positionRows(held)}
+      WHERE p.user_id = v.user_id AND p.symbol = ${symbol}),
+    opened AS (
+      INSERT INTO positions (user_id, symbol, qty, reserved_qty, cost_cents)
+      SELECT user_id, ${symbol}::text, qty, reserved_qty, cost FROM ${positionRows(opened)})`
+  const checked = await writePostings(tx, postings, {
+    ctes,
+    columns: sql`(SELECT count(*) FROM ord) AS orders,
+      (SELECT json_agg(json_build_object('id', id, 'filled_qty', filled_qty, 'fills', total))
+        FROM ord WHERE total <> filled_qty) AS mismatched`,
+  })
+  // filled_qty is only ever the sum of the order's fills
+  type Mismatch = { id: number; filled_qty: number; fills: number }
+  const [m] = (checked.mismatched as Mismatch[] | null) ?? []
+  if (m) reject(undefined, `order ${m.id}: filled_qty ${m.filled_qty}, its fills ${m.fills}`)
+  if (Number(checked.orders) !== touched.length) reject(undefined, 'an order of another symbol')
 }

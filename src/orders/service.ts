@@ -18,7 +18,7 @@ import { writeReservation } from './reserve.ts'
 import type { AccountSnapshot } from './reserve.ts'
 import { OrderRejected, engineOrder, outcomeOf, planOrder } from './rules.ts'
 import type { AckOutcome, OrderPlan } from './rules.ts'
-import { nyDate, nyInstant, tradingDaysEndingAt } from '../settlement/calendar.ts'
+import { nyDate, nyDayStart, nyInstant, tradingDaysEndingAt } from '../settlement/calendar.ts'
 import {
   PDT_MAX_DAY_TRADES, PDT_MIN_EQUITY_CENTS, PDT_WINDOW_DAYS, dayTradeOutlook,
 } from './day-trades.ts'
@@ -221,16 +221,14 @@ async function tryReserve(
   body: OrderBody,
   keys: { clientOrderId: string | null; idempotencyKey: string | null },
 ): Promise<Reserved | undefined> {
-  const { snap, user, sym, repeatedId } = await readAccount(q, userId, body.symbol, keys)
+  const { snap, user, sym, repeatedId, boughtToday } = await readAccount(q, userId, body, keys)
   const plan = planOrder(body, sym)
   if (repeatedId !== null) {
     const [order] = await q.select().from(orders).where(eq(orders.id, repeatedId))
     return repeatedOrder(order, plan, keys.clientOrderId)
   }
   checkHoldings(plan, snap, user.shortLimit)
-  if (plan.side === 'sell' && user.tier === 'retail' && user.role === 'trader') {
-    await checkDayTrades(q, userId, snap.cash, plan)
-  }
+  if (boughtToday) await checkDayTrades(q, userId, snap.cash, plan)
   const data = {
     order_id: snap.nextOrderId,
     symbol: plan.symbol,
@@ -243,11 +241,15 @@ async function tryReserve(
   return order && { order, fresh: true }
 }
 
-/** What reserving reads, in one round trip and without a lock (src/orders/reserve.ts). */
+/**
+ * What reserving reads, in one round trip and without a lock (src/orders/reserve.ts); also
+ * whether the pattern-day-trader rule needs a look (a retail trader's sell of a symbol it bought
+ * today).
+ */
 async function readAccount(
   q: Db,
   userId: number,
-  symbol: string,
+  { symbol, side }: Pick<OrderBody, 'symbol' | 'side'>,
   keys: { clientOrderId: string | null; idempotencyKey: string | null },
 ) {
   const [row] = await q
@@ -269,14 +271,18 @@ async function readAccount(
           or o.client_order_id = ${keys.clientOrderId}::text)
         order by (o.idempotency_key = ${keys.idempotencyKey}::text) desc nulls last limit 1)`.mapWith(Number),
       sym: { ...getTableColumns(symbols), lastPriceCents: lastTrade },
+      boughtToday: sql<boolean>`${side === 'sell'} and ${users.tier} = 'retail'
+        and ${users.role} = 'trader' and exists (select 1 from fills f where f.user_id = ${userId}
+          and f.symbol = ${symbol}::text and f.side = 'buy'
+          and f.ts >= ${nyDayStart(Date.now()).toISOString()}::timestamptz)`,
     })
     .from(users)
     .leftJoin(symbols, eq(symbols.symbol, symbol))
     .leftJoin(positions, and(eq(positions.userId, users.id), eq(positions.symbol, symbol)))
     .where(eq(users.id, userId))
   if (!row) throw new NotFoundError('No such account')
-  const { tier, role, shortLimit, repeatedId, sym, ...snap } = row
-  return { snap, user: { tier, role, shortLimit }, sym: sym ?? undefined, repeatedId }
+  const { tier, role, shortLimit, repeatedId, sym, boughtToday, ...snap } = row
+  return { snap, user: { tier, role, shortLimit }, sym: sym ?? undefined, repeatedId, boughtToday }
 }
 
 /** Buying power for a buy; shares (within a market maker's short limit) for a sell. */
@@ -335,25 +341,12 @@ function repeatedOrder(order: OrderRow, plan: OrderPlan, clientOrderId: string |
 }
 
 /**
- * The pattern-day-trader rule for a retail sell (src/orders/day-trades.ts): refused with
- * day_trade_limit when it would be the 4th day trade in 5 trading days and equity is under
- * $25,000. Cheap unless the account bought the symbol today.
+ * The pattern-day-trader rule for a retail trader's sell of a symbol it bought today
+ * (src/orders/day-trades.ts): refused with day_trade_limit when it would be the 4th day trade in
+ * 5 trading days and equity is under $25,000.
  */
 async function checkDayTrades(tx: DbOrTx, userId: number, cashCents: number, plan: OrderPlan) {
   const today = nyDate(Date.now())
-  const [boughtToday] = await tx
-    .select({ id: fills.id })
-    .from(fills)
-    .where(
-      and(
-        eq(fills.userId, userId),
-        eq(fills.symbol, plan.symbol),
-        eq(fills.side, 'buy'),
-        gte(fills.ts, nyInstant(today, 0)),
-      ),
-    )
-    .limit(1)
-  if (!boughtToday) return
   const equity = cashCents + (await positionsValue(tx, userId))
   if (equity >= PDT_MIN_EQUITY_CENTS) return
   const window = tradingDaysEndingAt(today, PDT_WINDOW_DAYS)

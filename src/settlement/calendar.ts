@@ -157,6 +157,15 @@ export function nyDate(instant: Date | number): IsoDate {
   return lastMinute.date
 }
 
+let lastDayStart = { date: '', start: new Date(Number.NaN) }
+
+/** When the New York day of an instant began (midnight there); remembered for the current day. */
+export function nyDayStart(instant: Date | number): Date {
+  const date = nyDate(instant)
+  if (date !== lastDayStart.date) lastDayStart = { date, start: nyInstant(date, 0) }
+  return lastDayStart.start
+}
+
 /** The instant of a New York wall-clock time (DST-aware: the offset is checked after the guess). */
 export function nyInstant(date: IsoDate, hh: number, mm = 0): Date {
   const wall = toDays(date) * DAY_MS + (hh * 60 + mm) * 60_000

@@ -1,7 +1,7 @@
 // The calendar against NYSE's published holiday and early-closing tables (2022-2028).
 import { describe, expect, test } from 'bun:test'
 import {
-  addTradingDays, holidayName, isEarlyClose, isTradingDay, nyDate, nyInstant, sessionOf,
+  addTradingDays, holidayName, isEarlyClose, isTradingDay, nyDate, nyDayStart, nyInstant, sessionOf,
   tradingDaysEndingAt,
 } from '../../src/settlement/calendar.ts'
 
@@ -83,6 +83,8 @@ describe('New York time', () => {
     expect(nyInstant('2026-03-09', 16).toISOString()).toBe('2026-03-09T20:00:00.000Z') // after the switch
     expect(nyDate(new Date('2026-11-27T04:59:59Z'))).toBe('2026-11-26')
     expect(nyDate(new Date('2026-11-27T05:00:00Z'))).toBe('2026-11-27')
+    expect(nyDayStart(new Date('2026-11-27T04:59:59Z')).toISOString()).toBe('2026-11-26T05:00:00.000Z')
+    expect(nyDayStart(Date.parse('2026-07-06T23:00:00Z')).toISOString()).toBe('2026-07-06T04:00:00.000Z')
   })
 
   test('sessions: regular, early close, none on holidays', () => {
