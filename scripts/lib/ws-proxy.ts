@@ -29,7 +29,7 @@ export async function startWsProxy(opts: { port?: number; host?: string } = {}):
       ws.close(1008, 'address not allowed')
       return
     }
-    const tcp = createConnection({ host: pgHost, port: pgPort })
+    const tcp = createConnection({ host: pgHost, port: pgPort, noDelay: true })
     const pending: Buffer[] = []
     let connected = false
     tcp.on('connect', () => {
