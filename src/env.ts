@@ -29,6 +29,8 @@ export interface Env {
   AUTH_IP_MAX_FAILURES?: string
   /** the per-IP window (default 900 s) */
   AUTH_IP_WINDOW_SECONDS?: string
+  /** bytes a market-data reader may fall behind before it is closed (src/marketdata/hub.ts) */
+  MD_MAX_UNACKED_BYTES?: string
 }
 
 /** The vars and secrets, without the object bindings (what tests and scripts can provide). */

@@ -17,6 +17,8 @@ import type { Depth, NewOrder } from '../engine/types.ts'
 import type { Env } from '../env.ts'
 import { OrderDesk } from '../orders/desk.ts'
 import type { DeskItem, DeskResult } from '../orders/desk.ts'
+import { MarketDataHub, MAX_UNACKED_BYTES, UPGRADE_TIER, UPGRADE_USER } from '../marketdata/hub.ts'
+import type { Tier } from '../marketdata/subscriber.ts'
 import { drainOutbox } from '../orders/drain.ts'
 import { FillRejected } from '../orders/fills.ts'
 
@@ -33,6 +35,7 @@ const SYMBOL_KEY = 'symbol'
 export class SymbolBook extends DurableObject<Env> {
   private readonly journal: BookJournal
   private readonly desk: OrderDesk
+  private readonly hub: MarketDataHub
   private opened: OpenReport | undefined
   /** Postgres connections kept open across this object's requests (the order path, the drain) */
   private pool: DbHandle | undefined
@@ -45,6 +48,8 @@ export class SymbolBook extends DurableObject<Env> {
     super(ctx, env)
     this.journal = new BookJournal(sqlStore(ctx.storage), bookWasm)
     this.desk = new OrderDesk(() => this.database(), this)
+    const host = { ctx, symbol: () => this.symbol!, depth: (n: number) => this.journal.depth(n) }
+    this.hub = new MarketDataHub(host, Number(env.MD_MAX_UNACKED_BYTES) || MAX_UNACKED_BYTES)
     ctx.blockConcurrencyWhile(async () => {
       this.opened = this.journal.open()
       // An alarm can start this object by its id alone, without the name (workerd runs an alarm
@@ -116,6 +121,39 @@ export class SymbolBook extends DurableObject<Env> {
     return this.opened
   }
 
+  /**
+   * A market-data WebSocket upgrade, authenticated by the Worker (src/marketdata/routes.ts), which
+   * passes the user and tier in headers of its own: the object is reachable only through it.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url)
+    const since = url.searchParams.get('since')
+    return this.hub.accept({
+      userId: Number(request.headers.get(UPGRADE_USER)),
+      tier: request.headers.get(UPGRADE_TIER) as Tier,
+      since: since === null ? undefined : Number(since),
+      protocol: request.headers.get('sec-websocket-protocol') ?? undefined,
+      path: url.pathname,
+    })
+  }
+
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {
+    this.hub.message(ws, message)
+  }
+
+  override webSocketClose(ws: WebSocket, code: number) {
+    this.hub.close(ws)
+    try {
+      ws.close(code === 1005 ? 1000 : code, 'closing')
+    } catch {
+      // already closed
+    }
+  }
+
+  override webSocketError(ws: WebSocket) {
+    this.hub.close(ws)
+  }
+
   /** Drains the outbox into Postgres; on failure, tries again later (the outbox keeps it all). */
   override async alarm(): Promise<void> {
     const symbol = this.symbol
@@ -145,6 +183,8 @@ export class SymbolBook extends DurableObject<Env> {
     const started = performance.now()
     const ack = command()
     ack.engineMs = performance.now() - started
+    const trades = ack.fills.map(({ price, qty, side, ts }) => ({ price, qty, side, ts }))
+    this.hub.publish(trades, ack.ts)
     // (a rejected cancel or amend puts nothing there: an alarm for nothing is harmless)
     if (!this.drainScheduled && (ack.fills.length > 0 || ack.events.some((e) => OUTBOXED.has(e.type)))) {
       this.drainScheduled = true

@@ -1,0 +1,240 @@
+// A symbol's market-data subscribers, inside its Durable Object. Sockets are accepted with the
+// hibernation API (ctx.acceptWebSocket): an idle subscriber costs nothing, pings are answered by
+// the platform without waking the object, and what a socket subscribed to survives hibernation in
+// its attachment. After each command the object calls publish(); the feed (feed.ts) turns the
+// book's new state into quotes, trades and depth deltas, and each subscriber's throttle
+// (subscriber.ts) decides what leaves now and what is conflated for later.
+//
+// workerd does not tell how much a socket still buffers (no bufferedAmount), so a slow or stuck
+// reader is caught by what it has not acknowledged: every message from the client (a ping at
+// least every 30 s) acknowledges what was sent before it; a socket more than maxUnackedBytes
+// behind is closed with 4008 (the client reconnects and resumes with since=<seq>).
+import type { Depth } from '../engine/types.ts'
+import { problemBody } from '../errors.ts'
+import { DEPTH_LEVELS, MarketFeed } from './feed.ts'
+import type { Trade } from './feed.ts'
+import { CLOSE, PING, PONG, error, parseClientMessage } from './protocol.ts'
+import type { Channel, ServerMessage } from './protocol.ts'
+import { Subscriber, depthSnapshotMessage, depthUpdateMessage, quoteMessage } from './subscriber.ts'
+import type { Tier } from './subscriber.ts'
+
+/** What a socket keeps across hibernation. */
+interface Attachment {
+  userId: number
+  tier: Tier
+  channels: Channel[]
+  /** since=<seq> of the upgrade, for its first depth subscription */
+  since?: number
+}
+
+/** Headers the Worker passes with an upgrade it authenticated (routes.ts). */
+export const UPGRADE_USER = 'x-bourse-user'
+export const UPGRADE_TIER = 'x-bourse-tier'
+
+/** Connections one user may hold to one symbol. */
+export const MAX_CONNECTIONS_PER_USER = 10
+/** Messages a client may send per CLIENT_WINDOW_MS. */
+const MAX_CLIENT_MESSAGES = 50
+const CLIENT_WINDOW_MS = 10_000
+/** Default for how far (bytes sent, unacknowledged) a reader may fall behind. */
+export const MAX_UNACKED_BYTES = 4 << 20
+
+/** What the hub needs of its object. */
+export interface HubHost {
+  ctx: DurableObjectState
+  symbol(): string
+  /** the book now: its command seq and its top levels */
+  depth(levels: number): Depth & { seq: number }
+}
+
+interface Connection {
+  subscriber: Subscriber
+  /** the upgrade's since=<seq>, until the first depth subscription uses it */
+  since: number | undefined
+  /** bytes sent since the client last sent anything */
+  unacked: number
+  /** when it was last acknowledged (a message, or a ping the platform answered) */
+  ackedAt: number
+  /** messages received in the current window, and when the window started */
+  received: number
+  windowStart: number
+}
+
+export class MarketDataHub {
+  private feed: MarketFeed | undefined
+  private readonly connections = new Map<WebSocket, Connection>()
+  private flushTimer: ReturnType<typeof setTimeout> | undefined
+  private flushAt = Infinity
+
+  constructor(
+    private readonly host: HubHost,
+    private readonly maxUnackedBytes = MAX_UNACKED_BYTES,
+  ) {
+    host.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG))
+  }
+
+  /** Accepts an upgrade the Worker authenticated (the user and its tier are the Worker's word). */
+  accept(upgrade: { userId: number; tier: Tier; since?: number; protocol?: string; path: string }) {
+    const { userId, tier, since, protocol } = upgrade
+    const tag = `user:${userId}`
+    if (this.host.ctx.getWebSockets(tag).length >= MAX_CONNECTIONS_PER_USER) {
+      const detail = `At most ${MAX_CONNECTIONS_PER_USER} market-data connections per symbol`
+      return Response.json(problemBody(429, 'too_many_connections', detail, upgrade.path), {
+        status: 429,
+        headers: { 'content-type': 'application/problem+json' },
+      })
+    }
+    const { 0: client, 1: server } = new WebSocketPair()
+    this.host.ctx.acceptWebSocket(server, [tag])
+    server.serializeAttachment({ userId, tier, channels: [], since } satisfies Attachment)
+    return new Response(null, {
+      status: 101,
+      webSocket: client,
+      headers: protocol ? { 'sec-websocket-protocol': protocol } : {},
+    })
+  }
+
+  /** A client's message (pings in the exact form never get here: the platform answers them). */
+  message(ws: WebSocket, data: string | ArrayBuffer) {
+    const conn = this.connection(ws)
+    const now = Date.now()
+    conn.unacked = 0
+    conn.ackedAt = now
+    if (now - conn.windowStart >= CLIENT_WINDOW_MS) {
+      conn.received = 0
+      conn.windowStart = now
+    }
+    if (++conn.received > MAX_CLIENT_MESSAGES) {
+      ws.close(CLOSE.tooManyMessages, `at most ${MAX_CLIENT_MESSAGES} messages per 10 s`)
+      return this.forget(ws)
+    }
+    const msg = parseClientMessage(data)
+    if ('type' in msg) return this.send(ws, conn, msg)
+    if (msg.op === 'ping') return this.send(ws, conn, { type: 'pong' })
+    if (msg.op === 'unsubscribe') {
+      conn.subscriber.unsubscribe(msg.channels)
+      this.remember(ws, conn)
+      return this.send(ws, conn, { type: 'unsubscribed', channels: msg.channels })
+    }
+    this.subscribe(ws, conn, msg.channels, msg.since)
+  }
+
+  close(ws: WebSocket) {
+    this.forget(ws)
+  }
+
+  /** After a command: what changed goes out to each subscriber, as its throttle allows. */
+  publish(trades: Trade[], ts: number) {
+    const sockets = this.host.ctx.getWebSockets()
+    if (sockets.length === 0) return
+    const feed = this.theFeed()
+    // (sockets back from hibernation get their snapshot here, before this update)
+    const connections = sockets.map((ws) => [ws, this.connection(ws)] as const)
+    const update = feed.observe(this.bookDepth(), trades, ts)
+    if (!update.quote && !update.depth && update.trades.length === 0) return
+    const now = Date.now()
+    for (const [ws, conn] of connections) {
+      for (const m of conn.subscriber.offer(update, now)) this.send(ws, conn, m)
+    }
+    this.scheduleFlush()
+  }
+
+  private subscribe(ws: WebSocket, conn: Connection, channels: Channel[], asked?: number) {
+    const feed = this.theFeed()
+    // the book may have moved since the last publish: bring the feed up to date first
+    this.publish([], Date.now())
+    const since = asked ?? conn.since
+    conn.since = undefined
+    conn.subscriber.subscribe(channels)
+    this.remember(ws, conn)
+    this.send(ws, conn, { type: 'subscribed', channels: [...conn.subscriber.channels] })
+    const symbol = this.host.symbol()
+    if (channels.includes('quotes')) this.send(ws, conn, quoteMessage(symbol, feed.currentQuote()))
+    if (channels.includes('depth')) {
+      // nothing can change the book between these lines and the replies (one thread, no await)
+      const missed = since === undefined ? undefined : feed.since(since)
+      conn.subscriber.resetDepth()
+      if (missed) this.send(ws, conn, depthUpdateMessage(symbol, missed))
+      else if (missed === undefined) this.send(ws, conn, depthSnapshotMessage(symbol, feed.snapshot()))
+    }
+  }
+
+  private send(ws: WebSocket, conn: Connection, message: ServerMessage) {
+    const acked = this.host.ctx.getWebSocketAutoResponseTimestamp(ws)
+    if (acked && acked.getTime() > conn.ackedAt) {
+      conn.unacked = 0
+      conn.ackedAt = acked.getTime()
+    }
+    const text = JSON.stringify(message)
+    conn.unacked += text.length
+    if (conn.unacked > this.maxUnackedBytes) {
+      ws.close(CLOSE.slowConsumer, 'slow consumer: read faster, ping every 30 s, resume with since')
+      return this.forget(ws)
+    }
+    try {
+      ws.send(text)
+    } catch {
+      this.forget(ws) // closed meanwhile
+    }
+  }
+
+  private scheduleFlush() {
+    let next = Infinity
+    for (const conn of this.connections.values()) {
+      next = Math.min(next, conn.subscriber.nextFlushAt() ?? Infinity)
+    }
+    if (next === Infinity || next >= this.flushAt) return
+    clearTimeout(this.flushTimer)
+    this.flushAt = next
+    this.flushTimer = setTimeout(() => this.flush(), Math.max(0, next - Date.now()))
+  }
+
+  private flush() {
+    this.flushAt = Infinity
+    const now = Date.now()
+    for (const [ws, conn] of this.connections) {
+      for (const m of conn.subscriber.flush(now)) this.send(ws, conn, m)
+    }
+    this.scheduleFlush()
+  }
+
+  /** The socket's state; rebuilt from its attachment after hibernation. */
+  private connection(ws: WebSocket): Connection {
+    let conn = this.connections.get(ws)
+    if (conn) return conn
+    const { tier, channels, since } = ws.deserializeAttachment() as Attachment
+    const subscriber = new Subscriber(this.host.symbol(), tier)
+    subscriber.subscribe(channels)
+    const now = Date.now()
+    conn = { subscriber, since, unacked: 0, ackedAt: now, received: 0, windowStart: now }
+    this.connections.set(ws, conn)
+    // back from hibernation with depth: this life of the feed numbers afresh, so start over
+    if (channels.includes('depth')) {
+      this.send(ws, conn, depthSnapshotMessage(this.host.symbol(), this.theFeed().snapshot()))
+    }
+    return conn
+  }
+
+  private remember(ws: WebSocket, conn: Connection) {
+    const { userId, tier } = ws.deserializeAttachment() as Attachment
+    const channels = [...conn.subscriber.channels]
+    ws.serializeAttachment({ userId, tier, channels } satisfies Attachment)
+  }
+
+  private forget(ws: WebSocket) {
+    this.connections.delete(ws)
+  }
+
+  private theFeed(): MarketFeed {
+    if (!this.feed) {
+      const { seq, ...depth } = this.host.depth(DEPTH_LEVELS)
+      this.feed = new MarketFeed(seq, depth, Date.now())
+    }
+    return this.feed
+  }
+
+  private bookDepth(): Depth {
+    const { bids, asks } = this.host.depth(DEPTH_LEVELS)
+    return { bids, asks }
+  }
+}
