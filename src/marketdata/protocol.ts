@@ -120,8 +120,6 @@ export const CLOSE = {
   slowConsumer: 4008,
   /** too many messages from the client */
   tooManyMessages: 4029,
-  /** the object is going away (deploy, restart): reconnect with since= */
-  goingAway: 1001,
 } as const
 
 /** How many top levels of each side the checksum covers. */
