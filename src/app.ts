@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { accountRoutes } from './accounts/routes.ts'
+import { streamRoutes } from './accounts/stream-routes.ts'
 import { adminRoutes } from './admin/routes.ts'
 import { signingKeys } from './auth/keys.ts'
 import { authRoutes } from './auth/routes.ts'
@@ -72,6 +73,7 @@ export function createApp() {
   app.route('/v1/auth', authRoutes)
   app.route('/v1/admin', adminRoutes)
   app.route('/v1', accountRoutes)
+  app.route('/v1', streamRoutes)
   app.route('/v1', marketDataRoutes)
   app.route('/v1', orderRoutes)
 

@@ -1,11 +1,14 @@
 // Worker bindings (wrangler vars/secrets) and the settings read from them.
 // Secrets: DATABASE_URL, JWT_PRIVATE_KEY. Everything else has a production default.
 
+import type { AccountStream } from './do/account-stream.ts'
 import type { SymbolBook } from './do/symbol-book.ts'
 
 export interface Env {
   /** One SymbolBook Durable Object per symbol (idFromName(symbol)) */
   SYMBOL_BOOK: DurableObjectNamespace<SymbolBook>
+  /** One AccountStream Durable Object per user (idFromName(String(userId))): the private stream */
+  ACCOUNT_STREAM: DurableObjectNamespace<AccountStream>
   /** "production" makes sandbox funding admin-only */
   ENVIRONMENT?: string
   /** Postgres connection string (Neon in production; a secret) */
@@ -34,7 +37,7 @@ export interface Env {
 }
 
 /** The vars and secrets, without the object bindings (what tests and scripts can provide). */
-export type Vars = Omit<Env, 'SYMBOL_BOOK'>
+export type Vars = Omit<Env, 'SYMBOL_BOOK' | 'ACCOUNT_STREAM'>
 
 export interface Settings {
   issuer: string

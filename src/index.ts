@@ -4,6 +4,7 @@ import { createApp } from './app.ts'
 import type { Env } from './env.ts'
 import { sweepOrders } from './orders/scheduled.ts'
 
+export { AccountStream } from './do/account-stream.ts'
 export { SymbolBook } from './do/symbol-book.ts'
 
 const app = createApp()

@@ -19,7 +19,11 @@ import { OrderDesk } from '../orders/desk.ts'
 import type { DeskItem, DeskResult } from '../orders/desk.ts'
 import { MarketDataHub, MAX_UNACKED_BYTES, UPGRADE_TIER, UPGRADE_USER } from '../marketdata/hub.ts'
 import type { Tier } from '../marketdata/subscriber.ts'
+import { accepted, publishByUser } from '../accounts/stream.ts'
+import type { AccountEvent } from '../accounts/stream.ts'
 import { drainOutbox } from '../orders/drain.ts'
+import { outcomeOf } from '../orders/rules.ts'
+import type { AccountStream } from './account-stream.ts'
 import { FillRejected } from '../orders/fills.ts'
 
 const RETRY_MS = 2_000
@@ -29,6 +33,8 @@ const POOL_SIZE = 16
 const REJECTED_RETRY_MS = 60_000
 /** events that put an order event in the outbox */
 const OUTBOXED = new Set(['canceled', 'expired', 'amended', 'rejected'])
+/** stubs kept at most (the users trading this symbol lately) */
+const MAX_STREAM_STUBS = 10_000
 /** the object's symbol, kept in its storage (see the constructor) */
 const SYMBOL_KEY = 'symbol'
 
@@ -43,6 +49,8 @@ export class SymbolBook extends DurableObject<Env> {
   private symbol: string | undefined
   /** a drain is scheduled: commands need not schedule another (a storage write each) */
   private drainScheduled = false
+  /** users' AccountStream stubs: calls through one stub arrive in order */
+  private readonly streams = new Map<number, DurableObjectStub<AccountStream>>()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -82,7 +90,15 @@ export class SymbolBook extends DurableObject<Env> {
   }
 
   submit(order: NewOrder): Ack {
-    return this.run(() => this.journal.submit(order))
+    const ack = this.run(() => this.journal.submit(order))
+    if (!ack.replayed) {
+      // the user's stream hears of it before any fill's update (one stub per user: in order)
+      const { status, filledQty } = outcomeOf(order.id, order.qty, ack)
+      if (status !== 'rejected') {
+        void this.publish([accepted(this.symbol!, ack.seq, order, status, filledQty, ack.ts)])
+      }
+    }
+    return ack
   }
 
   /** Several orders in turn, in one call: one output-gate commit for all of them. */
@@ -161,13 +177,29 @@ export class SymbolBook extends DurableObject<Env> {
     // what commands add from here on is either drained now or schedules the next alarm
     this.drainScheduled = false
     try {
-      await drainOutbox(this.journal, this.database(), symbol)
+      await drainOutbox(this.journal, this.database(), symbol, { publish: (e) => this.publish(e) })
     } catch (error) {
       const rejected = error instanceof FillRejected
       console.error(JSON.stringify({ msg: 'outbox drain failed', symbol, rejected, error: String(error) }))
       this.drainScheduled = true
       await this.ctx.storage.setAlarm(Date.now() + (rejected ? REJECTED_RETRY_MS : RETRY_MS))
     }
+  }
+
+  /** Publishes users' stream events; the stream is told, never waited for (nor its failures). */
+  private async publish(events: AccountEvent[]) {
+    if (this.streams.size > MAX_STREAM_STUBS) this.streams.clear()
+    const stream = (userId: number) => {
+      let stub = this.streams.get(userId)
+      if (!stub) {
+        stub = this.env.ACCOUNT_STREAM.get(this.env.ACCOUNT_STREAM.idFromName(String(userId)))
+        this.streams.set(userId, stub)
+      }
+      return stub
+    }
+    await publishByUser(events, (userId, list) => stream(userId).publish(list)).catch((error) =>
+      console.error(JSON.stringify({ msg: 'account stream publish failed', error: String(error) })),
+    )
   }
 
   private database(): Db {

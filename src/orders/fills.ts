@@ -49,6 +49,8 @@ import type { Db, Tx } from '../db/client.ts'
 import { pgErrorCode } from '../db/pg-errors.ts'
 import { fills, orders, positions, symbols } from '../db/schema.ts'
 import type { OutboxFill } from '../engine/journal.ts'
+import { accountUpdate, orderUpdate } from '../accounts/stream.ts'
+import type { AccountEvent } from '../accounts/stream.ts'
 
 export const SERIALIZATION_FAILURE = '40001'
 export const DEADLOCK_DETECTED = '40P01'
@@ -62,6 +64,8 @@ export interface ApplyResult {
   through: number
   /** transactions it took (more than 1 after a serialization failure or a deadlock) */
   attempts: number
+  /** the users' stream events of the batch, to publish now that it is committed */
+  events: AccountEvent[]
 }
 
 export interface ApplyOptions {
@@ -88,14 +92,15 @@ export async function applyFills(
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
   const { fills: sorted, repeated } = normalize(symbol, batch)
-  if (sorted.length === 0) return { applied: 0, skipped: 0, through: 0, attempts: 0 }
+  if (sorted.length === 0) return { applied: 0, skipped: 0, through: 0, attempts: 0, events: [] }
   let attempts = 0
-  const applied = await withRetries(() => {
+  const { applied, events } = await withRetries(() => {
     attempts++
     return db.transaction((tx) => applyInTx(tx, symbol, sorted))
   }, options.maxAttempts)
   return {
     applied,
+    events,
     skipped: sorted.length - applied + repeated,
     through: sorted[sorted.length - 1].fillSeq,
     attempts,
@@ -158,8 +163,8 @@ type PositionState = { qty: number; reservedQty: number; costCents: number; exis
 
 const ACTIVE = new Set<OrderRow['status']>(['pending', 'open', 'partial'])
 
-/** Runs inside the batch's transaction; returns how many fills it applied. */
-async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<number> {
+/** Runs inside the batch's transaction; returns how many fills it applied, and their events. */
+async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]) {
   const reject = (fillSeq: number | undefined, message: string): never => {
     throw new FillRejected(symbol, fillSeq, message)
   }
@@ -241,6 +246,7 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
   if (old.length > 0) await checkRecorded(tx, symbol, old, owner, reject)
 
   const postings: Posting[] = []
+  const filled: FilledOrder[] = []
   for (const f of fresh) {
     const buyer = order.get(f.side === 'buy' ? f.taker : f.maker)!
     const seller = order.get(f.side === 'buy' ? f.maker : f.taker)!
@@ -261,6 +267,7 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
     }
     let release = x * reservePrice!
     fillOrder(buyer, f, reject)
+    filled.push({ f, order: { ...buyer } })
     if (buyer.reservedCashCents < release) {
       reject(f.fillSeq, `order ${buyer.id} holds ${buyer.reservedCashCents} cents, not ${release}`)
     }
@@ -278,6 +285,7 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
       reject(f.fillSeq, `price ${p} below order ${seller.id}'s limit ${seller.priceCents}`)
     }
     fillOrder(seller, f, reject)
+    filled.push({ f, order: { ...seller } })
     let unreserve = x
     if (seller.reservedQty < x) {
       reject(f.fillSeq, `order ${seller.id} holds ${seller.reservedQty} shares, not ${x}`)
@@ -296,8 +304,60 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]): Promise<n
     postings.push(await settle(f, symbol, seller, buyer, notional, 0, sold, locked, reject))
   }
 
-  if (fresh.length > 0) await writeBatch(tx, symbol, fresh, postings, order, position, reject)
-  return fresh.length
+  const totals = fresh.length > 0
+    ? await writeBatch(tx, symbol, fresh, postings, order, position, reject)
+    : new Map<number, FillTotals>()
+  const events = [
+    ...fillEvents(symbol, filled, totals),
+    ...old.flatMap((f) => [f.taker, f.maker].map((id) => resentFill(symbol, f, order.get(id)!))),
+    ...[...locked].map(([userId, cash]) => {
+      const p = position.get(userId)!
+      return accountUpdate(`fills:${symbol}:${batch[batch.length - 1].fillSeq}`, userId, cash, Date.now(), {
+        symbol, ...p,
+      })
+    }),
+  ]
+  return { applied: fresh.length, events }
+}
+
+/** An order's state right after one of the batch's fills. */
+interface FilledOrder {
+  f: OutboxFill
+  order: OrderRow
+}
+
+/** An order's fills in Postgres after the batch: shares and their value in cents. */
+type FillTotals = { qty: number; value: number }
+
+const liquidity = (f: OutboxFill, id: number): 'taker' | 'maker' => (f.taker === id ? 'taker' : 'maker')
+
+/**
+ * Each fill's update of each of its orders, with the order's average price as of that fill: the
+ * totals after the batch, less the order's later fills in it.
+ */
+function fillEvents(symbol: string, filled: FilledOrder[], totals: Map<number, FillTotals>) {
+  const later = new Map<number, FillTotals>()
+  const events: AccountEvent[] = []
+  for (const { f, order } of filled.toReversed()) {
+    const total = totals.get(order.id)!
+    const after = later.get(order.id) ?? { qty: 0, value: 0 }
+    const qty = total.qty - after.qty
+    const value = total.value - after.value
+    later.set(order.id, { qty: after.qty + f.qty, value: after.value + f.qty * f.price })
+    const avgPriceCents = Math.floor((2 * value + qty) / (2 * qty)) // half up, as Postgres rounds
+    const row = { ...order, avgPriceCents }
+    const event = order.status === 'filled' ? 'fill' : 'partial_fill'
+    const fill = { fill_seq: f.fillSeq, qty: f.qty, price: f.price, liquidity: liquidity(f, order.id) }
+    events.push(orderUpdate(`fill:${symbol}:${f.fillSeq}`, event, row, f.ts, fill))
+  }
+  return events.reverse()
+}
+
+/** A fill Postgres had already (a batch sent again): its update again, as the order is now. */
+function resentFill(symbol: string, f: OutboxFill, order: OrderRow) {
+  const fill = { fill_seq: f.fillSeq, qty: f.qty, price: f.price, liquidity: liquidity(f, order.id) }
+  const event = order.status === 'filled' ? 'fill' : 'partial_fill'
+  return orderUpdate(`fill:${symbol}:${f.fillSeq}`, event, order, f.ts, fill)
 }
 
 const values = (p: PositionState) => ({
@@ -493,10 +553,10 @@ async function writeBatch(
           reserved_qty bigint, filled_at timestamptz)
       CROSS JOIN LATERAL (
         SELECT round(sum(qty * price_cents)::numeric / sum(qty))::bigint AS avg,
-          coalesce(sum(qty), 0) AS total
+          coalesce(sum(qty), 0) AS total, coalesce(sum(qty * price_cents), 0) AS value
         FROM fills WHERE order_id = v.id) f
       WHERE o.id = v.id AND o.symbol = ${symbol}
-      RETURNING o.id, o.filled_qty, f.total),
+      RETURNING o.id, o.filled_qty, f.total, f.value),
     held AS (
       UPDATE positions p SET qty = v.qty, reserved_qty = v.reserved_qty, cost_cents = v.cost,
         updated_at = now()
@@ -509,11 +569,15 @@ async function writeBatch(
     ctes,
     columns: sql`(SELECT count(*) FROM ord) AS orders,
       (SELECT json_agg(json_build_object('id', id, 'filled_qty', filled_qty, 'fills', total))
-        FROM ord WHERE total <> filled_qty) AS mismatched`,
+        FROM ord WHERE total <> filled_qty) AS mismatched,
+      (SELECT json_agg(json_build_object('id', id, 'qty', total, 'value', value)) FROM ord)
+        AS totals`,
   })
   // filled_qty is only ever the sum of the order's fills
   type Mismatch = { id: number; filled_qty: number; fills: number }
   const [m] = (checked.mismatched as Mismatch[] | null) ?? []
   if (m) reject(undefined, `order ${m.id}: filled_qty ${m.filled_qty}, its fills ${m.fills}`)
   if (Number(checked.orders) !== touched.length) reject(undefined, 'an order of another symbol')
+  const totals = checked.totals as { id: number; qty: number; value: number }[]
+  return new Map(totals.map((t) => [Number(t.id), { qty: Number(t.qty), value: Number(t.value) }]))
 }

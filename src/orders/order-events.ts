@@ -11,6 +11,8 @@
 // commute with fills as fills.ts describes.
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
 import { postCash } from '../accounts/ledger.ts'
+import { accountUpdate, orderUpdate } from '../accounts/stream.ts'
+import type { AccountEvent } from '../accounts/stream.ts'
 import { appendAudit } from '../audit/chain.ts'
 import type { Db, Tx } from '../db/client.ts'
 import { fills, orderEvents, orders, positions, users } from '../db/schema.ts'
@@ -48,12 +50,14 @@ export async function lockOrders(tx: Tx, ids: number[]): Promise<Map<number, Ord
 }
 
 /**
- * Applies a batch of a symbol's order events (the drain), in one transaction, each at most once.
- * Throws FillRejected when an event does not fit Postgres (nothing of the batch is applied), and
- * a plain Error when an amend's earlier fills are not in Postgres yet (retry later).
+ * Applies a batch of a symbol's order events (the drain), in one transaction, each at most once;
+ * returns how many it applied and the users' stream events of all of them (those the gateway
+ * applied first too: the stream shows each once, by its key). Throws FillRejected when an event
+ * does not fit Postgres (nothing of the batch is applied), and a plain Error when an amend's
+ * earlier fills are not in Postgres yet (retry later).
  */
 export async function applyOrderEvents(db: Db, symbol: string, batch: BookOrderEvent[]) {
-  if (batch.length === 0) return 0
+  if (batch.length === 0) return { applied: 0, events: [] }
   return withRetries(() =>
     db.transaction(async (tx) => {
       const locked = await lockOrders(
@@ -61,6 +65,7 @@ export async function applyOrderEvents(db: Db, symbol: string, batch: BookOrderE
         batch.map((e) => e.event.id),
       )
       let applied = 0
+      const events: AccountEvent[] = []
       for (const e of batch) {
         const order = locked.get(e.event.id)
         if (!order) throw new FillRejected(symbol, undefined, `event for unknown order ${e.event.id}`)
@@ -69,11 +74,28 @@ export async function applyOrderEvents(db: Db, symbol: string, batch: BookOrderE
           locked.set(order.id, after)
           applied++
         }
+        const update = UPDATES[e.event.type as keyof typeof UPDATES]
+        events.push(orderUpdate(`event:${symbol}:${e.seq}`, update, after ?? order, e.ts))
       }
-      return applied
+      const owners = [...new Set([...locked.values()].map((o) => o.userId))]
+      const balances = await tx
+        .select({ id: users.id, cash: users.cashCents, reserved: users.reservedCashCents })
+        .from(users)
+        .where(inArray(users.id, owners))
+      const key = `events:${symbol}:${batch[batch.length - 1].seq}`
+      for (const b of balances) events.push(accountUpdate(key, b.id, b, Date.now()))
+      return { applied, events }
     }),
   )
 }
+
+/** How a user's stream names each kind of order event. */
+const UPDATES = {
+  canceled: 'canceled',
+  expired: 'expired',
+  rejected: 'rejected',
+  amended: 'reduced',
+} as const
 
 /**
  * Applies one event to its order, locked by the caller (lockOrders). `filledBefore`: the order's

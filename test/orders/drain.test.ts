@@ -9,6 +9,7 @@ import { BookJournal } from '../../src/engine/journal.ts'
 import { bookModule } from '../../src/engine/wasm-file.ts'
 import { positionView } from '../../src/accounts/routes.ts'
 import { getAccountSummary, getPosition } from '../../src/accounts/service.ts'
+import type { AccountEvent } from '../../src/accounts/stream.ts'
 import { drainOutbox } from '../../src/orders/drain.ts'
 import { applyFills } from '../../src/orders/fills.ts'
 import { applyOrderEvents } from '../../src/orders/order-events.ts'
@@ -72,7 +73,15 @@ describe('drainOutbox', () => {
     // The first two fills reach Postgres, then the object dies before it forgets them.
     await applyFills(d, symbol, book.pendingFills(2))
     expect(book.pendingFills()).toHaveLength(3)
-    expect((await drainOutbox(book, d, symbol, 2)).fills).toBe(1)
+    const published: AccountEvent[] = []
+    const publish = async (events: AccountEvent[]) => void published.push(...events)
+    expect((await drainOutbox(book, d, symbol, { batchSize: 2, publish })).fills).toBe(1)
+    // the two fills sent again are published again (the stream shows each key once), the third
+    // for the first time: each order's update under its fill's key, in fill order
+    const fillKeys = published.filter((e) => e.type === 'order').map((e) => e.key)
+    expect(fillKeys.map((k) => k.split(':').slice(2, 3)[0])).toEqual(['1', '1', '2', '2', '3', '3'])
+    const last = published.filter((e) => e.type === 'order' && e.userId === buyer).at(-1)
+    expect(last).toMatchObject({ event: 'fill', order: { id: buy, status: 'filled', filled_qty: 250 } })
 
     const paid = 100 * 10_000 + 100 * 10_010 + 50 * 10_020
     expect(await account(buyer)).toEqual({ cash: 10_000_000 - paid, reserved: 0 })
@@ -124,7 +133,7 @@ describe('order events through the outbox', () => {
     expect(await order(buy)).toMatchObject({ status: 'canceled', reservedCashCents: 0, reason: 'user' })
     expect(await account(buyer)).toEqual({ cash: 1_000_000, reserved: 0 })
     // re-sent (a crash before the outbox forgot it): nothing more
-    expect(await applyOrderEvents(d, symbol, events)).toBe(0)
+    expect((await applyOrderEvents(d, symbol, events)).applied).toBe(0)
     expect(await account(buyer)).toEqual({ cash: 1_000_000, reserved: 0 })
   })
 

@@ -86,12 +86,33 @@ describe('applyFills', () => {
     const buy = await placeBuy(buyer, symbol, 100, 15_000)
     expect(await account(buyer)).toEqual({ cash: 2_000_000, reserved: 1_500_000 })
 
-    expect(await applyFills(d, symbol, [fill(1, buy, sell, 'buy', 15_000, 100)])).toEqual({
-      applied: 1,
-      skipped: 0,
-      through: 1,
-      attempts: 1,
+    const applied = await applyFills(d, symbol, [fill(1, buy, sell, 'buy', 15_000, 100)])
+    expect(applied).toMatchObject({ applied: 1, skipped: 0, through: 1, attempts: 1 })
+    // what the two users' streams show: each order filled, each account's balances and position
+    const filledOrder = (id: number, userId: number, liquidity: string) => ({
+      key: `fill:${symbol}:1:${id}`,
+      userId,
+      type: 'order',
+      event: 'fill',
+      order: expect.objectContaining({ id, status: 'filled', filled_qty: 100, open_qty: 0, avg_fill_price: '150.00' }),
+      fill: { fill_seq: 1, qty: 100, price: '150.00', liquidity },
     })
+    expect(applied.events).toEqual([
+      expect.objectContaining(filledOrder(buy, buyer, 'taker')),
+      expect.objectContaining(filledOrder(sell, seller, 'maker')),
+      ...[buyer, seller]
+        .sort((a, b) => a - b)
+        .map((u) =>
+          expect.objectContaining({
+            key: `fills:${symbol}:1:account:${u}`,
+            type: 'account',
+            ...(u === buyer
+              ? { cash: '5000.00', reserved_cash: '0.00', buying_power: '5000.00' }
+              : { cash: '15000.00', buying_power: '15000.00' }),
+            position: { symbol, qty: u === buyer ? 100 : 0, reserved_qty: 0, cost_basis: u === buyer ? '15000.00' : '0.00' },
+          }),
+        ),
+    ])
 
     expect(await account(buyer)).toEqual({ cash: 500_000, reserved: 0 })
     expect(await account(seller)).toEqual({ cash: 1_500_000, reserved: 0 })

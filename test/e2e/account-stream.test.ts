@@ -1,0 +1,122 @@
+// The private account stream under wrangler dev: each user's order updates and account changes,
+// in order, numbered per account, from the symbol's object (accepted) and the drain (fills,
+// cancels, balances), resumable with since=<seq>.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { DEMO_USERS } from '../../src/db/seed.ts'
+import { apiClient } from '../helpers/api.ts'
+import type { Auth, Json } from '../helpers/api.ts'
+import { startDevServer } from '../helpers/dev-server.ts'
+import type { DevServer } from '../helpers/dev-server.ts'
+
+let dev: DevServer
+let api: ReturnType<typeof apiClient>
+let alice: Auth
+let bob: Auth
+
+const bearer = (auth: Auth) => auth.authorization.slice('Bearer '.length)
+
+/** A stream connection that keeps every message. */
+async function openStream(auth: Auth, since?: number) {
+  const query = `token=${bearer(auth)}${since === undefined ? '' : `&since=${since}`}`
+  const ws = new WebSocket(`${dev.base.replace('http', 'ws')}/v1/stream?${query}`)
+  const received: Json[] = []
+  ws.addEventListener('message', (e) => received.push(JSON.parse(String(e.data))))
+  await new Promise((resolve, reject) => {
+    ws.addEventListener('open', resolve)
+    ws.addEventListener('error', reject)
+  })
+  /** waits until a message matches */
+  const until = async (match: (m: Json) => boolean) => {
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      const found = received.find(match)
+      if (found) return found
+      if (Date.now() > deadline) throw new Error(`not received; got ${JSON.stringify(received)}`)
+      await Bun.sleep(20)
+    }
+  }
+  return { ws, received, until }
+}
+
+const order = (auth: Auth, side: string, qty: number) =>
+  api.call('POST', '/v1/orders', auth, {
+    symbol: 'AAPL', side, type: 'limit', qty, price: '150.00', time_in_force: 'gtc',
+  })
+
+beforeAll(async () => {
+  dev = await startDevServer()
+  api = apiClient(dev.base)
+  ;[alice, bob] = await Promise.all([
+    api.withTwoFactor(DEMO_USERS[0].email),
+    api.withTwoFactor(DEMO_USERS[1].email),
+  ])
+  const admin = await api.login(DEMO_USERS[2].email)
+  const moved = await api.call('PATCH', '/v1/admin/symbols/AAPL', admin, { reference_price: '150.00' })
+  expect(moved.status).toBe(200)
+}, 90_000)
+
+afterAll(async () => {
+  await dev?.stop()
+}, 30_000)
+
+describe('GET /v1/stream', () => {
+  test('needs an upgrade and a token', async () => {
+    expect((await fetch(`${dev.base}/v1/stream`)).status).toBe(426)
+    const upgrade = { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '13',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' }
+    expect((await fetch(`${dev.base}/v1/stream`, { headers: upgrade })).status).toBe(401)
+  })
+
+  test('order updates and account changes, in order, then a resume with since', async () => {
+    const bobStream = await openStream(bob)
+    const aliceStream = await openStream(alice)
+    await Promise.all([bobStream.until((m) => m.type === 'hello'), aliceStream.until((m) => m.type === 'hello')])
+
+    const sell = await order(bob, 'sell', 10)
+    expect(sell.status).toBe(201)
+    const buy = await order(alice, 'buy', 4)
+    expect(buy.body.status).toBe('filled')
+
+    // alice: her buy accepted (filled at once), its fill with the price, then her balances
+    const aliceFill = await aliceStream.until((m) => m.type === 'order' && m.event === 'fill')
+    expect(aliceFill).toMatchObject({
+      order: { id: buy.body.id, status: 'filled', filled_qty: 4, open_qty: 0, avg_fill_price: '150.00' },
+      fill: { qty: 4, price: '150.00', liquidity: 'taker' },
+    })
+    const aliceAccount = await aliceStream.until((m) => m.type === 'account')
+    const account = (await api.call('GET', '/v1/account', alice)).body
+    expect(aliceAccount).toMatchObject({ cash: account.cash, buying_power: account.buying_power })
+    expect(aliceAccount.position).toMatchObject({ symbol: 'AAPL', qty: 104 })
+
+    // bob: accepted (open), partly filled as the maker, his balances; then his cancel
+    await bobStream.until((m) => m.type === 'account')
+    const canceled = await api.call('DELETE', `/v1/orders/${sell.body.id}`, bob)
+    expect(canceled.status).toBe(200)
+    await bobStream.until((m) => m.event === 'canceled')
+    const seen = bobStream.received.filter((m) => m.type !== 'hello')
+    expect(seen.map((m) => m.event ?? m.type)).toEqual([
+      'accepted', 'partial_fill', 'account', 'canceled', 'account',
+    ])
+    expect(seen[0].order).toMatchObject({ id: sell.body.id, status: 'open', open_qty: 10 })
+    expect(seen[1]).toMatchObject({
+      order: { status: 'partial', filled_qty: 4, open_qty: 6 },
+      fill: { qty: 4, liquidity: 'maker' },
+    })
+    expect(seen[3].order).toMatchObject({ status: 'canceled', filled_qty: 4, open_qty: 0 })
+    expect(seen[4].position).toBeUndefined()
+    // numbered per account, without a gap, in the order they happened
+    const seqs = seen.map((m) => m.seq)
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0] + i))
+
+    // reconnecting after the first: the rest again, then hello with the last seq
+    bobStream.ws.close()
+    const resumed = await openStream(bob, seqs[0])
+    const hello = await resumed.until((m) => m.type === 'hello')
+    expect(hello.seq).toBe(seqs.at(-1))
+    expect(resumed.received.filter((m) => m.type !== 'hello').map((m) => m.seq)).toEqual(seqs.slice(1))
+    // a seq the stream never gave: start over from REST
+    const reset = await openStream(bob, 1_000_000)
+    expect(await reset.until((m) => m.type === 'reset')).toEqual({ type: 'reset', seq: seqs.at(-1) })
+    for (const s of [aliceStream, resumed, reset]) s.ws.close()
+  }, 30_000)
+})
