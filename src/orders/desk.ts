@@ -50,6 +50,8 @@ export const fromProblem = (p: Problem) => new AppError(p.status, p.code, p.mess
 
 export class OrderDesk {
   private readonly client: Submitter
+  /** each user's last placement here: the next one waits for it (see inTurn) */
+  private readonly turns = new Map<number, Promise<unknown>>()
 
   constructor(
     private readonly db: () => Db,
@@ -71,18 +73,34 @@ export class OrderDesk {
         timings[stage] = Date.now() - started
       }
     }
-    const result = await settle(() =>
-      placeOrder(this.db(), () => this.client, userId, item.body, item.idempotencyKey, span),
+    const result = await this.inTurn(userId, () =>
+      settle(() =>
+        placeOrder(this.db(), () => this.client, userId, item.body, item.idempotencyKey, span),
+      ),
     )
     return { ...result, timings }
   }
 
   /** Orders of one batch for this symbol, each with its own result, in one call. */
   async placeMany(userId: number, items: DeskItem[]): Promise<DeskResult[]> {
-    const results = await placeBatch(this.db(), this.client, userId, items)
+    const results = await this.inTurn(userId, () => placeBatch(this.db(), this.client, userId, items))
     return results.map((r) =>
       r instanceof AppError ? { ok: false, problem: toProblem(r) } : { ok: true, placed: r },
     )
+  }
+
+  /**
+   * Runs a user's placements on this symbol one after the other, in the order they arrived: the
+   * book gets them in the order the user sent them, and they never race for the account's row
+   * (a reservation that finds the row moved reads it again: src/orders/service.ts). Placements
+   * of the same user on other symbols still may, in their own objects.
+   */
+  private inTurn<T>(userId: number, place: () => Promise<T>): Promise<T> {
+    const placed = (this.turns.get(userId) ?? Promise.resolve()).then(place)
+    const done = placed.catch(() => {})
+    this.turns.set(userId, done)
+    void done.then(() => this.turns.get(userId) === done && this.turns.delete(userId))
+    return placed
   }
 }
 
