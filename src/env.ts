@@ -1,6 +1,8 @@
 // Worker bindings (wrangler vars/secrets) and the settings read from them.
-// Secrets: DATABASE_URL, JWT_PRIVATE_KEY. Everything else has a production default.
+// Secrets: DATABASE_URL, JWT_PRIVATE_KEY, UPSTASH_REDIS_REST_TOKEN. Everything else has a
+// production default.
 
+import type { users } from './db/schema.ts'
 import type { AccountStream } from './do/account-stream.ts'
 import type { SymbolBook } from './do/symbol-book.ts'
 
@@ -34,10 +36,40 @@ export interface Env {
   AUTH_IP_WINDOW_SECONDS?: string
   /** bytes a market-data reader may fall behind before it is closed (src/marketdata/hub.ts) */
   MD_MAX_UNACKED_BYTES?: string
+  /**
+   * Upstash Redis REST endpoint (locally: the bridge scripts/lib/upstash-bridge.ts to REDIS_URL).
+   * Without it (or its token) rate limits are counted per isolate only.
+   */
+  UPSTASH_REDIS_REST_URL?: string
+  /** its token (a secret) */
+  UPSTASH_REDIS_REST_TOKEN?: string
+  /** the sliding window of the request rate limits, in seconds (default 1) */
+  RATE_LIMIT_WINDOW_SECONDS?: string
+  /** order entry (POST/PATCH/DELETE /v1/orders*) per user per window: retail (default 20) */
+  RATE_LIMIT_ORDERS_RETAIL?: string
+  /** … and pro (default 100) */
+  RATE_LIMIT_ORDERS_PRO?: string
+  /** reads (GET of /v1 account, positions, orders, book) per user per window: retail (40) */
+  RATE_LIMIT_READS_RETAIL?: string
+  /** … and pro (default 200) */
+  RATE_LIMIT_READS_PRO?: string
+  /** prefix of the rate-limit keys in Redis (default "bourse:rl"; tests use one per run) */
+  RATE_LIMIT_PREFIX?: string
 }
 
 /** The vars and secrets, without the object bindings (what tests and scripts can provide). */
 export type Vars = Omit<Env, 'SYMBOL_BOOK' | 'ACCOUNT_STREAM'>
+
+/** a user's tier: retail or pro */
+export type Tier = (typeof users.$inferSelect)['tier']
+
+export interface RateLimitSettings {
+  windowSeconds: number
+  /** requests per window, by tier: order entry, and reads */
+  orders: Record<Tier, number>
+  reads: Record<Tier, number>
+  prefix: string
+}
 
 export interface Settings {
   issuer: string
@@ -49,6 +81,7 @@ export interface Settings {
   loginLockSeconds: number
   ipMaxFailures: number
   ipWindowSeconds: number
+  rateLimit: RateLimitSettings
   /** ENVIRONMENT=production: sandbox funding (deposits, transfers) is admin-only */
   production: boolean
 }
@@ -89,6 +122,28 @@ export function settingsFrom(env: Vars): Settings {
     loginLockSeconds: int(env.LOGIN_LOCK_SECONDS, 900, 'LOGIN_LOCK_SECONDS', 1, 86_400),
     ipMaxFailures: int(env.AUTH_IP_MAX_FAILURES, 50, 'AUTH_IP_MAX_FAILURES', 1, 100_000),
     ipWindowSeconds: int(env.AUTH_IP_WINDOW_SECONDS, 900, 'AUTH_IP_WINDOW_SECONDS', 1, 86_400),
+    rateLimit: rateLimitFrom(env),
     production: env.ENVIRONMENT === 'production',
+  }
+}
+
+/**
+ * bench/api.ts offers each of its 100 (retail) traders at most 10 orders/s (its 1,000/s step):
+ * the retail order limit is twice that.
+ */
+function rateLimitFrom(env: Vars): RateLimitSettings {
+  const limit = (name: keyof Vars, fallback: number) =>
+    int(env[name], fallback, name, 1, 1_000_000)
+  return {
+    windowSeconds: int(env.RATE_LIMIT_WINDOW_SECONDS, 1, 'RATE_LIMIT_WINDOW_SECONDS', 1, 86_400),
+    orders: {
+      retail: limit('RATE_LIMIT_ORDERS_RETAIL', 20),
+      pro: limit('RATE_LIMIT_ORDERS_PRO', 100),
+    },
+    reads: {
+      retail: limit('RATE_LIMIT_READS_RETAIL', 40),
+      pro: limit('RATE_LIMIT_READS_PRO', 200),
+    },
+    prefix: env.RATE_LIMIT_PREFIX || 'bourse:rl',
   }
 }

@@ -91,20 +91,23 @@ export class InvalidOtpError extends AppError {
   }
 }
 
-/** 429 rate_limited with Retry-After; `scope` is account (this user's failures) or ip */
+const RATE_LIMITED = {
+  account: 'Too many failed attempts on this account: try again later',
+  ip: 'Too many failed attempts from this address: try again later',
+  orders: 'Too many order requests: slow down',
+  reads: 'Too many requests: slow down',
+}
+
+/**
+ * 429 rate_limited with Retry-After. `scope`: account or ip (failed logins and one-time codes,
+ * src/auth/throttle.ts), orders or reads (request rates, src/auth/rate-limit.ts).
+ */
 export class RateLimitedError extends AppError {
   constructor(
     readonly retryAfterSeconds: number,
-    scope: 'account' | 'ip',
+    scope: keyof typeof RATE_LIMITED,
   ) {
-    super(
-      429,
-      'rate_limited',
-      scope === 'account'
-        ? 'Too many failed attempts on this account: try again later'
-        : 'Too many failed attempts from this address: try again later',
-      { retry_after: retryAfterSeconds, scope },
-    )
+    super(429, 'rate_limited', RATE_LIMITED[scope], { retry_after: retryAfterSeconds, scope })
   }
 }
 

@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { requireAuth } from '../auth/middleware.ts'
+import { rateLimit } from '../auth/rate-limit.ts'
 import type { AppEnv } from '../context.ts'
 import { withDb } from '../db/middleware.ts'
 import type { auditLog, symbols } from '../db/schema.ts'
@@ -105,6 +106,8 @@ accountRoutes.use('/account/*', requireAuth)
 accountRoutes.use('/account', requireAuth)
 accountRoutes.use('/positions/*', requireAuth)
 accountRoutes.use('/positions', requireAuth)
+// '/account/*' matches /account too
+accountRoutes.on('GET', ['/account/*', '/positions/*'], rateLimit('reads'))
 
 accountRoutes.get('/account', async (c) => {
   return c.json(accountView(await accounts.getOwnAccount(c.var.db, c.var.auth.userId)))

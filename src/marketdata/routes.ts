@@ -4,6 +4,7 @@
 
 import { eq } from 'drizzle-orm'
 import { Hono } from 'hono'
+import { rateLimit } from '../auth/rate-limit.ts'
 import type { AppEnv } from '../context.ts'
 import { withDb } from '../db/middleware.ts'
 import { authenticateUpgrade, forwardedUpgrade } from '../auth/upgrade.ts'
@@ -18,6 +19,7 @@ const MAX_DEPTH = 1000
 export const marketDataRoutes = new Hono<AppEnv>()
 
 marketDataRoutes.use('/book/*', withDb)
+marketDataRoutes.use('/book/*', rateLimit('reads'))
 
 /** GET /v1/book/:symbol?depth=N → {symbol, seq, bids, asks}, levels [price, qty, orders] best first. */
 marketDataRoutes.get('/book/:symbol', async (c) => {

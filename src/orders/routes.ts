@@ -4,6 +4,7 @@ import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { endTime, setMetric, startTime, timing } from 'hono/timing'
 import { requireAuth, requireTwoFactor } from '../auth/middleware.ts'
+import { rateLimit } from '../auth/rate-limit.ts'
 import type { AppEnv } from '../context.ts'
 import { withDb } from '../db/middleware.ts'
 import type { fills } from '../db/schema.ts'
@@ -117,6 +118,9 @@ export const orderRoutes = new Hono<AppEnv>()
 const serverTiming = timing({ totalDescription: 'order path' })
 orderRoutes.use('/orders', serverTiming, requireAuth)
 orderRoutes.use('/orders/*', serverTiming, requireAuth)
+// '/orders/*' matches /orders too
+orderRoutes.on(['POST', 'PATCH', 'DELETE'], '/orders/*', rateLimit('orders'))
+orderRoutes.on('GET', '/orders/*', rateLimit('reads'))
 
 /**
  * Placing goes straight to the symbol's Durable Object, which reserves in Postgres on the

@@ -29,6 +29,7 @@ import { apiClient } from '../helpers/api.ts'
 import type { Auth, Json, Reply } from '../helpers/api.ts'
 import { startDevServer } from '../helpers/dev-server.ts'
 import type { DevServer } from '../helpers/dev-server.ts'
+import { UNLIMITED } from '../helpers/rate-limit.ts'
 import { sqliteStore } from '../helpers/sqlite-store.ts'
 
 const SYMBOLS = { AAPL: 19_000, MSFT: 41_500 } as Record<string, number> // seed reference prices
@@ -251,7 +252,7 @@ function readBookFiles() {
 }
 
 beforeAll(async () => {
-  dev = await startDevServer({ externalDb: true })
+  dev = await startDevServer({ externalDb: true, env: UNLIMITED }) // 6 clients, 3 traders
   api = apiClient(dev.base)
   db = await connect(dev.databaseUrl!)
   admin = await api.login(DEMO_USERS[2].email)

@@ -7,6 +7,7 @@ import { apiClient } from '../helpers/api.ts'
 import type { Auth, Json } from '../helpers/api.ts'
 import { startDevServer } from '../helpers/dev-server.ts'
 import type { DevServer } from '../helpers/dev-server.ts'
+import { UNLIMITED } from '../helpers/rate-limit.ts'
 
 let dev: DevServer
 let api: ReturnType<typeof apiClient>
@@ -33,7 +34,7 @@ const position = async (auth: Auth, symbol: string) =>
   (await call('GET', `/v1/positions/${symbol}`, auth)).body
 
 beforeAll(async () => {
-  dev = await startDevServer()
+  dev = await startDevServer({ env: UNLIMITED }) // bursts of one trader's orders, polling
   api = apiClient(dev.base)
   alicePlain = await login(DEMO_USERS[0].email)
   ;[alice, bob] = await Promise.all([

@@ -3,6 +3,7 @@ import { createApp } from '../../src/app.ts'
 import { generateSigningKey } from '../../src/auth/keys.ts'
 import type { Vars } from '../../src/env.ts'
 import { testDatabase } from './db.ts'
+import { UNLIMITED } from './rate-limit.ts'
 
 /**
  * Tests lower PBKDF2 from the production 100,000 iterations to 1,000: hashing stays the same
@@ -25,6 +26,7 @@ export async function testEnv(overrides: Partial<Vars> = {}): Promise<Vars> {
     // every test client shares one address ("unknown": no CF-Connecting-IP); the per-IP
     // throttle is tested with its own limit in test/auth/throttle.test.ts
     AUTH_IP_MAX_FAILURES: '100000',
+    ...UNLIMITED,
     ...overrides,
   }
 }
