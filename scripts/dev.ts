@@ -4,9 +4,12 @@
 //   2. the WebSocket→TCP proxy the Neon driver needs to reach a local Postgres;
 //   3. migrations (drizzle/), demo data (embedded database, or BOURSE_SEED=1);
 //   4. a JWT signing key kept in .bourse/jwt-private-key.json;
-//   5. wrangler dev with those bindings (.bourse/dev.vars via --env-file).
+//   5. with REDIS_URL, the Upstash REST bridge to it (scripts/lib/upstash-bridge.ts), with a
+//      fresh token each run: the Worker's UPSTASH_REDIS_REST_URL / _TOKEN;
+//   6. wrangler dev with those bindings (.bourse/dev.vars via --env-file).
 // Env: PORT (8787), BOURSE_STATE_DIR (.bourse), DATABASE_URL, BOURSE_SEED, INSPECTOR_PORT,
-// PBKDF2_ITERATIONS. Extra arguments are passed to wrangler dev.
+// REDIS_URL; PBKDF2_ITERATIONS and RATE_LIMIT_* are passed to the Worker. Extra arguments are
+// passed to wrangler dev.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -16,6 +19,8 @@ import { DEMO_PASSWORD, DEMO_USERS, seedDemo } from '../src/db/seed.ts'
 import { connect, isLocalUrl, runMigrations } from './lib/db.ts'
 import { startLocalDb } from './lib/local-db.ts'
 import type { LocalDb } from './lib/local-db.ts'
+import { startUpstashBridge } from './lib/upstash-bridge.ts'
+import type { UpstashBridge } from './lib/upstash-bridge.ts'
 import { startWsProxy } from './lib/ws-proxy.ts'
 import type { WsProxy } from './lib/ws-proxy.ts'
 
@@ -28,7 +33,9 @@ mkdirSync(stateDir, { recursive: true })
 
 let localDb: LocalDb | undefined
 let proxy: WsProxy | undefined
+let bridge: UpstashBridge | undefined
 async function cleanup() {
+  await bridge?.close().catch(() => {})
   await proxy?.close().catch(() => {})
   await localDb?.close().catch(() => {})
 }
@@ -59,6 +66,17 @@ try {
 }
 await db.close()
 
+const redisUrl = process.env.REDIS_URL
+if (redisUrl) {
+  try {
+    bridge = await startUpstashBridge({ redisUrl })
+  } catch (err) {
+    await cleanup()
+    throw new Error(`REDIS_URL: cannot reach ${new URL(redisUrl).host}: ${(err as Error).message}`)
+  }
+  log(`Upstash REST bridge ${bridge.url} → ${new URL(redisUrl).host}`)
+}
+
 const keyFile = join(stateDir, 'jwt-private-key.json')
 if (!existsSync(keyFile))
   writeFileSync(keyFile, `${await generateSigningKey('dev')}\n`, { mode: 0o600 })
@@ -66,7 +84,8 @@ const vars: Record<string, string> = {
   DATABASE_URL: databaseUrl,
   JWT_PRIVATE_KEY: readFileSync(keyFile, 'utf8').trim(),
   ...(proxy ? { DB_WS_PROXY: proxy.address } : {}),
-  ...(process.env.PBKDF2_ITERATIONS ? { PBKDF2_ITERATIONS: process.env.PBKDF2_ITERATIONS } : {}),
+  ...(bridge ? { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token } : {}),
+  ...passedThrough(process.env),
 }
 const varsFile = join(stateDir, 'dev.vars')
 writeFileSync(
@@ -130,6 +149,9 @@ for (let i = 0; i < 300 && wrangler.exitCode === null; i++) {
         '',
         `Bourse API listening on ${base}`,
         `  database: ${dbLabel}${proxy ? ` via ws proxy ${proxy.address}` : ''}`,
+        redisUrl
+          ? `  rate limits: in Redis ${new URL(redisUrl).host} via ${bridge!.url}`
+          : '  rate limits: counted in the Worker (set REDIS_URL to count them in Redis)',
         ...(localDb || process.env.BOURSE_SEED === '1'
           ? [
               `  demo accounts: ${DEMO_USERS.map((u) => (u.role === 'admin' ? `${u.email} (admin)` : u.email)).join(', ')} (password: ${DEMO_PASSWORD})`,
@@ -145,4 +167,14 @@ for (let i = 0; i < 300 && wrangler.exitCode === null; i++) {
     break
   }
   await new Promise((r) => setTimeout(r, 200))
+}
+
+/** The Worker settings taken from this process's environment. */
+function passedThrough(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (e): e is [string, string] =>
+        (e[0] === 'PBKDF2_ITERATIONS' || e[0].startsWith('RATE_LIMIT_')) && !!e[1],
+    ),
+  )
 }

@@ -32,7 +32,10 @@ export interface DevServerOptions {
   externalDb?: boolean
   /** a Postgres server to create the run's database on; default process.env.DATABASE_URL */
   databaseUrl?: string
-  /** extra environment for scripts/dev.ts (e.g. PBKDF2_ITERATIONS) */
+  /**
+   * extra environment for scripts/dev.ts (e.g. PBKDF2_ITERATIONS, RATE_LIMIT_*); REDIS_URL (from
+   * process.env too) makes the Worker count rate limits in that Redis
+   */
   env?: Record<string, string>
   /** extra arguments for wrangler dev */
   wranglerArgs?: string[]
@@ -61,6 +64,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const base = `http://127.0.0.1:${port}`
   const env: Record<string, string | undefined> = {
     ...process.env,
+    // rate-limit keys of this run only: runs that share a Redis have users with the same ids
+    RATE_LIMIT_PREFIX: `bourse-t-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
     ...options.env,
     BOURSE_STATE_DIR: stateDir,
     PORT: String(port),
