@@ -53,6 +53,8 @@ export interface Env {
   RATE_LIMIT_READS_RETAIL?: string
   /** … and pro (default 200) */
   RATE_LIMIT_READS_PRO?: string
+  /** prefix of the cache's keys in Redis (quotes; default "bourse"; tests use one per run) */
+  CACHE_PREFIX?: string
   /** prefix of the rate-limit keys in Redis (default "bourse:rl"; tests use one per run) */
   RATE_LIMIT_PREFIX?: string
 }

@@ -62,10 +62,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const stateDir = mkdtempSync(join(tmpdir(), 'bourse-dev-'))
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
+  const runId = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`
   const env: Record<string, string | undefined> = {
     ...process.env,
-    // rate-limit keys of this run only: runs that share a Redis have users with the same ids
-    RATE_LIMIT_PREFIX: `bourse-t-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+    // Redis keys of this run only: runs that share a Redis have the same users and symbols
+    ...Object.fromEntries(
+      ['RATE_LIMIT_PREFIX', 'CACHE_PREFIX'].map((name) => [name, `bourse-t-${runId}`]),
+    ),
     ...options.env,
     BOURSE_STATE_DIR: stateDir,
     PORT: String(port),

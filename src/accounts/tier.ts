@@ -37,6 +37,11 @@ export async function userTier(c: Context<AppEnv>, userId: number): Promise<Tier
   }
 }
 
+/** An admin changed the user's tier: this isolate looks it up again (others within TTL_MS). */
+export function forgetTier(userId: number) {
+  known.delete(userId)
+}
+
 async function lookUp(c: Context<AppEnv>, userId: number): Promise<Tier> {
   const open = c.get('db') as Db | undefined
   if (open) return tierIn(open, userId)

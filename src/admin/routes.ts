@@ -2,6 +2,7 @@
 // only (role read from the database); anyone else gets 404, as for a route that does not exist.
 import { eq } from 'drizzle-orm'
 import { Hono } from 'hono'
+import { forgetTier } from '../accounts/tier.ts'
 import { accountView, ledgerView, positionView, symbolView } from '../accounts/routes.ts'
 import {
   idParam,
@@ -75,6 +76,7 @@ adminRoutes.patch(
   async (c) => {
     const id = c.req.valid('param').id
     await accounts.updateUser(c.var.db, c.var.auth.userId, id, c.req.valid('json'))
+    forgetTier(id)
     return c.json(accountView(await accounts.getAccountSummary(c.var.db, id)))
   },
 )

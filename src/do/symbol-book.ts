@@ -17,7 +17,11 @@ import type { Depth, NewOrder } from '../engine/types.ts'
 import type { Env } from '../env.ts'
 import { OrderDesk } from '../orders/desk.ts'
 import type { DeskItem, DeskResult } from '../orders/desk.ts'
+import { redisFrom } from '../db/redis.ts'
+import type { Trade } from '../marketdata/feed.ts'
 import { MarketDataHub, MAX_UNACKED_BYTES, UPGRADE_TIER, UPGRADE_USER } from '../marketdata/hub.ts'
+import { QuoteWriter, quoteRecord } from '../marketdata/quotes.ts'
+import type { QuoteRecord } from '../marketdata/quotes.ts'
 import type { Tier } from '../marketdata/subscriber.ts'
 import { accepted, publishByUser } from '../accounts/stream.ts'
 import type { AccountEvent } from '../accounts/stream.ts'
@@ -42,6 +46,9 @@ export class SymbolBook extends DurableObject<Env> {
   private readonly journal: BookJournal
   private readonly desk: OrderDesk
   private readonly hub: MarketDataHub
+  private readonly quotes: QuoteWriter
+  /** the last trade since this instance started (the quote cache shows it) */
+  private lastTrade: Trade | null = null
   private opened: OpenReport | undefined
   /** Postgres connections kept open across this object's requests (the order path, the drain) */
   private pool: DbHandle | undefined
@@ -58,6 +65,9 @@ export class SymbolBook extends DurableObject<Env> {
     this.desk = new OrderDesk(() => this.database(), this)
     const host = { ctx, symbol: () => this.symbol!, depth: (n: number) => this.journal.depth(n) }
     this.hub = new MarketDataHub(host, Number(env.MD_MAX_UNACKED_BYTES) || MAX_UNACKED_BYTES)
+    this.quotes = new QuoteWriter(redisFrom(env), env.CACHE_PREFIX, (error) =>
+      console.error(JSON.stringify({ msg: 'quote cache write failed', error: String(error) })),
+    )
     ctx.blockConcurrencyWhile(async () => {
       this.opened = this.journal.open()
       // An alarm can start this object by its id alone, without the name (workerd runs an alarm
@@ -120,6 +130,11 @@ export class SymbolBook extends DurableObject<Env> {
 
   depth(maxLevels?: number): Depth & { seq: number } {
     return this.journal.depth(maxLevels)
+  }
+
+  /** The quote and last trade, as the quote cache has them (its fallback). */
+  quote(): QuoteRecord {
+    return quoteRecord(this.symbol!, this.journal.depth(1), this.lastTrade, Date.now())
   }
 
   /** Fills not yet applied to Postgres, oldest first. */
@@ -217,6 +232,8 @@ export class SymbolBook extends DurableObject<Env> {
     ack.engineMs = performance.now() - started
     const trades = ack.fills.map(({ price, qty, side, ts }) => ({ price, qty, side, ts }))
     this.hub.publish(trades, ack.ts)
+    this.lastTrade = trades.at(-1) ?? this.lastTrade
+    this.quotes.update(() => quoteRecord(this.symbol!, this.journal.depth(1), this.lastTrade, ack.ts))
     // (a rejected cancel or amend puts nothing there: an alarm for nothing is harmless)
     if (!this.drainScheduled && (ack.fills.length > 0 || ack.events.some((e) => OUTBOXED.has(e.type)))) {
       this.drainScheduled = true
