@@ -242,6 +242,27 @@ describe('GET /v1/market-data/:symbol', () => {
     stale.close()
   }, 30_000)
 
+  test('after the object hibernates, subscribers keep their channels and start over from a snapshot', async () => {
+    const c = await Client.open('/v1/market-data/AAPL', token.alice, { ping: false })
+    c.send({ op: 'subscribe', channels: ['trades', 'depth'] })
+    await c.next('depth_snapshot')
+    // idle long enough for workerd to evict the object; the socket stays open (hibernation)
+    await Bun.sleep(16_000)
+    const pinged = c.received.length
+    c.ws.send('{"op":"ping"}') // answered by the platform, without waking the object
+    expect(await c.next('pong', pinged)).toEqual({ type: 'pong' })
+    const before = c.received.length
+    await trade(1.2)
+    const snapshot = await c.next('depth_snapshot', before)
+    await Bun.sleep(1_200)
+    const after = c.received.slice(before).map((r) => r.msg)
+    expect(after.some((m) => m.type === 'trade' || m.type === 'trades')).toBe(true)
+    const depth = depthOf([snapshot, ...after.filter((m) => m.type === 'depth_update')])
+    expect({ bids: depth.bids, asks: depth.asks }).toEqual(await book())
+    expect(c.closed).toBeUndefined()
+    c.close()
+  }, 40_000)
+
   test('a reader that never acknowledges is closed with 4008 before it piles up memory', async () => {
     const silent = await Client.open('/v1/market-data/AAPL', token.bob, { ping: false })
     silent.send({ op: 'subscribe', channels: ['quotes', 'trades', 'depth'] })
