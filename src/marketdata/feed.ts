@@ -2,7 +2,7 @@
 // depth (the top DEPTH_LEVELS levels of each side) as numbered deltas. Pure: the symbol's Durable
 // Object gives it the book's depth and the fills after each command (or after several: a delta is
 // the difference between two states, so skipping states merges their deltas) and sends what comes
-// out (src/do/symbol-book.ts, through each subscriber's throttle in subscriber.ts).
+// out (src/do/symbol-book.ts, through each tier's throttle in throttle.ts).
 //
 // Sequence numbers: each delta is the previous one's seq + 1. A restarted object starts at its
 // book's command sequence number, which is at least any seq the previous instance gave out (each

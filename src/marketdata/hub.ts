@@ -2,8 +2,10 @@
 // hibernation API (ctx.acceptWebSocket): an idle subscriber costs nothing, pings are answered by
 // the platform without waking the object, and what a socket subscribed to survives hibernation in
 // its attachment. After each command the object calls publish(); the feed (feed.ts) turns the
-// book's new state into quotes, trades and depth deltas, and each subscriber's throttle
-// (subscriber.ts) decides what leaves now and what is conflated for later.
+// book's new state into quotes, trades and depth deltas, and each tier's throttle (throttle.ts:
+// one per tier, shared by all its subscribers) decides what leaves now and what is conflated for
+// later. A tier's message is serialized once and sent to each of its sockets that subscribed to
+// its channel: the fan-out costs a send per socket, nothing more.
 //
 // workerd does not tell how much a socket still buffers (no bufferedAmount), so a slow or stuck
 // reader is caught by what it has not acknowledged: every message from the client (a ping at
@@ -13,10 +15,10 @@ import type { Depth } from '../engine/types.ts'
 import { problemBody } from '../errors.ts'
 import { DEPTH_LEVELS, MarketFeed } from './feed.ts'
 import type { Trade } from './feed.ts'
-import { CLOSE, PING, PONG, error, parseClientMessage } from './protocol.ts'
+import { CLOSE, PING, PONG, parseClientMessage } from './protocol.ts'
 import type { Channel, ServerMessage } from './protocol.ts'
-import { Subscriber, depthSnapshotMessage, depthUpdateMessage, quoteMessage } from './subscriber.ts'
-import type { Tier } from './subscriber.ts'
+import { TierThrottle, depthSnapshotMessage, depthUpdateMessage, quoteMessage } from './throttle.ts'
+import type { Tier } from './throttle.ts'
 
 /** What a socket keeps across hibernation. */
 interface Attachment {
@@ -26,6 +28,14 @@ interface Attachment {
   /** since=<seq> of the upgrade, for its first depth subscription */
   since?: number
 }
+
+/** Which channel each kind of message belongs to. */
+const CHANNEL_OF = {
+  quote: 'quotes',
+  trade: 'trades',
+  trades: 'trades',
+  depth_update: 'depth',
+} as const satisfies Record<string, Channel>
 
 /** Headers the Worker passes with an upgrade it authenticated (routes.ts). */
 export const UPGRADE_USER = 'x-bourse-user'
@@ -48,7 +58,8 @@ export interface HubHost {
 }
 
 interface Connection {
-  subscriber: Subscriber
+  tier: Tier
+  channels: Set<Channel>
   /** the upgrade's since=<seq>, until the first depth subscription uses it */
   since: number | undefined
   /** bytes sent since the client last sent anything */
@@ -63,6 +74,8 @@ interface Connection {
 export class MarketDataHub {
   private feed: MarketFeed | undefined
   private readonly connections = new Map<WebSocket, Connection>()
+  /** each tier's throttle, subscribed to every channel */
+  private readonly tiers = new Map<Tier, TierThrottle>()
   private flushTimer: ReturnType<typeof setTimeout> | undefined
   private flushAt = Infinity
 
@@ -112,7 +125,7 @@ export class MarketDataHub {
     if ('type' in msg) return this.send(ws, conn, msg)
     if (msg.op === 'ping') return this.send(ws, conn, { type: 'pong' })
     if (msg.op === 'unsubscribe') {
-      conn.subscriber.unsubscribe(msg.channels)
+      for (const c of msg.channels) conn.channels.delete(c)
       this.remember(ws, conn)
       return this.send(ws, conn, { type: 'unsubscribed', channels: msg.channels })
     }
@@ -133,10 +146,30 @@ export class MarketDataHub {
     const update = feed.observe(this.bookDepth(), trades, ts)
     if (!update.quote && !update.depth && update.trades.length === 0) return
     const now = Date.now()
-    for (const [ws, conn] of connections) {
-      for (const m of conn.subscriber.offer(update, now)) this.send(ws, conn, m)
+    for (const tier of new Set(connections.map(([, conn]) => conn.tier))) {
+      this.distribute(tier, this.throttle(tier).offer(update, now))
     }
     this.scheduleFlush()
+  }
+
+  /** A tier's messages, each serialized once, to its sockets subscribed to the channel. */
+  private distribute(tier: Tier, messages: ServerMessage[]) {
+    for (const message of messages) {
+      const channel = CHANNEL_OF[message.type as keyof typeof CHANNEL_OF]
+      const text = JSON.stringify(message)
+      for (const [ws, conn] of this.connections) {
+        if (conn.tier === tier && conn.channels.has(channel)) this.sendText(ws, conn, text)
+      }
+    }
+  }
+
+  private throttle(tier: Tier): TierThrottle {
+    let throttle = this.tiers.get(tier)
+    if (!throttle) {
+      throttle = new TierThrottle(this.host.symbol(), tier)
+      this.tiers.set(tier, throttle)
+    }
+    return throttle
   }
 
   private subscribe(ws: WebSocket, conn: Connection, channels: Channel[], asked?: number) {
@@ -145,27 +178,29 @@ export class MarketDataHub {
     this.publish([], Date.now())
     const since = asked ?? conn.since
     conn.since = undefined
-    conn.subscriber.subscribe(channels)
+    for (const c of channels) conn.channels.add(c)
     this.remember(ws, conn)
-    this.send(ws, conn, { type: 'subscribed', channels: [...conn.subscriber.channels] })
+    this.send(ws, conn, { type: 'subscribed', channels: [...conn.channels] })
     const symbol = this.host.symbol()
     if (channels.includes('quotes')) this.send(ws, conn, quoteMessage(symbol, feed.currentQuote()))
     if (channels.includes('depth')) {
       // nothing can change the book between these lines and the replies (one thread, no await)
       const missed = since === undefined ? undefined : feed.since(since)
-      conn.subscriber.resetDepth()
       if (missed) this.send(ws, conn, depthUpdateMessage(symbol, missed))
       else if (missed === undefined) this.send(ws, conn, depthSnapshotMessage(symbol, feed.snapshot()))
     }
   }
 
   private send(ws: WebSocket, conn: Connection, message: ServerMessage) {
+    this.sendText(ws, conn, JSON.stringify(message))
+  }
+
+  private sendText(ws: WebSocket, conn: Connection, text: string) {
     const acked = this.host.ctx.getWebSocketAutoResponseTimestamp(ws)
     if (acked && acked.getTime() > conn.ackedAt) {
       conn.unacked = 0
       conn.ackedAt = acked.getTime()
     }
-    const text = JSON.stringify(message)
     conn.unacked += text.length
     if (conn.unacked > this.maxUnackedBytes) {
       ws.close(CLOSE.slowConsumer, 'slow consumer: read faster, ping every 30 s, resume with since')
@@ -180,9 +215,7 @@ export class MarketDataHub {
 
   private scheduleFlush() {
     let next = Infinity
-    for (const conn of this.connections.values()) {
-      next = Math.min(next, conn.subscriber.nextFlushAt() ?? Infinity)
-    }
+    for (const throttle of this.tiers.values()) next = Math.min(next, throttle.nextFlushAt() ?? Infinity)
     if (next === Infinity || next >= this.flushAt) return
     clearTimeout(this.flushTimer)
     this.flushAt = next
@@ -192,9 +225,7 @@ export class MarketDataHub {
   private flush() {
     this.flushAt = Infinity
     const now = Date.now()
-    for (const [ws, conn] of this.connections) {
-      for (const m of conn.subscriber.flush(now)) this.send(ws, conn, m)
-    }
+    for (const [tier, throttle] of this.tiers) this.distribute(tier, throttle.flush(now))
     this.scheduleFlush()
   }
 
@@ -203,10 +234,16 @@ export class MarketDataHub {
     let conn = this.connections.get(ws)
     if (conn) return conn
     const { tier, channels, since } = ws.deserializeAttachment() as Attachment
-    const subscriber = new Subscriber(this.host.symbol(), tier)
-    subscriber.subscribe(channels)
     const now = Date.now()
-    conn = { subscriber, since, unacked: 0, ackedAt: now, received: 0, windowStart: now }
+    conn = {
+      tier,
+      channels: new Set(channels),
+      since,
+      unacked: 0,
+      ackedAt: now,
+      received: 0,
+      windowStart: now,
+    }
     this.connections.set(ws, conn)
     // back from hibernation with depth: this life of the feed numbers afresh, so start over
     if (channels.includes('depth')) {
@@ -217,8 +254,7 @@ export class MarketDataHub {
 
   private remember(ws: WebSocket, conn: Connection) {
     const { userId, tier } = ws.deserializeAttachment() as Attachment
-    const channels = [...conn.subscriber.channels]
-    ws.serializeAttachment({ userId, tier, channels } satisfies Attachment)
+    ws.serializeAttachment({ userId, tier, channels: [...conn.channels] } satisfies Attachment)
   }
 
   private forget(ws: WebSocket) {

@@ -78,14 +78,17 @@ class Client {
   }
 }
 
-/** The depth a client builds: the snapshot, then each update in order (no gap allowed). */
+/**
+ * The depth a client builds: the snapshot, then each update in order. An update may overlap what
+ * the client has (its tier's window began before the client subscribed); a gap is an error.
+ */
 function depthOf(messages: Json[]) {
   const snapshot = messages.find((m) => m.type === 'depth_snapshot')!
   const bids = new Map<string, number>(snapshot.bids)
   const asks = new Map<string, number>(snapshot.asks)
   let seq = snapshot.seq
   for (const m of messages.filter((m) => m.type === 'depth_update' && m.seq > snapshot.seq)) {
-    expect(m.first_seq).toBe(seq + 1)
+    expect(m.first_seq).toBeLessThanOrEqual(seq + 1)
     seq = m.seq
     for (const [levels, changes] of [[bids, m.bids], [asks, m.asks]] as const) {
       for (const [price, qty] of changes) {
@@ -246,8 +249,9 @@ describe('GET /v1/market-data/:symbol', () => {
     const c = await Client.open('/v1/market-data/AAPL', token.alice, { ping: false })
     c.send({ op: 'subscribe', channels: ['trades', 'depth'] })
     await c.next('depth_snapshot')
-    // idle long enough for workerd to evict the object; the socket stays open (hibernation)
-    await Bun.sleep(16_000)
+    // idle long enough for workerd to evict the object (after 10 s idle, checked every few
+    // seconds); the socket stays open (hibernation)
+    await Bun.sleep(25_000)
     const pinged = c.received.length
     c.ws.send('{"op":"ping"}') // answered by the platform, without waking the object
     expect(await c.next('pong', pinged)).toEqual({ type: 'pong' })
@@ -261,7 +265,7 @@ describe('GET /v1/market-data/:symbol', () => {
     expect({ bids: depth.bids, asks: depth.asks }).toEqual(await book())
     expect(c.closed).toBeUndefined()
     c.close()
-  }, 40_000)
+  }, 50_000)
 
   test('a reader that never acknowledges is closed with 4008 before it piles up memory', async () => {
     const silent = await Client.open('/v1/market-data/AAPL', token.bob, { ping: false })

@@ -4,7 +4,7 @@ import type { Depth } from '../../src/engine/types.ts'
 import { DEPTH_LEVELS, MarketFeed, REPLAY_DELTAS, mergeDeltas } from '../../src/marketdata/feed.ts'
 import type { DepthDelta, Level } from '../../src/marketdata/feed.ts'
 import { crc32, depthChecksum, parseClientMessage } from '../../src/marketdata/protocol.ts'
-import { MAX_TRADES_PER_MESSAGE, Subscriber } from '../../src/marketdata/subscriber.ts'
+import { MAX_TRADES_PER_MESSAGE, TierThrottle } from '../../src/marketdata/throttle.ts'
 
 const book = (bids: Level[], asks: Level[]): Depth => ({
   bids: bids.map(([p, q]) => [p, q, 1]),
@@ -102,15 +102,14 @@ describe('MarketFeed', () => {
   })
 })
 
-describe('Subscriber throttle', () => {
+describe('TierThrottle', () => {
   const quote = (bid: number, ts: number) => ({ bid, bidSize: 1, ask: null, askSize: 0, ts })
   const delta = (seq: number, bids: Level[]): DepthDelta => ({
     firstSeq: seq, seq, bids, asks: [], checksum: 0, ts: seq,
   })
 
   test('retail: one message per channel per second, the latest quote, trades and deltas merged', () => {
-    const s = new Subscriber('AAPL', 'retail')
-    s.subscribe(['quotes', 'trades', 'depth'])
+    const s = new TierThrottle('AAPL', 'retail')
     const trade = (price: number, ts: number) => ({ price, qty: 1, side: 'sell' as const, ts })
     const first = s.offer({ quote: quote(100, 0), trades: [trade(100, 0)], depth: delta(1, [[100, 1]]) }, 0)
     expect(first.map((m) => m.type)).toEqual(['quote', 'trade', 'depth_update'])
@@ -138,21 +137,19 @@ describe('Subscriber throttle', () => {
     expect(s.nextFlushAt()).toBeUndefined()
   })
 
-  test('pro: ten per second; unsubscribed channels get nothing', () => {
-    const s = new Subscriber('AAPL', 'pro')
-    s.subscribe(['quotes'])
-    let sent = 0
+  test('pro: ten per channel per second', () => {
+    const s = new TierThrottle('AAPL', 'pro')
+    const sent = new Map<string, number>()
     for (let t = 0; t < 1000; t += 5) {
-      sent += s.offer({ quote: quote(t, t), trades: [], depth: delta(t + 1, [[1, t]]) }, t).length
+      for (const m of s.offer({ quote: quote(t, t), trades: [], depth: delta(t + 1, [[1, t]]) }, t)) {
+        sent.set(m.type, (sent.get(m.type) ?? 0) + 1)
+      }
     }
-    expect(sent).toBe(10)
-    s.unsubscribe(['quotes'])
-    expect(s.offer({ quote: quote(1, 2000), trades: [] }, 2000)).toEqual([])
+    expect(Object.fromEntries(sent)).toEqual({ quote: 10, depth_update: 10 })
   })
 
   test('a conflated window keeps the newest trades and counts the rest', () => {
-    const s = new Subscriber('AAPL', 'retail')
-    s.subscribe(['trades'])
+    const s = new TierThrottle('AAPL', 'retail')
     s.offer({ trades: [{ price: 1, qty: 1, side: 'buy', ts: 0 }] }, 0)
     const many = Array.from({ length: MAX_TRADES_PER_MESSAGE + 30 }, (_, i) => ({
       price: 100 + i, qty: 1, side: 'buy' as const, ts: i,

@@ -1,8 +1,9 @@
-// One market-data connection's channels and throttle. A tier may receive at most one message per
-// channel per interval (retail 1 s, pro 100 ms); what arrives in between is conflated, never
-// queued: the latest quote, the window's trades in one message, the window's depth deltas merged
-// into one. Pure: the symbol's Durable Object offers it the feed's updates and sends what it
-// returns, and calls flush() when nextFlushAt() comes.
+// A tier's throttle. A tier's subscribers receive at most one message per channel per interval
+// (retail 1 s, pro 100 ms); what arrives in between is conflated, never queued: the latest quote,
+// the window's trades in one message, the window's depth deltas merged into one. One throttle
+// serves all of a tier's subscribers (hub.ts), so each message is built once. Pure: the symbol's
+// Durable Object offers it the feed's updates and sends what it returns, and calls flush() when
+// nextFlushAt() comes.
 import type { DepthDelta, DepthSnapshot, FeedUpdate, Level, Quote, Trade } from './feed.ts'
 import { mergeDeltas } from './feed.ts'
 import type { Channel, ServerMessage, WireLevel, WireTrade } from './protocol.ts'
@@ -16,8 +17,7 @@ export const TIER_INTERVAL_MS: Record<Tier, number> = { retail: 1000, pro: 100 }
 /** Trades one conflated message carries at most (the newest; the rest are counted as dropped). */
 export const MAX_TRADES_PER_MESSAGE = 200
 
-export class Subscriber {
-  readonly channels = new Set<Channel>()
+export class TierThrottle {
   readonly interval: number
   private readonly lastSent = new Map<Channel, number>()
   private quote: Quote | undefined
@@ -32,23 +32,10 @@ export class Subscriber {
     this.interval = TIER_INTERVAL_MS[tier]
   }
 
-  subscribe(channels: Channel[]) {
-    for (const c of channels) this.channels.add(c)
-  }
-
-  unsubscribe(channels: Channel[]) {
-    for (const c of channels) {
-      this.channels.delete(c)
-      if (c === 'quotes') this.quote = undefined
-      if (c === 'trades') this.trades = []
-      if (c === 'depth') this.deltas = []
-    }
-  }
-
   /** Takes a feed update; returns the messages due now. */
   offer(update: FeedUpdate, now: number): ServerMessage[] {
-    if (update.quote && this.channels.has('quotes')) this.quote = update.quote
-    if (update.trades.length > 0 && this.channels.has('trades')) {
+    if (update.quote) this.quote = update.quote
+    if (update.trades.length > 0) {
       this.trades.push(...update.trades)
       const over = this.trades.length - MAX_TRADES_PER_MESSAGE
       if (over > 0) {
@@ -56,7 +43,7 @@ export class Subscriber {
         this.droppedTrades += over
       }
     }
-    if (update.depth && this.channels.has('depth')) this.deltas.push(update.depth)
+    if (update.depth) this.deltas.push(update.depth)
     return this.flush(now)
   }
 
@@ -87,11 +74,6 @@ export class Subscriber {
     if (this.deltas.length > 0) waiting.push('depth')
     if (waiting.length === 0) return undefined
     return Math.min(...waiting.map((c) => (this.lastSent.get(c) ?? -Infinity) + this.interval))
-  }
-
-  /** A snapshot (on subscribe or resume) restarts the depth channel from its seq. */
-  resetDepth() {
-    this.deltas = []
   }
 
   private due(channel: Channel, now: number): boolean {
