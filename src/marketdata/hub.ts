@@ -76,6 +76,8 @@ export class MarketDataHub {
   private readonly connections = new Map<WebSocket, Connection>()
   /** each tier's throttle, subscribed to every channel */
   private readonly tiers = new Map<Tier, TierThrottle>()
+  /** every socket of the object is in `connections` (see wake) */
+  private awake = false
   private flushTimer: ReturnType<typeof setTimeout> | undefined
   private flushAt = Infinity
 
@@ -97,9 +99,11 @@ export class MarketDataHub {
         headers: { 'content-type': 'application/problem+json' },
       })
     }
+    this.wake()
     const { 0: client, 1: server } = new WebSocketPair()
     this.host.ctx.acceptWebSocket(server, [tag])
     server.serializeAttachment({ userId, tier, channels: [], since } satisfies Attachment)
+    this.connection(server)
     return new Response(null, {
       status: 101,
       webSocket: client,
@@ -109,6 +113,7 @@ export class MarketDataHub {
 
   /** A client's message (pings in the exact form never get here: the platform answers them). */
   message(ws: WebSocket, data: string | ArrayBuffer) {
+    this.wake()
     const conn = this.connection(ws)
     const now = Date.now()
     conn.unacked = 0
@@ -138,18 +143,25 @@ export class MarketDataHub {
 
   /** After a command: what changed goes out to each subscriber, as its throttle allows. */
   publish(trades: Trade[], ts: number) {
-    const sockets = this.host.ctx.getWebSockets()
-    if (sockets.length === 0) return
-    const feed = this.theFeed()
-    // (sockets back from hibernation get their snapshot here, before this update)
-    const connections = sockets.map((ws) => [ws, this.connection(ws)] as const)
-    const update = feed.observe(this.bookDepth(), trades, ts)
+    this.wake()
+    if (this.connections.size === 0) return
+    const update = this.theFeed().observe(this.bookDepth(), trades, ts)
     if (!update.quote && !update.depth && update.trades.length === 0) return
     const now = Date.now()
-    for (const tier of new Set(connections.map(([, conn]) => conn.tier))) {
+    for (const tier of new Set([...this.connections.values()].map((c) => c.tier))) {
       this.distribute(tier, this.throttle(tier).offer(update, now))
     }
     this.scheduleFlush()
+  }
+
+  /**
+   * The sockets this instance did not accept itself (it woke from hibernation, or restarted)
+   * join once, each with a snapshot of its depth; from then on `connections` has them all.
+   */
+  private wake() {
+    if (this.awake) return
+    this.awake = true
+    for (const ws of this.host.ctx.getWebSockets()) this.connection(ws)
   }
 
   /** A tier's messages, each serialized once, to its sockets subscribed to the channel. */
@@ -196,12 +208,13 @@ export class MarketDataHub {
   }
 
   private sendText(ws: WebSocket, conn: Connection, text: string) {
-    const acked = this.host.ctx.getWebSocketAutoResponseTimestamp(ws)
+    conn.unacked += text.length
+    // over the budget: a ping the platform answered since the last look acknowledges it all
+    const acked = conn.unacked > this.maxUnackedBytes && this.host.ctx.getWebSocketAutoResponseTimestamp(ws)
     if (acked && acked.getTime() > conn.ackedAt) {
-      conn.unacked = 0
+      conn.unacked = text.length
       conn.ackedAt = acked.getTime()
     }
-    conn.unacked += text.length
     if (conn.unacked > this.maxUnackedBytes) {
       ws.close(CLOSE.slowConsumer, 'slow consumer: read faster, ping every 30 s, resume with since')
       return this.forget(ws)

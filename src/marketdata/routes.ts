@@ -52,7 +52,7 @@ marketDataRoutes.get('/market-data/:symbol', async (c) => {
   return book.fetch(forwardedUpgrade(c.req.url, upgrade, headers))
 })
 
-marketDataRoutes.use('/quotes', rateLimit('reads'))
+// (in Hono, /quotes/* matches /quotes too: one use, or it counts twice)
 marketDataRoutes.use('/quotes/*', rateLimit('reads'))
 
 /** GET /v1/quotes/:symbol → the symbol's quote and last trade (X-Quote-Source says from where). */
