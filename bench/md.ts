@@ -5,9 +5,11 @@
 // this machine broadcasting messages of the same size, at the same rate, to as many subscribers
 // (the floor of the fan-out itself). Figures and method: BENCHMARKS.md ("Market-data fan-out").
 //
-//   npm run bench:md -- [--subscribers 1000] [--rate 50] [--duration 10] [--quick] [--no-write]
+//   npm run bench:md -- [--subscribers 300,1000] [--rate 50] [--duration 10] [--quick] [--no-write]
 //
-// --quick: 200 subscribers, 4 s, not written to BENCHMARKS.md.
+// One step per subscriber count. --quick: 200 subscribers, 4 s, not written to BENCHMARKS.md.
+// The subscribers live in this process: it reports its own CPU, since on a small machine the
+// load generator can be what saturates first.
 import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
@@ -18,6 +20,7 @@ import WebSocket, { WebSocketServer } from 'ws'
 import { startDevServer } from '../scripts/lib/dev-server.ts'
 import { formatCents } from '../src/lib/money.ts'
 import { adminToken, call, makeTraders, referencePriceCents } from './api-setup.ts'
+import type { Trader } from './api-setup.ts'
 import { quantile } from './load.ts'
 
 const SYMBOL = 'AAPL'
@@ -25,7 +28,8 @@ const SYMBOL = 'AAPL'
 const PER_USER = 10
 
 interface Options {
-  subscribers: number
+  /** one step per count */
+  subscribers: number[]
   rate: number
   durationMs: number
   write: boolean
@@ -43,7 +47,7 @@ function options(): Options {
   })
   const quick = values.quick!
   return {
-    subscribers: Number(values.subscribers ?? (quick ? 200 : 1000)),
+    subscribers: (values.subscribers ?? (quick ? '200' : '300,1000')).split(',').map(Number),
     rate: Number(values.rate),
     durationMs: 1000 * Number(values.duration ?? (quick ? 4 : 10)),
     write: !quick && !values['no-write'],
@@ -111,9 +115,11 @@ async function connectAll(count: number, url: (i: number) => string, hello: stri
   }
 }
 
-function summary(t: Tally, seconds: number) {
+function summary(t: Tally, seconds: number, cpu: NodeJS.CpuUsage) {
   const lags = Float64Array.from(t.lags).sort()
   return {
+    /** this process (the subscribers' side), % of one core */
+    client_cpu: Math.round((cpu.user + cpu.system) / 1e4 / seconds),
     delivered_per_s: Math.round(t.messages / seconds),
     bytes_per_message: t.messages ? Math.round(t.bytes / t.messages) : 0,
     lag_ms: { p50: quantile(lags, 0.5), p95: quantile(lags, 0.95), p99: quantile(lags, 0.99) },
@@ -132,11 +138,15 @@ async function trade(
   const started = Date.now()
   let errors = 0
   let sent = 0
+  let shed = 0
   const inFlight = new Set<Promise<void>>()
   for (let i = 0; Date.now() - started < ms; i++) {
     const due = started + (i * 1000) / rate
     if (due > Date.now()) await sleep(due - Date.now())
-    if (inFlight.size >= 64) continue // shed: the server is behind
+    if (inFlight.size >= 64) {
+      shed++ // the server is behind
+      continue
+    }
     const t = traders[i % traders.length]
     const order = { symbol: SYMBOL, side: t.side, type: 'limit', qty: 1, price, time_in_force: 'gtc' }
     const p = fetch(`${base}/v1/orders`, {
@@ -151,7 +161,7 @@ async function trade(
     sent++
   }
   await Promise.all(inFlight)
-  return { sent, errors }
+  return { sent, errors, shed }
 }
 
 /** The peer: a Node `ws` server broadcasting `size`-byte messages at `perSecond` to each client. */
@@ -161,6 +171,7 @@ async function peer(count: number, perSecond: number, size: number, ms: number) 
   const port = (server.address() as AddressInfo).port
   const clients = await connectAll(count, () => `ws://127.0.0.1:${port}`, undefined)
   clients.start()
+  const cpu = process.cpuUsage()
   const pad = 'x'.repeat(Math.max(0, size - 40))
   const started = Date.now()
   const timer = setInterval(() => {
@@ -173,7 +184,7 @@ async function peer(count: number, perSecond: number, size: number, ms: number) 
   clients.stop()
   clients.close()
   await new Promise((r) => server.close(r))
-  return summary(clients.tally, (Date.now() - started - 500) / 1000)
+  return summary(clients.tally, (Date.now() - started - 500) / 1000, process.cpuUsage(cpu))
 }
 
 async function main() {
@@ -197,7 +208,7 @@ async function main() {
     })
     const admin = await adminToken(base)
     const watchers: string[] = []
-    for (let k = 0; k < Math.ceil(opts.subscribers / PER_USER); k++) {
+    for (let k = 0; k < Math.ceil(Math.max(...opts.subscribers) / PER_USER); k++) {
       const email = `md-${runId}-${k}@bench.bourse.dev`
       const password = 'bench-md-password'
       const user = await call(base, 'POST', '/v1/auth/register', undefined, { email, password })
@@ -205,31 +216,12 @@ async function main() {
       const login = await call(base, 'POST', '/v1/auth/login', undefined, { email, password })
       watchers.push(login.body.access_token)
     }
-    log(`connecting ${opts.subscribers} subscribers`)
-    const wsBase = base.replace('http', 'ws')
-    const subscribe = JSON.stringify({ op: 'subscribe', channels: ['quotes', 'trades', 'depth'] })
-    const clients = await connectAll(
-      opts.subscribers,
-      (i) => `${wsBase}/v1/market-data/${SYMBOL}?token=${watchers[Math.floor(i / PER_USER)]}`,
-      subscribe,
-    )
-    await sleep(1000)
-    log(`trading ${opts.rate} orders/s for ${opts.durationMs / 1000} s`)
-    clients.start()
-    const started = Date.now()
-    const orders = await trade(base, traders, price, opts.rate, opts.durationMs)
-    await sleep(1200) // the last throttled window
-    clients.stop()
-    const seconds = (Date.now() - started - 1200) / 1000
-    const ours = summary(clients.tally, seconds)
-    clients.close()
-    const perClient = ours.delivered_per_s / opts.subscribers
-    const size = ours.bytes_per_message
-    log(`peer: node ws, ${perClient.toFixed(1)} msg/s of ${size} B to ${opts.subscribers} subscribers`)
-    const floor = await peer(opts.subscribers, Math.max(1, perClient), size, opts.durationMs)
-    const result = { subscribers: opts.subscribers, rate: opts.rate, orders, bourse: ours, peer: floor }
-    console.log(JSON.stringify(result))
-    const report = markdown(result, dev.database.kind, seconds)
+    const steps: Step[] = []
+    for (const count of opts.subscribers) {
+      steps.push(await step(base, count, watchers, traders, price, opts))
+    }
+    console.log(JSON.stringify(steps))
+    const report = markdown(steps, opts.rate, dev.database.kind)
     console.error(report)
     if (opts.write) writeBlock('BENCHMARKS.md', report)
   } catch (err) {
@@ -240,15 +232,51 @@ async function main() {
   }
 }
 
-type Result = {
+type Step = {
   subscribers: number
-  rate: number
-  orders: { sent: number; errors: number }
+  seconds: number
+  orders: { sent: number; errors: number; shed: number }
   bourse: ReturnType<typeof summary>
   peer: ReturnType<typeof summary>
 }
 
-function markdown(r: Result, database: string, seconds: number): string {
+/** `count` subscribers while orders trade, then the peer with as many. */
+async function step(
+  base: string,
+  count: number,
+  watchers: string[],
+  traders: Trader[],
+  price: string,
+  opts: Options,
+): Promise<Step> {
+  const log = (s: string) => console.error(`[bench:md] ${s}`)
+  log(`connecting ${count} subscribers`)
+  const wsBase = base.replace('http', 'ws')
+  const subscribe = JSON.stringify({ op: 'subscribe', channels: ['quotes', 'trades', 'depth'] })
+  const clients = await connectAll(
+    count,
+    (i) => `${wsBase}/v1/market-data/${SYMBOL}?token=${watchers[Math.floor(i / PER_USER)]}`,
+    subscribe,
+  )
+  await sleep(1000)
+  log(`trading ${opts.rate} orders/s for ${opts.durationMs / 1000} s`)
+  clients.start()
+  const started = Date.now()
+  const cpu = process.cpuUsage()
+  const orders = await trade(base, traders, price, opts.rate, opts.durationMs)
+  await sleep(1200) // the last throttled window
+  clients.stop()
+  const seconds = (Date.now() - started - 1200) / 1000
+  const bourse = summary(clients.tally, seconds, process.cpuUsage(cpu))
+  clients.close()
+  const perClient = bourse.delivered_per_s / count
+  const size = bourse.bytes_per_message
+  log(`peer: node ws, ${perClient.toFixed(1)} msg/s of ${size} B to ${count} subscribers`)
+  const peerSummary = await peer(count, Math.max(1, perClient), size, opts.durationMs)
+  return { subscribers: count, seconds, orders, bourse, peer: peerSummary }
+}
+
+function markdown(steps: Step[], rate: number, database: string): string {
   const row = (name: string, s: ReturnType<typeof summary>) =>
     `| ${[
       name,
@@ -256,25 +284,43 @@ function markdown(r: Result, database: string, seconds: number): string {
       s.bytes_per_message,
       ...[s.lag_ms.p50, s.lag_ms.p95, s.lag_ms.p99].map((v) => v.toFixed(0)),
       s.closed,
+      `${s.client_cpu}%`,
     ].join(' | ')} |`
   const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : '–')
   const when = new Date().toISOString().slice(0, 16)
-  return [
-    `${r.subscribers} pro subscribers (quotes, trades, depth) on ${SYMBOL}, ${r.rate} orders/s ` +
-      `for ${seconds.toFixed(1)} s (${r.orders.sent} sent, ${r.orders.errors} errors); ` +
-      `${database}; ${cpus().length} vCPU; ${when} UTC`,
+  const lines = [
+    `Pro subscribers (quotes, trades, depth) on ${SYMBOL} while orders are offered at ${rate}/s; ` +
+      `${database}; ${cpus().length} vCPU; ${when} UTC.`,
     '',
-    '| fan-out | delivered msg/s | bytes/msg | lag p50 ms | lag p95 ms | lag p99 ms | closed |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    row('Bourse: symbol object → subscribers', r.bourse),
-    row('peer: Node `ws` broadcast, same size and rate', r.peer),
+    '| fan-out | delivered msg/s | bytes/msg | lag p50 ms | lag p95 ms | lag p99 ms | closed ' +
+      "| subscribers' CPU |",
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ]
+  for (const s of steps) {
+    lines.push(
+      row(`Bourse, ${s.subscribers} subscribers`, s.bourse),
+      row(`peer, ${s.subscribers} subscribers`, s.peer),
+    )
+  }
+  lines.push('')
+  for (const s of steps) {
+    lines.push(
+      `- ${s.subscribers} subscribers: orders ${s.orders.sent} sent in ${s.seconds.toFixed(1)} s ` +
+        `(${s.orders.errors} errors, ${s.orders.shed} not sent: 64 in flight); Bourse / peer: ` +
+        `delivered ${ratio(s.bourse.delivered_per_s, s.peer.delivered_per_s)}, lag p50 ` +
+        `${ratio(s.bourse.lag_ms.p50, s.peer.lag_ms.p50)}, ` +
+        `p99 ${ratio(s.bourse.lag_ms.p99, s.peer.lag_ms.p99)}.`,
+    )
+  }
+  lines.push(
     '',
-    `Ratios (Bourse / peer): delivered ${ratio(r.bourse.delivered_per_s, r.peer.delivered_per_s)}, ` +
-      `lag p50 ${ratio(r.bourse.lag_ms.p50, r.peer.lag_ms.p50)}, ` +
-      `p99 ${ratio(r.bourse.lag_ms.p99, r.peer.lag_ms.p99)}. Lag: the engine's event time (a ` +
-      "conflated message's newest) to receipt; Bourse's includes the pro throttle's conflation " +
-      '(up to 100 ms), the peer sends at once.',
-  ].join('\n')
+    "Lag: the engine's event time (a conflated message's newest) to receipt. Bourse's includes the " +
+      "pro throttle's conflation (up to 100 ms) and wrangler dev's proxy in front of the Worker; " +
+      'the peer (a plain Node `ws` server in the bench process) sends the same size at the same ' +
+      'rate at once. The subscribers run in the bench process: its CPU (% of one core) shows when ' +
+      'the load generator, not the server, is what saturates.',
+  )
+  return lines.join('\n')
 }
 
 function writeBlock(file: string, block: string) {
