@@ -6,6 +6,7 @@
 import type { orders } from '../db/schema.ts'
 import type { NewOrder } from '../engine/types.ts'
 import { formatCents } from '../lib/money.ts'
+import { orderView } from '../orders/views.ts'
 
 type OrderRow = typeof orders.$inferSelect
 
@@ -45,23 +46,11 @@ export function accepted(symbol: string, seq: number, o: NewOrder, status: strin
   }
 }
 
-/** The order as Postgres has it after a change. */
-export function orderState(o: OrderRow) {
-  return {
-    id: o.id,
-    client_order_id: o.clientOrderId,
-    symbol: o.symbol,
-    side: o.side,
-    type: o.type,
-    qty: o.qty,
-    price: o.priceCents === null ? null : formatCents(o.priceCents),
-    status: o.status,
-    filled_qty: o.filledQty,
-    open_qty: ['pending', 'open', 'partial'].includes(o.status) ? o.qty - o.filledQty : 0,
-    avg_fill_price: o.avgPriceCents === null ? null : formatCents(o.avgPriceCents),
-    reason: o.reason,
-  }
-}
+/** The order as Postgres has it after a change: as GET /v1/orders/:id shows it, with its open qty. */
+export const orderState = (o: OrderRow) => ({
+  ...orderView(o),
+  open_qty: ['pending', 'open', 'partial'].includes(o.status) ? o.qty - o.filledQty : 0,
+})
 
 /** An order's update once Postgres committed it; `key` names its cause. */
 export function orderUpdate(
