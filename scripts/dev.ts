@@ -8,7 +8,8 @@
 //      fresh token each run: the Worker's UPSTASH_REDIS_REST_URL / _TOKEN;
 //   6. wrangler dev with those bindings (.bourse/dev.vars via --env-file).
 // Env: PORT (8787), BOURSE_STATE_DIR (.bourse), DATABASE_URL, BOURSE_SEED, INSPECTOR_PORT,
-// REDIS_URL; PBKDF2_ITERATIONS, CACHE_PREFIX, RATE_LIMIT_* are passed to the Worker. Extra arguments are
+// REDIS_URL; PBKDF2_ITERATIONS, CACHE_PREFIX, MARKET_ALWAYS_OPEN (default 1 here) and
+// RATE_LIMIT_* are passed to the Worker. Extra arguments are
 // passed to wrangler dev.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -85,6 +86,8 @@ const vars: Record<string, string> = {
   JWT_PRIVATE_KEY: readFileSync(keyFile, 'utf8').trim(),
   ...(proxy ? { DB_WS_PROXY: proxy.address } : {}),
   ...(bridge ? { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token } : {}),
+  // orders at any hour locally; MARKET_ALWAYS_OPEN=0 npm run dev keeps market hours
+  MARKET_ALWAYS_OPEN: '1',
   ...passedThrough(process.env),
 }
 const varsFile = join(stateDir, 'dev.vars')
@@ -174,7 +177,8 @@ function passedThrough(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter(
       (e): e is [string, string] =>
-        (['PBKDF2_ITERATIONS', 'CACHE_PREFIX'].includes(e[0]) || e[0].startsWith('RATE_LIMIT_')) &&
+        (['PBKDF2_ITERATIONS', 'CACHE_PREFIX', 'MARKET_ALWAYS_OPEN'].includes(e[0]) ||
+          e[0].startsWith('RATE_LIMIT_')) &&
         !!e[1],
     ),
   )

@@ -34,6 +34,8 @@ export interface Env {
   AUTH_IP_MAX_FAILURES?: string
   /** the per-IP window (default 900 s) */
   AUTH_IP_WINDOW_SECONDS?: string
+  /** "1": orders are taken at any hour (the dev server's default); else only in market hours */
+  MARKET_ALWAYS_OPEN?: string
   /** bytes a market-data reader may fall behind before it is closed (src/marketdata/hub.ts) */
   MD_MAX_UNACKED_BYTES?: string
   /**
@@ -86,6 +88,8 @@ export interface Settings {
   rateLimit: RateLimitSettings
   /** ENVIRONMENT=production: sandbox funding (deposits, transfers) is admin-only */
   production: boolean
+  /** MARKET_ALWAYS_OPEN=1: no market_closed refusals (local development, tests) */
+  marketAlwaysOpen: boolean
 }
 
 /** Cloudflare's WebCrypto rejects PBKDF2 above 100,000 iterations, so that is the default. */
@@ -126,6 +130,7 @@ export function settingsFrom(env: Vars): Settings {
     ipWindowSeconds: int(env.AUTH_IP_WINDOW_SECONDS, 900, 'AUTH_IP_WINDOW_SECONDS', 1, 86_400),
     rateLimit: rateLimitFrom(env),
     production: env.ENVIRONMENT === 'production',
+    marketAlwaysOpen: env.MARKET_ALWAYS_OPEN === '1',
   }
 }
 

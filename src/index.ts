@@ -1,8 +1,9 @@
-// The Worker entry point: the HTTP app, the Cron Trigger's sweeper, and the Durable Object
-// classes wrangler.toml binds.
+// The Worker entry point: the HTTP app, the Cron Trigger's jobs (the pending-order sweeper, the
+// end of day), and the Durable Object classes wrangler.toml binds.
 import { createApp } from './app.ts'
 import type { Env } from './env.ts'
 import { sweepOrders } from './orders/scheduled.ts'
+import { closeDayIfDue } from './settlement/scheduled.ts'
 
 export { AccountStream } from './do/account-stream.ts'
 export { SymbolBook } from './do/symbol-book.ts'
@@ -12,6 +13,6 @@ const app = createApp()
 export default {
   fetch: app.fetch,
   scheduled(_controller, env, ctx) {
-    ctx.waitUntil(sweepOrders(env))
+    ctx.waitUntil(Promise.all([sweepOrders(env), closeDayIfDue(env)]))
   },
 } satisfies ExportedHandler<Env>

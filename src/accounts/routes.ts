@@ -79,6 +79,7 @@ export const symbolView = (s: typeof symbols.$inferSelect) => ({
   tick_size: formatCents(s.tickCents),
   status: s.status,
   reference_price: formatCents(s.referencePriceCents),
+  extended_hours: s.extendedHours,
 })
 
 const auditView = (a: typeof auditLog.$inferSelect) => ({

@@ -19,7 +19,9 @@ import { UNIQUE_VIOLATION, pgErrorCode } from '../db/pg-errors.ts'
 import { symbols } from '../db/schema.ts'
 import { ConflictError, NotFoundError } from '../errors.ts'
 import { validate } from '../lib/validate.ts'
-import { createSymbolBody, updateSymbolBody, updateUserBody } from './schema.ts'
+import { createSymbolBody, eodBody, updateSymbolBody, updateUserBody } from './schema.ts'
+import { nyDate } from '../settlement/calendar.ts'
+import { dayClosers, runEndOfDay } from '../settlement/eod.ts'
 
 export const adminRoutes = new Hono<AppEnv>()
 
@@ -36,6 +38,7 @@ adminRoutes.post('/symbols', validate('json', createSymbolBody), async (c) => {
         referencePriceCents: b.reference_price,
         ...(b.tick_size !== undefined && { tickCents: b.tick_size }),
         ...(b.status !== undefined && { status: b.status }),
+        ...(b.extended_hours !== undefined && { extendedHours: b.extended_hours }),
       })
       .returning()
     return c.json(symbolView(row), 201)
@@ -60,6 +63,7 @@ adminRoutes.patch(
         ...(b.tick_size !== undefined && { tickCents: b.tick_size }),
         ...(b.reference_price !== undefined && { referencePriceCents: b.reference_price }),
         ...(b.status !== undefined && { status: b.status }),
+        ...(b.extended_hours !== undefined && { extendedHours: b.extended_hours }),
       })
       .where(eq(symbols.symbol, c.req.valid('param').symbol))
       .returning()
@@ -80,6 +84,15 @@ adminRoutes.patch(
     return c.json(accountView(await accounts.getAccountSummary(c.var.db, id)))
   },
 )
+
+/**
+ * Closes a trading day (src/settlement/eod.ts): every book expires its DAY orders. What the Cron
+ * Trigger does once the close has passed; `npm run eod` calls it. Idempotent per date.
+ */
+adminRoutes.post('/eod', validate('json', eodBody), async (c) => {
+  const date = c.req.valid('json').date ?? nyDate(Date.now())
+  return c.json(await runEndOfDay(c.var.db, dayClosers(c.env.SYMBOL_BOOK), date))
+})
 
 /**
  * A symbol's book as its Durable Object has it: last command, fill count, state hash, fills not

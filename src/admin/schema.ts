@@ -16,6 +16,7 @@ export const createSymbolBody = z.strictObject({
   tick_size: price.optional(),
   reference_price: price,
   status: symbolStatus.optional(),
+  extended_hours: z.boolean().optional(),
 })
 
 export const updateSymbolBody = z
@@ -24,6 +25,7 @@ export const updateSymbolBody = z
     tick_size: price.optional(),
     reference_price: price.optional(),
     status: symbolStatus.optional(),
+    extended_hours: z.boolean().optional(),
   })
   .refine((b) => Object.keys(b).length > 0, 'nothing to change')
 
@@ -35,3 +37,8 @@ export const updateUserBody = z
     short_limit: z.number().int().min(0).max(1_000_000).optional(),
   })
   .refine((b) => Object.keys(b).length > 0, 'send tier, role and/or short_limit')
+
+/** POST /v1/admin/eod: the trading date to close (New York); default today. */
+export const eodBody = z.strictObject({
+  date: z.iso.date().optional(),
+})

@@ -7,6 +7,7 @@ import {
   bigint,
   boolean,
   check,
+  date,
   index,
   integer,
   jsonb,
@@ -119,6 +120,8 @@ export const symbols = pgTable(
     /** price tick in cents; engine prices are integer ticks */
     tickCents: integer('tick_cents').notNull().default(1),
     status: symbolStatus('status').notNull().default('active'),
+    /** trades in extended hours (04:00-09:30 and 16:00-20:00 New York) as well as the session */
+    extendedHours: boolean('extended_hours').notNull().default(false),
     /** last reference price (cents): values positions for equity, seeds the engine's bands */
     referencePriceCents: cents('reference_price_cents').notNull(),
     createdAt: createdAt(),
@@ -378,3 +381,16 @@ export const auditLog = pgTable(
   },
   (t) => [uniqueIndex('audit_log_user_seq_key').on(t.userId, t.seq)],
 )
+
+/**
+ * End-of-day runs (src/settlement/eod.ts), one per trade date: written once every symbol's book
+ * has closed the day, so a second run for the date does nothing.
+ */
+export const eodRuns = pgTable('eod_runs', {
+  tradeDate: date('trade_date', { mode: 'string' }).primaryKey(),
+  /** books closed, and DAY orders they expired */
+  symbols: integer('symbols').notNull(),
+  expired: integer('expired').notNull(),
+  /** when the run completed */
+  createdAt: createdAt(),
+})

@@ -128,6 +128,22 @@ export class SymbolBook extends DurableObject<Env> {
     return this.run(() => this.journal.close())
   }
 
+  /**
+   * Closes the trading day `date` (src/settlement/eod.ts): the book expires its DAY orders, once
+   * per date whoever asks again (the record of it is written in the same turn as the close, so
+   * they commit together). Returns how many orders expired; 0 when the date was closed already.
+   */
+  closeDay(date: string): { seq: number; expired: number; closedBefore: boolean } {
+    const sql = this.ctx.storage.sql
+    sql.exec('CREATE TABLE IF NOT EXISTS book_days_closed (date TEXT PRIMARY KEY, seq INTEGER NOT NULL)')
+    const [done] = sql.exec<{ seq: number }>('SELECT seq FROM book_days_closed WHERE date = ?', date).toArray()
+    if (done) return { seq: done.seq, expired: 0, closedBefore: true }
+    const ack = this.close()
+    sql.exec('INSERT INTO book_days_closed (date, seq) VALUES (?, ?)', date, ack.seq)
+    const expired = ack.events.filter((e) => e.type === 'expired').length
+    return { seq: ack.seq, expired, closedBefore: false }
+  }
+
   depth(maxLevels?: number): Depth & { seq: number } {
     return this.journal.depth(maxLevels)
   }

@@ -10,8 +10,9 @@ import { withDb } from '../db/middleware.ts'
 import { validate, validationError } from '../lib/validate.ts'
 import { fromProblem, toProblem } from './desk.ts'
 import type { DeskItem, DeskResult, OrderDesk } from './desk.ts'
-import { isListed } from './listed.ts'
-import { unknownSymbol } from './rules.ts'
+import { listedSymbol } from './listed.ts'
+import { marketClosed, unknownSymbol } from './rules.ts'
+import { tradingHours } from '../settlement/calendar.ts'
 import { AppError, problemBody } from '../errors.ts'
 import {
   amendBody, batchBody, idempotencyHeader, listQuery, orderBody, orderIdParam,
@@ -19,6 +20,18 @@ import {
 import * as gateway from './service.ts'
 import type { OrderRow } from './service.ts'
 import { ackView, orderView } from './views.ts'
+
+/**
+ * The symbol is listed and trading now: its market hours (extended hours if it has them), unless
+ * MARKET_ALWAYS_OPEN. Throws unknown_symbol or market_closed (422).
+ */
+async function checkTradable(c: Context<AppEnv>, symbol: string) {
+  const listed = await listedSymbol(c.env, symbol)
+  if (!listed) throw unknownSymbol(symbol)
+  if (c.get('settings').marketAlwaysOpen) return
+  const hours = tradingHours(Date.now(), listed.extendedHours)
+  if (!hours.open) throw marketClosed(symbol, hours.opens!)
+}
 
 const books = (c: Context<AppEnv>) => gateway.bookClients(c.env.SYMBOL_BOOK)
 
@@ -67,7 +80,7 @@ orderRoutes.post(
   validate('json', orderBody),
   async (c) => {
     const body = c.req.valid('json')
-    if (!(await isListed(c.env, body.symbol))) throw unknownSymbol(body.symbol)
+    await checkTradable(c, body.symbol)
     startTime(c, 'desk', 'the symbol object, all of it')
     const reply = await reached(body.symbol, () =>
       desk(c, body.symbol).place(c.var.auth.userId, {
@@ -110,11 +123,13 @@ orderRoutes.post(
     await Promise.all(
       [...bySymbol].map(async ([symbol, group]) => {
         const refuse = (e: AppError) => group.map((): DeskResult => ({ ok: false, problem: toProblem(e) }))
-        const replies = !(await isListed(c.env, symbol))
-          ? refuse(unknownSymbol(symbol))
-          : await reached(symbol, () =>
+        const replies = await checkTradable(c, symbol).then(
+          () =>
+            reached(symbol, () =>
               desk(c, symbol).placeMany(c.var.auth.userId, group.map((g) => g.item)),
-            ).catch(refuse)
+            ).catch(refuse),
+          refuse,
+        )
         group.forEach((g, i) => (results[g.index] = replies[i]))
       }),
     )

@@ -119,6 +119,13 @@ function checkPrice(field: string, cents: number, sym: SymbolInfo) {
 export const unknownSymbol = (symbol: string) =>
   new OrderRejected('unknown_symbol', `${symbol} is not a listed symbol`, { symbol })
 
+/** Outside the symbol's trading hours (src/settlement/calendar.ts, tradingHours). */
+export const marketClosed = (symbol: string, opens: Date) =>
+  new OrderRejected('market_closed', `${symbol} is not trading now; it opens ${opens.toISOString()}`, {
+    symbol,
+    opens_at: opens.toISOString(),
+  })
+
 /** Validates an order against its symbol; throws OrderRejected (422) naming the rule. */
 export function planOrder(body: OrderBody, sym: SymbolInfo | undefined): OrderPlan {
   if (!sym) throw unknownSymbol(body.symbol)

@@ -179,3 +179,26 @@ export function sessionOf(date: IsoDate): { open: Date; close: Date } | undefine
   if (!isTradingDay(date)) return undefined
   return { open: nyInstant(date, 9, 30), close: nyInstant(date, isEarlyClose(date) ? 13 : 16) }
 }
+
+/**
+ * Whether a symbol trades at `instant`: in the regular session of a trading day, or, for a symbol
+ * with extended hours, from 04:00 to 20:00 New York (17:00 on early closes). `opens`: when it
+ * next may (absent when open).
+ */
+export function tradingHours(
+  instant: number,
+  extendedHours: boolean,
+): { open: boolean; opens?: Date } {
+  const today = nyDate(instant)
+  const hours = (date: IsoDate) => {
+    const session = sessionOf(date)
+    if (!session || !extendedHours) return session
+    return { open: nyInstant(date, 4), close: nyInstant(date, isEarlyClose(date) ? 17 : 20) }
+  }
+  const todays = hours(today)
+  if (todays && instant >= todays.open.getTime() && instant < todays.close.getTime()) {
+    return { open: true }
+  }
+  const next = todays && instant < todays.open.getTime() ? today : addTradingDays(today, 1)
+  return { open: false, opens: hours(next)!.open }
+}

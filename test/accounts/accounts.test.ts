@@ -282,6 +282,7 @@ describe('positions and symbols', () => {
       tick_size: '0.01',
       status: 'active',
       reference_price: '190.00',
+      extended_hours: false,
     })
   })
 

@@ -215,6 +215,7 @@ describe('admin endpoints', () => {
       tick_size: '0.01',
       status: 'active',
       reference_price: '12.34',
+      extended_hours: false,
     })
     expect(
       (await post(admin, '/v1/admin/symbols', { symbol: sym, name: 'x', reference_price: '1' }))

@@ -26,6 +26,7 @@ export async function testEnv(overrides: Partial<Vars> = {}): Promise<Vars> {
     // every test client shares one address ("unknown": no CF-Connecting-IP); the per-IP
     // throttle is tested with its own limit in test/auth/throttle.test.ts
     AUTH_IP_MAX_FAILURES: '100000',
+    MARKET_ALWAYS_OPEN: '1',
     ...UNLIMITED,
     ...overrides,
   }

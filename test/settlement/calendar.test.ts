@@ -2,6 +2,7 @@
 import { describe, expect, test } from 'bun:test'
 import {
   addTradingDays, holidayName, isEarlyClose, isTradingDay, nyDate, nyDayStart, nyInstant, sessionOf,
+  tradingHours,
   tradingDaysEndingAt,
 } from '../../src/settlement/calendar.ts'
 
@@ -94,5 +95,34 @@ describe('New York time', () => {
     })
     expect(sessionOf('2026-11-25')?.close.toISOString()).toBe('2026-11-25T21:00:00.000Z')
     expect(sessionOf('2026-11-26')).toBeUndefined()
+  })
+})
+
+describe('trading hours', () => {
+  const at = (iso: string) => Date.parse(iso)
+  test('the regular session, holidays and early closes', () => {
+    // Thanksgiving: closed all day; the next session is the early-close Friday
+    expect(tradingHours(at('2026-11-26T15:00:00Z'), false)).toEqual({
+      open: false,
+      opens: new Date('2026-11-27T14:30:00Z'),
+    })
+    expect(tradingHours(at('2026-11-27T15:00:00Z'), false)).toEqual({ open: true })
+    // after Friday's 13:00 close: Monday 09:30
+    expect(tradingHours(at('2026-11-27T18:00:00Z'), false).opens).toEqual(new Date('2026-11-30T14:30:00Z'))
+    // before the bell on a regular day: today's open
+    expect(tradingHours(at('2026-12-01T13:00:00Z'), false).opens).toEqual(new Date('2026-12-01T14:30:00Z'))
+    expect(tradingHours(at('2026-12-01T20:59:59Z'), false).open).toBe(true)
+    expect(tradingHours(at('2026-12-01T21:00:00Z'), false).open).toBe(false)
+  })
+
+  test('extended hours: 04:00 to 20:00 New York, 17:00 on early closes', () => {
+    expect(tradingHours(at('2026-12-01T13:00:00Z'), true)).toEqual({ open: true }) // 08:00
+    expect(tradingHours(at('2026-12-01T08:59:00Z'), true).open).toBe(false) // 03:59
+    expect(tradingHours(at('2026-12-02T00:59:00Z'), true).open).toBe(true) // 19:59
+    expect(tradingHours(at('2026-11-27T21:30:00Z'), true).open).toBe(true) // 16:30, early close
+    expect(tradingHours(at('2026-11-27T22:00:00Z'), true)).toEqual({
+      open: false,
+      opens: new Date('2026-11-30T09:00:00Z'), // Monday 04:00
+    })
   })
 })

@@ -1,0 +1,125 @@
+// End of day under wrangler dev: closing a trading day expires every book's DAY orders (their
+// reservations released, status expired), keeps GTC orders, and a second run changes nothing;
+// `npm run eod` takes the same path. And market hours: with MARKET_ALWAYS_OPEN=0, an order
+// outside its symbol's hours is refused with market_closed.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { execFileSync } from 'node:child_process'
+import { DEMO_USERS } from '../../src/db/seed.ts'
+import { tradingHours } from '../../src/settlement/calendar.ts'
+import { apiClient } from '../helpers/api.ts'
+import type { Auth, Json } from '../helpers/api.ts'
+import { startDevServer } from '../helpers/dev-server.ts'
+import type { DevServer } from '../helpers/dev-server.ts'
+
+let dev: DevServer
+let api: ReturnType<typeof apiClient>
+let alice: Auth
+let bob: Auth
+let admin: Auth
+
+const order = (auth: Auth, side: string, qty: number, price: string, tif: string) =>
+  api.call('POST', '/v1/orders', auth, { symbol: 'AAPL', side, type: 'limit', qty, price, time_in_force: tif })
+
+/** the order once Postgres shows `status` (the drain applies the expiry) */
+async function until(auth: Auth, id: number, status: string): Promise<Json> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const { body } = await api.call('GET', `/v1/orders/${id}`, auth)
+    if (body.status === status || Date.now() > deadline) return body
+    await Bun.sleep(50)
+  }
+}
+
+beforeAll(async () => {
+  dev = await startDevServer()
+  api = apiClient(dev.base)
+  ;[alice, bob] = await Promise.all([
+    api.withTwoFactor(DEMO_USERS[0].email),
+    api.withTwoFactor(DEMO_USERS[1].email),
+  ])
+  admin = await api.login(DEMO_USERS[2].email)
+  const moved = await api.call('PATCH', '/v1/admin/symbols/AAPL', admin, { reference_price: '150.00' })
+  expect(moved.status).toBe(200)
+}, 90_000)
+
+afterAll(async () => {
+  await dev?.stop()
+}, 30_000)
+
+describe('end of day', () => {
+  test('DAY orders expire and release what they held, GTC orders stay; once per date', async () => {
+    const before = (await api.call('GET', '/v1/account', alice)).body
+    const day = await order(alice, 'buy', 10, '140.00', 'day')
+    const gtc = await order(alice, 'buy', 5, '141.00', 'gtc')
+    const daySell = await order(bob, 'sell', 3, '160.00', 'day')
+    for (const o of [day, gtc, daySell]) expect(o.body.status).toBe('open')
+    expect((await api.call('GET', '/v1/account', alice)).body.reserved_cash).toBe('2105.00')
+
+    // a past trading day whose close has passed (the day before Thanksgiving 2026)
+    const run = await api.call('POST', '/v1/admin/eod', admin, { date: '2026-11-25' })
+    expect(run.status).toBe(200)
+    expect(run.body).toMatchObject({ date: '2026-11-25', ran: true, expired: 2 })
+
+    expect(await until(alice, day.body.id, 'expired')).toMatchObject({ status: 'expired', reserved_cash: '0.00' })
+    expect(await until(bob, daySell.body.id, 'expired')).toMatchObject({ status: 'expired', reserved_qty: 0 })
+    expect((await api.call('GET', `/v1/orders/${gtc.body.id}`, alice)).body.status).toBe('open')
+    const after = (await api.call('GET', '/v1/account', alice)).body
+    expect(after.reserved_cash).toBe('705.00') // the GTC buy's 5 × 141.00
+    expect(after.cash).toBe(before.cash)
+    const book = (await api.call('GET', '/v1/book/AAPL', alice)).body
+    expect(book.bids).toEqual([['141.00', 5, 1]])
+    expect(book.asks).toEqual([])
+
+    // again, by the API and by `npm run eod`: nothing changes
+    const again = await api.call('POST', '/v1/admin/eod', admin, { date: '2026-11-25' })
+    expect(again.body).toMatchObject({ ran: false, expired: 2 })
+    const cli = execFileSync('node_modules/.bin/tsx', ['scripts/eod.ts', '--url', dev.base, '--date', '2026-11-25'])
+    expect(JSON.parse(cli.toString())).toMatchObject({ date: '2026-11-25', ran: false })
+    expect((await api.call('GET', '/v1/admin/books/AAPL', admin)).body.seq).toBe(book.seq)
+  })
+
+  test('refused for a day without a session, and before the close', async () => {
+    const holiday = await api.call('POST', '/v1/admin/eod', admin, { date: '2026-11-26' })
+    expect(holiday.status).toBe(422)
+    expect(holiday.body.code).toBe('not_a_trading_day')
+    const future = await api.call('POST', '/v1/admin/eod', admin, { date: '2030-01-02' })
+    expect(future.status).toBe(409)
+    expect(future.body.code).toBe('market_open')
+    const trader = await api.call('POST', '/v1/admin/eod', alice, {})
+    expect(trader.status).toBe(404)
+  })
+})
+
+describe('market hours (MARKET_ALWAYS_OPEN=0)', () => {
+  let hours: DevServer
+  beforeAll(async () => {
+    hours = await startDevServer({ env: { MARKET_ALWAYS_OPEN: '0' } })
+  }, 90_000)
+  afterAll(async () => {
+    await hours?.stop()
+  }, 30_000)
+
+  test('an order outside its symbol’s hours is market_closed; extended hours widen them', async () => {
+    const client = apiClient(hours.base)
+    const trader = await client.withTwoFactor(DEMO_USERS[0].email)
+    const ops = await client.login(DEMO_USERS[2].email)
+    for (const extended of [false, true]) {
+      // (a symbol listed now: the Worker keeps the listed symbols, with the flag, a minute)
+      const symbol = `X${extended ? 'E' : 'R'}${Date.now() % 100000}`
+      const created = await client.call('POST', '/v1/admin/symbols', ops, {
+        symbol, name: symbol, reference_price: '10.00', extended_hours: extended,
+      })
+      expect(created.body.extended_hours).toBe(extended)
+      const res = await client.call('POST', '/v1/orders', trader, {
+        symbol, side: 'buy', type: 'limit', qty: 1, price: '10.00', time_in_force: 'gtc',
+      })
+      const now = tradingHours(Date.now(), extended)
+      if (now.open) {
+        expect(res.status).toBe(201)
+      } else {
+        expect(res.status).toBe(422)
+        expect(res.body).toMatchObject({ code: 'market_closed', symbol, opens_at: now.opens!.toISOString() })
+      }
+    }
+  })
+})
