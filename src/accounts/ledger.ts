@@ -238,18 +238,20 @@ function postingsCte(postings: Posting[]): SQL {
         cash_after_cents, reserved_after_cents, ref_type, ref_id, idempotency_key, symbol, qty,
         created_at)
       OVERRIDING SYSTEM VALUE
-      SELECT id, user_id, kind, amount, reserved_delta, cash_after, reserved_after, ref_type,
+      SELECT e.id, user_id, kind, amount, reserved_delta, cash_after, reserved_after, ref_type,
         ref_id, idempotency_key, symbol, qty, created_at
       FROM jsonb_to_recordset(${JSON.stringify(entries)}::jsonb)
         AS e(id bigint, user_id bigint, kind ledger_kind, amount bigint, reserved_delta bigint,
           cash_after bigint, reserved_after bigint, ref_type text, ref_id text,
-          idempotency_key text, symbol text, qty bigint, created_at timestamptz)),
+          idempotency_key text, symbol text, qty bigint, created_at timestamptz)
+      JOIN moved ON moved.id = e.user_id),
     audit AS (
       INSERT INTO audit_log (user_id, seq, action, data, prev_hash, hash, created_at)
       SELECT user_id, seq, action, data, prev_hash, hash, created_at
       FROM jsonb_to_recordset(${JSON.stringify(audits)}::jsonb)
         AS a(user_id bigint, seq bigint, action text, data jsonb, prev_hash text, hash text,
-          created_at timestamptz))`
+          created_at timestamptz)
+      JOIN moved ON moved.id = a.user_id)`
 }
 
 export type LedgerEntry = typeof cashLedger.$inferSelect

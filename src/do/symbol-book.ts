@@ -135,8 +135,12 @@ export class SymbolBook extends DurableObject<Env> {
    */
   closeDay(date: string): { seq: number; expired: number; closedBefore: boolean } {
     const sql = this.ctx.storage.sql
-    sql.exec('CREATE TABLE IF NOT EXISTS book_days_closed (date TEXT PRIMARY KEY, seq INTEGER NOT NULL)')
-    const [done] = sql.exec<{ seq: number }>('SELECT seq FROM book_days_closed WHERE date = ?', date).toArray()
+    sql.exec(
+      'CREATE TABLE IF NOT EXISTS book_days_closed (date TEXT PRIMARY KEY, seq INTEGER NOT NULL)',
+    )
+    const [done] = sql
+      .exec<{ seq: number }>('SELECT seq FROM book_days_closed WHERE date = ?', date)
+      .toArray()
     if (done) return { seq: done.seq, expired: 0, closedBefore: true }
     const ack = this.close()
     sql.exec('INSERT INTO book_days_closed (date, seq) VALUES (?, ?)', date, ack.seq)
@@ -217,12 +221,30 @@ export class SymbolBook extends DurableObject<Env> {
     }
   }
 
+  /**
+   * The command's trades and the book's new state to the subscribers and the quote cache. The
+   * command is committed already: nothing here may fail it.
+   */
+  private publishMarketData(ack: Ack) {
+    try {
+      const trades = ack.fills.map(({ price, qty, side, ts }) => ({ price, qty, side, ts }))
+      this.hub.publish(trades, ack.ts)
+      this.lastTrade = trades.at(-1) ?? this.lastTrade
+      const top = () => this.journal.depth(1)
+      this.quotes.update(() => quoteRecord(this.symbol!, top(), this.lastTrade, ack.ts))
+    } catch (error) {
+      console.error(JSON.stringify({ msg: 'market data publish failed', error: String(error) }))
+    }
+  }
+
   /** Publishes users' stream events; the stream is told, never waited for (nor its failures). */
   private async publish(events: AccountEvent[]) {
-    if (this.streams.size > MAX_STREAM_STUBS) this.streams.clear()
     const stream = (userId: number) => {
       let stub = this.streams.get(userId)
       if (!stub) {
+        // forget the least recently added (its next event takes a new stub)
+        const oldest = this.streams.keys().next().value
+        if (this.streams.size >= MAX_STREAM_STUBS && oldest !== undefined) this.streams.delete(oldest)
         stub = this.env.ACCOUNT_STREAM.get(this.env.ACCOUNT_STREAM.idFromName(String(userId)))
         this.streams.set(userId, stub)
       }
@@ -246,10 +268,7 @@ export class SymbolBook extends DurableObject<Env> {
     const started = performance.now()
     const ack = command()
     ack.engineMs = performance.now() - started
-    const trades = ack.fills.map(({ price, qty, side, ts }) => ({ price, qty, side, ts }))
-    this.hub.publish(trades, ack.ts)
-    this.lastTrade = trades.at(-1) ?? this.lastTrade
-    this.quotes.update(() => quoteRecord(this.symbol!, this.journal.depth(1), this.lastTrade, ack.ts))
+    if (!ack.replayed) this.publishMarketData(ack)
     // (a rejected cancel or amend puts nothing there: an alarm for nothing is harmless)
     if (!this.drainScheduled && (ack.fills.length > 0 || ack.events.some((e) => OUTBOXED.has(e.type)))) {
       this.drainScheduled = true

@@ -148,9 +148,9 @@ export class MarketDataHub {
     const update = this.theFeed().observe(this.bookDepth(), trades, ts)
     if (!update.quote && !update.depth && update.trades.length === 0) return
     const now = Date.now()
-    for (const tier of new Set([...this.connections.values()].map((c) => c.tier))) {
-      this.distribute(tier, this.throttle(tier).offer(update, now))
-    }
+    // every throttle gets every update, subscribed to or not: one that missed some would later
+    // merge deltas with a hole in them
+    for (const [tier, throttle] of this.tiers) this.distribute(tier, throttle.offer(update, now))
     this.scheduleFlush()
   }
 
@@ -189,7 +189,7 @@ export class MarketDataHub {
     // the book may have moved since the last publish: bring the feed up to date first
     this.publish([], Date.now())
     const since = asked ?? conn.since
-    conn.since = undefined
+    if (channels.includes('depth')) conn.since = undefined
     for (const c of channels) conn.channels.add(c)
     this.remember(ws, conn)
     this.send(ws, conn, { type: 'subscribed', channels: [...conn.channels] })
@@ -199,7 +199,9 @@ export class MarketDataHub {
       // nothing can change the book between these lines and the replies (one thread, no await)
       const missed = since === undefined ? undefined : feed.since(since)
       if (missed) this.send(ws, conn, depthUpdateMessage(symbol, missed))
-      else if (missed === undefined) this.send(ws, conn, depthSnapshotMessage(symbol, feed.snapshot()))
+      else if (missed === undefined) {
+        this.send(ws, conn, depthSnapshotMessage(symbol, feed.snapshot()))
+      }
     }
   }
 
@@ -248,6 +250,7 @@ export class MarketDataHub {
     if (conn) return conn
     const { tier, channels, since } = ws.deserializeAttachment() as Attachment
     const now = Date.now()
+    this.throttle(tier)
     conn = {
       tier,
       channels: new Set(channels),

@@ -9,6 +9,7 @@ import { formatCents } from '../lib/money.ts'
 import type { Trade } from './feed.ts'
 
 export const WRITE_EVERY_MS = 100
+const RETRY_MS = 1000
 
 /** What GET /v1/quotes answers for a symbol (prices as decimal strings). */
 export interface QuoteRecord {
@@ -48,6 +49,8 @@ export class QuoteWriter {
   private written: QuoteRecord | undefined
   private writtenAt = 0
   private writing = false
+  /** after a failed write, the next is not tried before this */
+  private retryAt = 0
   private timer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
@@ -67,8 +70,11 @@ export class QuoteWriter {
     const record = this.record
     if (!record || this.writing || record === this.written) return
     const moved = record.bid !== this.written?.bid || record.ask !== this.written?.ask
-    const wait = this.writtenAt + WRITE_EVERY_MS - Date.now()
-    if (!moved && wait > 0) {
+    const wait = Math.max(
+      moved ? 0 : this.writtenAt + WRITE_EVERY_MS - Date.now(),
+      this.retryAt - Date.now(),
+    )
+    if (wait > 0) {
       this.timer ??= setTimeout(() => {
         this.timer = undefined
         this.flush()
@@ -79,7 +85,12 @@ export class QuoteWriter {
     this.written = record
     this.writtenAt = Date.now()
     this.redis!.set(quoteKey(record.symbol, this.prefix), JSON.stringify(record))
-      .catch(this.onError)
+      .catch((error) => {
+        // written again (the latest state) in a second
+        this.written = undefined
+        this.retryAt = Date.now() + RETRY_MS
+        this.onError(error)
+      })
       .finally(() => {
         this.writing = false
         this.flush()

@@ -267,7 +267,6 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]) {
     }
     let release = x * reservePrice!
     fillOrder(buyer, f, reject)
-    filled.push({ f, order: { ...buyer } })
     if (buyer.reservedCashCents < release) {
       reject(f.fillSeq, `order ${buyer.id} holds ${buyer.reservedCashCents} cents, not ${release}`)
     }
@@ -276,6 +275,7 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]) {
       release += buyer.reservedCashCents
       buyer.reservedCashCents = 0
     }
+    filled.push({ f, order: { ...buyer, updatedAt: new Date(f.ts) } })
     const bought = position.get(buyer.userId)!
     Object.assign(bought, traded(bought, x, p))
     postings.push(await settle(f, symbol, buyer, seller, -notional, -release, bought, locked, reject))
@@ -285,7 +285,6 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]) {
       reject(f.fillSeq, `price ${p} below order ${seller.id}'s limit ${seller.priceCents}`)
     }
     fillOrder(seller, f, reject)
-    filled.push({ f, order: { ...seller } })
     let unreserve = x
     if (seller.reservedQty < x) {
       reject(f.fillSeq, `order ${seller.id} holds ${seller.reservedQty} shares, not ${x}`)
@@ -295,6 +294,7 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]) {
       unreserve += seller.reservedQty
       seller.reservedQty = 0
     }
+    filled.push({ f, order: { ...seller, updatedAt: new Date(f.ts) } })
     const sold = position.get(seller.userId)!
     if (sold.qty - x < -locked.get(seller.userId)!.shortLimit || sold.reservedQty < unreserve) {
       reject(f.fillSeq, `user ${seller.userId} holds ${sold.reservedQty} reserved of ${sold.qty}`)
@@ -307,9 +307,10 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]) {
   const totals = fresh.length > 0
     ? await writeBatch(tx, symbol, fresh, postings, order, position, reject)
     : new Map<number, FillTotals>()
+  // in fill order: the fills sent again (all before the new ones) first
   const events = [
-    ...fillEvents(symbol, filled, totals),
     ...old.flatMap((f) => [f.taker, f.maker].map((id) => resentFill(symbol, f, order.get(id)!))),
+    ...fillEvents(symbol, filled, totals),
     ...[...locked].map(([userId, cash]) => {
       const p = position.get(userId)!
       return accountUpdate(`fills:${symbol}:${batch[batch.length - 1].fillSeq}`, userId, cash, Date.now(), {

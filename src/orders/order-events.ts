@@ -82,7 +82,9 @@ export async function applyOrderEvents(db: Db, symbol: string, batch: BookOrderE
         .select({ id: users.id, cash: users.cashCents, reserved: users.reservedCashCents })
         .from(users)
         .where(inArray(users.id, owners))
-      const key = `events:${symbol}:${batch[batch.length - 1].seq}`
+      // (one close expires many orders under one book seq: name the batch by its first and last)
+      const [first, last] = [batch[0], batch[batch.length - 1]]
+      const key = `events:${symbol}:${first.seq}.${first.event.id}-${last.seq}.${last.event.id}`
       for (const b of balances) events.push(accountUpdate(key, b.id, b, Date.now()))
       return { applied, events }
     }),

@@ -94,7 +94,11 @@ describe('applyFills', () => {
       userId,
       type: 'order',
       event: 'fill',
-      order: expect.objectContaining({ id, status: 'filled', filled_qty: 100, open_qty: 0, avg_fill_price: '150.00' }),
+      // (as after the fill: nothing is held any more)
+      order: expect.objectContaining({
+        id, status: 'filled', filled_qty: 100, open_qty: 0, avg_fill_price: '150.00',
+        reserved_cash: '0.00', reserved_qty: 0,
+      }),
       fill: { fill_seq: 1, qty: 100, price: '150.00', liquidity },
     })
     expect(applied.events).toEqual([

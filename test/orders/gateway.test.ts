@@ -46,13 +46,15 @@ const batchCalls = new Map<string, number>()
 const up = () => {
   if (down) throw new Error('Durable Object unavailable')
 }
-/** the order desk each symbol's object runs, on this test's database and book */
+/** the order desk each symbol's object runs (one per object), on this test's database and book */
+const desks = new Map<string, OrderDesk>()
 function desk(symbol: string) {
   const book = {
     submit: (o: NewOrder) => (up(), journal(symbol).submit(o)),
     submitBatch: (os: NewOrder[]) => (up(), os.map((o) => journal(symbol).submit(o))),
   }
-  return new OrderDesk(() => db, book)
+  if (!desks.has(symbol)) desks.set(symbol, new OrderDesk(() => db, book))
+  return desks.get(symbol)!
 }
 const SYMBOL_BOOK = {
   idFromName: (name: string) => name,
