@@ -2,7 +2,6 @@
 // in order, numbered per account, from the symbol's object (accepted) and the drain (fills,
 // cancels, balances), resumable with since=<seq>.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { DEMO_USERS } from '../../src/db/seed.ts'
 import { apiClient } from '../helpers/api.ts'
 import type { Auth, Json } from '../helpers/api.ts'
 import { startDevServer } from '../helpers/dev-server.ts'
@@ -46,13 +45,7 @@ const order = (auth: Auth, side: string, qty: number) =>
 beforeAll(async () => {
   dev = await startDevServer()
   api = apiClient(dev.base)
-  ;[alice, bob] = await Promise.all([
-    api.withTwoFactor(DEMO_USERS[0].email),
-    api.withTwoFactor(DEMO_USERS[1].email),
-  ])
-  const admin = await api.login(DEMO_USERS[2].email)
-  const moved = await api.call('PATCH', '/v1/admin/symbols/AAPL', admin, { reference_price: '150.00' })
-  expect(moved.status).toBe(200)
+  ;({ alice, bob } = await api.demoTraders())
 }, 90_000)
 
 afterAll(async () => {

@@ -33,13 +33,7 @@ async function until(auth: Auth, id: number, status: string): Promise<Json> {
 beforeAll(async () => {
   dev = await startDevServer()
   api = apiClient(dev.base)
-  ;[alice, bob] = await Promise.all([
-    api.withTwoFactor(DEMO_USERS[0].email),
-    api.withTwoFactor(DEMO_USERS[1].email),
-  ])
-  admin = await api.login(DEMO_USERS[2].email)
-  const moved = await api.call('PATCH', '/v1/admin/symbols/AAPL', admin, { reference_price: '150.00' })
-  expect(moved.status).toBe(200)
+  ;({ alice, bob, admin } = await api.demoTraders())
 }, 90_000)
 
 afterAll(async () => {

@@ -4,7 +4,6 @@
 // the snapshot plus the deltas equal to GET /v1/book, a resume with since=<seq>, and a reader that
 // never acknowledges closed before it can pile up memory.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { DEMO_USERS } from '../../src/db/seed.ts'
 import { depthChecksum } from '../../src/marketdata/protocol.ts'
 import { apiClient } from '../helpers/api.ts'
 import type { Auth, Json } from '../helpers/api.ts'
@@ -133,16 +132,11 @@ async function trade(seconds: number) {
 beforeAll(async () => {
   dev = await startDevServer({ wranglerArgs: ['--var', `MD_MAX_UNACKED_BYTES:${MAX_UNACKED}`] })
   api = apiClient(dev.base)
-  ;[alice, bob] = await Promise.all([
-    api.withTwoFactor(DEMO_USERS[0].email),
-    api.withTwoFactor(DEMO_USERS[1].email),
-  ])
-  const admin = await api.login(DEMO_USERS[2].email)
+  const traders = await api.demoTraders()
+  ;({ alice, bob } = traders)
   const bobId = (await api.call('GET', '/v1/account', bob)).body.id
-  expect((await api.call('PATCH', `/v1/admin/users/${bobId}`, admin, { tier: 'pro' })).status).toBe(200)
-  expect(
-    (await api.call('PATCH', '/v1/admin/symbols/AAPL', admin, { reference_price: '150.00' })).status,
-  ).toBe(200)
+  const pro = await api.call('PATCH', `/v1/admin/users/${bobId}`, traders.admin, { tier: 'pro' })
+  expect(pro.status).toBe(200)
   const bearer = (auth: Auth) => auth.authorization.slice('Bearer '.length)
   token = { alice: bearer(alice), bob: bearer(bob) }
 }, 90_000)

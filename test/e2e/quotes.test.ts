@@ -3,7 +3,6 @@
 // there, and falls back to the objects, saying so in a header, when Redis is unset or down.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Redis from 'ioredis'
-import { DEMO_USERS } from '../../src/db/seed.ts'
 import { apiClient } from '../helpers/api.ts'
 import type { Auth } from '../helpers/api.ts'
 import { startDevServer } from '../helpers/dev-server.ts'
@@ -15,13 +14,7 @@ const prefix = `bourse-quotes-${Date.now()}`
 async function exchange(options: Parameters<typeof startDevServer>[0]) {
   const dev = await startDevServer(options)
   const api = apiClient(dev.base)
-  const [alice, bob] = await Promise.all([
-    api.withTwoFactor(DEMO_USERS[0].email),
-    api.withTwoFactor(DEMO_USERS[1].email),
-  ])
-  const admin = await api.login(DEMO_USERS[2].email)
-  const moved = await api.call('PATCH', '/v1/admin/symbols/AAPL', admin, { reference_price: '150.00' })
-  expect(moved.status).toBe(200)
+  const { alice, bob } = await api.demoTraders()
   const order = (auth: Auth, side: string, qty: number, price: string) =>
     api.call('POST', '/v1/orders', auth, { symbol: 'AAPL', side, type: 'limit', qty, price, time_in_force: 'gtc' })
   return { dev, api, alice, bob, order }

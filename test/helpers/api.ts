@@ -2,7 +2,7 @@
 // turning on the second factor through the real endpoints (POST /v1/orders needs it).
 import { expect } from 'bun:test'
 import { currentStep, totpAt } from '../../src/auth/totp.ts'
-import { DEMO_PASSWORD } from '../../src/db/seed.ts'
+import { DEMO_PASSWORD, DEMO_USERS } from '../../src/db/seed.ts'
 
 export type Json = Record<string, any>
 export type Auth = Record<string, string>
@@ -51,5 +51,21 @@ export function apiClient(base: string) {
     return login(email, await totpAt(secret, currentStep() + 1), password)
   }
 
-  return { call, login, withTwoFactor }
+  /**
+   * The demo's two traders, Alice (100,000.00, 100 AAPL, 50 MSFT) and Bob (50,000.00, 200 AAPL,
+   * 80 NVDA), with the second factor, and the admin; AAPL's reference moved to 150.00 (the seed's
+   * scenario trades there; the band is ±10%).
+   */
+  async function demoTraders() {
+    const [alice, bob] = await Promise.all([
+      withTwoFactor(DEMO_USERS[0].email),
+      withTwoFactor(DEMO_USERS[1].email),
+    ])
+    const admin = await login(DEMO_USERS[2].email)
+    const moved = await call('PATCH', '/v1/admin/symbols/AAPL', admin, { reference_price: '150.00' })
+    expect(moved.status).toBe(200)
+    return { alice, bob, admin }
+  }
+
+  return { call, login, withTwoFactor, demoTraders }
 }
