@@ -34,6 +34,8 @@ export interface Env {
   AUTH_IP_MAX_FAILURES?: string
   /** the per-IP window (default 900 s) */
   AUTH_IP_WINDOW_SECONDS?: string
+  /** trading days from trade to settlement: 1 (T+1, the default: US equities since 2024) or 2 */
+  SETTLEMENT_CYCLE_DAYS?: string
   /** "1": orders are taken at any hour (the dev server's default); else only in market hours */
   MARKET_ALWAYS_OPEN?: string
   /** bytes a market-data reader may fall behind before it is closed (src/marketdata/hub.ts) */
@@ -90,6 +92,8 @@ export interface Settings {
   production: boolean
   /** MARKET_ALWAYS_OPEN=1: no market_closed refusals (local development, tests) */
   marketAlwaysOpen: boolean
+  /** T+N: trading days from trade to settlement */
+  settlementCycleDays: number
 }
 
 /** Cloudflare's WebCrypto rejects PBKDF2 above 100,000 iterations, so that is the default. */
@@ -131,6 +135,7 @@ export function settingsFrom(env: Vars): Settings {
     rateLimit: rateLimitFrom(env),
     production: env.ENVIRONMENT === 'production',
     marketAlwaysOpen: env.MARKET_ALWAYS_OPEN === '1',
+    settlementCycleDays: int(env.SETTLEMENT_CYCLE_DAYS, 1, 'SETTLEMENT_CYCLE_DAYS', 1, 3),
   }
 }
 

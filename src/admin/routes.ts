@@ -19,9 +19,10 @@ import { UNIQUE_VIOLATION, pgErrorCode } from '../db/pg-errors.ts'
 import { symbols } from '../db/schema.ts'
 import { ConflictError, NotFoundError } from '../errors.ts'
 import { validate } from '../lib/validate.ts'
-import { createSymbolBody, eodBody, updateSymbolBody, updateUserBody } from './schema.ts'
+import { createSymbolBody, dateParam, eodBody, updateSymbolBody, updateUserBody } from './schema.ts'
 import { nyDate } from '../settlement/calendar.ts'
 import { dayClosers, runEndOfDay } from '../settlement/eod.ts'
+import { clearingSubmission, outboxes } from '../settlement/service.ts'
 
 export const adminRoutes = new Hono<AppEnv>()
 
@@ -92,6 +93,23 @@ adminRoutes.patch(
 adminRoutes.post('/eod', validate('json', eodBody), async (c) => {
   const date = c.req.valid('json').date ?? nyDate(Date.now())
   return c.json(await runEndOfDay(c.var.db, dayClosers(c.env.SYMBOL_BOOK), date))
+})
+
+/**
+ * The trade date's clearing submission (CSV: one line per net obligation, a trailer with the
+ * control totals and a SHA-256 of the lines above), produced on first request once the day is
+ * closed and its fills are in Postgres, then served unchanged (src/settlement/service.ts).
+ */
+adminRoutes.get('/settlement/:date/submission', validate('param', dateParam), async (c) => {
+  const date = c.req.valid('param').date
+  const cycle = c.get('settings').settlementCycleDays
+  const file = await clearingSubmission(c.var.db, outboxes(c.env.SYMBOL_BOOK), date, cycle)
+  return c.body(file.csv, 200, {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-disposition': `attachment; filename="clearing-${date}.csv"`,
+    'x-settle-date': file.settleDate,
+    'x-checksum-sha256': file.checksum,
+  })
 })
 
 /**

@@ -42,3 +42,5 @@ export const updateUserBody = z
 export const eodBody = z.strictObject({
   date: z.iso.date().optional(),
 })
+
+export const dateParam = z.strictObject({ date: z.iso.date() })

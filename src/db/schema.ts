@@ -394,3 +394,18 @@ export const eodRuns = pgTable('eod_runs', {
   /** when the run completed */
   createdAt: createdAt(),
 })
+
+/**
+ * The clearing submission of each trade date (src/settlement/clearing.ts): written once, then
+ * served as it is (the file the clearinghouse got must never change under it).
+ */
+export const clearingSubmissions = pgTable('clearing_submissions', {
+  tradeDate: date('trade_date', { mode: 'string' }).primaryKey(),
+  settleDate: date('settle_date', { mode: 'string' }).notNull(),
+  rows: integer('rows').notNull(),
+  controlQty: bigint('control_qty', { mode: 'number' }).notNull(),
+  controlCents: cents('control_cents').notNull(),
+  checksum: text('checksum').notNull(),
+  csv: text('csv').notNull(),
+  createdAt: createdAt(),
+})

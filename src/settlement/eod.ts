@@ -24,7 +24,9 @@ export interface EodReport {
 }
 
 /** The books closing the day: SYMBOL_BOOK as end of day uses it. */
-export type DayClosers = (symbol: string) => { closeDay(date: string): Promise<{ expired: number }> }
+export type DayClosers = (symbol: string) => {
+  closeDay(date: string): Promise<{ expired: number }>
+}
 
 export const dayClosers =
   (books: Env['SYMBOL_BOOK']): DayClosers =>
@@ -43,10 +45,8 @@ export async function runEndOfDay(
     throw new AppError(422, 'not_a_trading_day', `${date} is not a trading day`, { date })
   }
   if (now < session.close.getTime()) {
-    throw new AppError(409, 'market_open', `${date}'s session closes at ${session.close.toISOString()}`, {
-      date,
-      close: session.close.toISOString(),
-    })
+    const close = session.close.toISOString()
+    throw new AppError(409, 'market_open', `${date}'s session closes at ${close}`, { date, close })
   }
   const [done] = await db.select().from(eodRuns).where(eq(eodRuns.tradeDate, date))
   if (done) return { date, ran: false, symbols: done.symbols, expired: done.expired }

@@ -1,14 +1,26 @@
 // End of day from the Cron Trigger (wrangler.toml [triggers], every minute): once the trading
-// day's close has passed, closes it (src/settlement/eod.ts); every later minute finds it done.
+// day's close has passed, closes it (src/settlement/eod.ts), then produces its clearing
+// submission as soon as the day's fills are all in Postgres (src/settlement/service.ts); every
+// later minute finds both done.
 import { openDb } from '../db/client.ts'
 import type { Env } from '../env.ts'
+import { settingsFrom } from '../env.ts'
+import { AppError } from '../errors.ts'
 import { dayClosers, endOfDayIfClosed } from './eod.ts'
+import { clearingSubmission, outboxes } from './service.ts'
 
 export async function closeDayIfDue(env: Env): Promise<void> {
   const handle = openDb(env)
   try {
     const report = await endOfDayIfClosed(handle.db, dayClosers(env.SYMBOL_BOOK))
-    if (report?.ran) console.log(JSON.stringify({ msg: 'end of day', ...report }))
+    if (!report) return
+    if (report.ran) console.log(JSON.stringify({ msg: 'end of day', ...report }))
+    const cycle = settingsFrom(env).settlementCycleDays
+    const books = outboxes(env.SYMBOL_BOOK)
+    await clearingSubmission(handle.db, books, report.date, cycle).catch((err) => {
+      // fills still on their way: the next minute tries again
+      if (!(err instanceof AppError && err.code === 'fills_pending')) throw err
+    })
   } finally {
     await handle.end()
   }

@@ -72,6 +72,22 @@ describe('end of day', () => {
     expect((await api.call('GET', '/v1/admin/books/AAPL', admin)).body.seq).toBe(book.seq)
   })
 
+  test('the closed day’s clearing submission downloads as CSV, the same each time', async () => {
+    const url = `${dev.base}/v1/admin/settlement/2026-11-25/submission`
+    const res = await fetch(url, { headers: admin })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toContain('text/csv')
+    expect(res.headers.get('x-settle-date')).toBe('2026-11-27') // T+1 over Thanksgiving
+    const csv = await res.text()
+    const lines = csv.trimEnd().split('\n')
+    expect(lines[0]).toBe('trade_date,settle_date,account,symbol,net_qty,net_amount')
+    expect(lines.at(-1)).toMatch(new RegExp(`^TRAILER,${lines.length - 2},\\d+,0\\.00,${res.headers.get('x-checksum-sha256')}$`))
+    expect(await (await fetch(url, { headers: admin })).text()).toBe(csv)
+    const open = await api.call('GET', '/v1/admin/settlement/2026-11-24/submission', admin)
+    expect(open.status).toBe(409)
+    expect(open.body.code).toBe('day_not_closed')
+  })
+
   test('refused for a day without a session, and before the close', async () => {
     const holiday = await api.call('POST', '/v1/admin/eod', admin, { date: '2026-11-26' })
     expect(holiday.status).toBe(422)

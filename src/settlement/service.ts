@@ -1,0 +1,74 @@
+// The clearing submission of a trade date, produced once its day is closed and its fills are all
+// in Postgres, then stored and served unchanged (src/settlement/clearing.ts has the arithmetic).
+import { and, eq, gte, lt } from 'drizzle-orm'
+import type { Db } from '../db/client.ts'
+import { clearingSubmissions, eodRuns, fills, symbols } from '../db/schema.ts'
+import type { OutboxFill } from '../engine/journal.ts'
+import type { Env } from '../env.ts'
+import { AppError } from '../errors.ts'
+import { addDays, addTradingDays, isTradingDay, nyInstant } from './calendar.ts'
+import type { IsoDate } from './calendar.ts'
+import { netObligations, settlementDate, submission } from './clearing.ts'
+
+/** The symbols' outboxes: fills the books made that Postgres may not have yet. */
+export type Outboxes = (symbol: string) => { pendingFills(limit?: number): Promise<OutboxFill[]> }
+
+export const outboxes =
+  (books: Env['SYMBOL_BOOK']): Outboxes =>
+  (symbol) =>
+    books.get(books.idFromName(symbol))
+
+/** The instants a trade date's fills fall between: after the previous trading day, to its end. */
+export function tradeDateWindow(date: IsoDate) {
+  const from = nyInstant(addDays(addTradingDays(date, -1), 1), 0)
+  return { from, to: nyInstant(addDays(date, 1), 0) }
+}
+
+/**
+ * The stored submission of `date`, produced first if needed: refused (409) until the day's end
+ * of day ran and every book's outbox is empty of the date's fills.
+ */
+export async function clearingSubmission(
+  db: Db,
+  books: Outboxes,
+  date: IsoDate,
+  cycleDays: number,
+) {
+  const [stored] = await db
+    .select()
+    .from(clearingSubmissions)
+    .where(eq(clearingSubmissions.tradeDate, date))
+  if (stored) return stored
+  if (!isTradingDay(date)) {
+    throw new AppError(422, 'not_a_trading_day', `${date} is not a trading day`, { date })
+  }
+  const [closed] = await db.select().from(eodRuns).where(eq(eodRuns.tradeDate, date))
+  if (!closed) {
+    const message = `${date} has not been closed (end of day) yet`
+    throw new AppError(409, 'day_not_closed', message, { date })
+  }
+  const { from, to } = tradeDateWindow(date)
+  const listed = await db.select({ symbol: symbols.symbol }).from(symbols)
+  const waiting = await Promise.all(listed.map(({ symbol }) => books(symbol).pendingFills(1)))
+  if (waiting.some(([f]) => f && f.ts < to.getTime())) {
+    const message = `Fills of ${date} are still on their way to Postgres`
+    throw new AppError(409, 'fills_pending', message, { date, retry_after: 1 })
+  }
+  const rows = await db
+    .select({
+      userId: fills.userId,
+      symbol: fills.symbol,
+      side: fills.side,
+      qty: fills.qty,
+      priceCents: fills.priceCents,
+    })
+    .from(fills)
+    .where(and(gte(fills.ts, from), lt(fills.ts, to)))
+  const file = await submission(date, settlementDate(date, cycleDays), netObligations(rows))
+  await db.insert(clearingSubmissions).values(file).onConflictDoNothing()
+  const [row] = await db
+    .select()
+    .from(clearingSubmissions)
+    .where(eq(clearingSubmissions.tradeDate, date))
+  return row
+}

@@ -1,0 +1,56 @@
+// The clearing submission's arithmetic: settlement dates across weekends and holidays, netting,
+// and the file with its control totals and checksum.
+import { describe, expect, test } from 'bun:test'
+import { sha256Hex } from '../../src/auth/tokens.ts'
+import { netObligations, settlementDate, submission, tradeDateOf } from '../../src/settlement/clearing.ts'
+
+describe('settlement dates', () => {
+  test('T+1 by default, T+2 a setting away; weekends and holidays skipped', () => {
+    expect(settlementDate('2026-11-24', 1)).toBe('2026-11-25')
+    expect(settlementDate('2026-11-25', 1)).toBe('2026-11-27') // over Thanksgiving
+    expect(settlementDate('2026-11-25', 2)).toBe('2026-11-30') // and the weekend
+    expect(settlementDate('2026-12-31', 1)).toBe('2027-01-04') // New Year's Day, a Friday
+    expect(settlementDate('2026-07-02', 2)).toBe('2026-07-07') // Independence Day observed Friday 3rd
+  })
+
+  test('a trade on a day without a session belongs to the next trading day', () => {
+    expect(tradeDateOf('2026-11-26')).toBe('2026-11-27')
+    expect(tradeDateOf('2026-11-28')).toBe('2026-11-30')
+    expect(tradeDateOf('2026-11-27')).toBe('2026-11-27')
+  })
+})
+
+describe('the clearing submission', () => {
+  const fills = [
+    { userId: 2, symbol: 'AAPL', side: 'buy' as const, qty: 100, priceCents: 15_000 },
+    { userId: 1, symbol: 'AAPL', side: 'sell' as const, qty: 100, priceCents: 15_000 },
+    { userId: 2, symbol: 'AAPL', side: 'sell' as const, qty: 40, priceCents: 15_010 },
+    { userId: 3, symbol: 'AAPL', side: 'buy' as const, qty: 40, priceCents: 15_010 },
+    { userId: 3, symbol: 'MSFT', side: 'buy' as const, qty: 5, priceCents: 41_000 },
+    { userId: 3, symbol: 'MSFT', side: 'sell' as const, qty: 5, priceCents: 41_000 }, // flat
+    { userId: 1, symbol: 'MSFT', side: 'buy' as const, qty: 2, priceCents: 41_000 },
+    { userId: 4, symbol: 'MSFT', side: 'sell' as const, qty: 2, priceCents: 41_000 },
+  ]
+
+  test('fills net per account and symbol; cash between our own accounts nets to zero', () => {
+    expect(netObligations(fills)).toEqual([
+      { userId: 1, symbol: 'AAPL', qty: -100, cashCents: 1_500_000 },
+      { userId: 1, symbol: 'MSFT', qty: 2, cashCents: -82_000 },
+      { userId: 2, symbol: 'AAPL', qty: 60, cashCents: -1_500_000 + 600_400 },
+      { userId: 3, symbol: 'AAPL', qty: 40, cashCents: -600_400 },
+      { userId: 4, symbol: 'MSFT', qty: -2, cashCents: 82_000 },
+    ])
+  })
+
+  test('one line per obligation, a trailer with the control totals and the checksum', async () => {
+    const s = await submission('2026-11-25', '2026-11-27', netObligations(fills))
+    const lines = s.csv.trimEnd().split('\n')
+    expect(lines[0]).toBe('trade_date,settle_date,account,symbol,net_qty,net_amount')
+    expect(lines[1]).toBe('2026-11-25,2026-11-27,1,AAPL,-100,15000.00')
+    expect(lines[3]).toBe('2026-11-25,2026-11-27,2,AAPL,60,-8996.00')
+    expect(s).toMatchObject({ rows: 5, controlQty: 204, controlCents: 0 })
+    const body = `${lines.slice(0, -1).join('\n')}\n`
+    expect(lines.at(-1)).toBe(`TRAILER,5,204,0.00,${await sha256Hex(body)}`)
+    expect(s.checksum).toBe(await sha256Hex(body))
+  })
+})

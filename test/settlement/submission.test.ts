@@ -1,0 +1,79 @@
+// The clearing submission from Postgres: a trade date's fills (and only those), after its end of
+// day, with every fill of the date out of the books' outboxes; stored once, served unchanged.
+import { beforeAll, describe, expect, test } from 'bun:test'
+import type { Db } from '../../src/db/client.ts'
+import { eodRuns } from '../../src/db/schema.ts'
+import type { OutboxFill } from '../../src/engine/journal.ts'
+import { applyFills } from '../../src/orders/fills.ts'
+import { clearingSubmission, tradeDateWindow } from '../../src/settlement/service.ts'
+import { testDatabase } from '../helpers/db.ts'
+import { orderFixtures } from '../helpers/orders.ts'
+
+let d: Db
+beforeAll(async () => {
+  d = (await testDatabase()).handle.db
+}, 60_000)
+
+const { newSymbol, newTrader, giveShares, placeBuy, placeSell } = orderFixtures(() => d)
+
+/** a Monday of this test's own, and the Friday before it */
+const DATE = '2026-06-15'
+const at = (iso: string) => Date.parse(iso)
+
+/** the books' outboxes: empty, or holding one fill made at `ts` */
+const outboxes = (waiting?: number) => () => ({
+  pendingFills: async (): Promise<OutboxFill[]> =>
+    waiting === undefined
+      ? []
+      : [{ fillSeq: 1, seq: 1, taker: 1, maker: 2, side: 'buy', price: 1, qty: 1, ts: waiting }],
+})
+
+describe('clearing submission', () => {
+  test('the date’s fills netted, stored once; refused before the end of day or while fills wait', async () => {
+    const symbol = await newSymbol()
+    const [seller, buyer] = [await newTrader(), await newTrader(10_000_000)]
+    await giveShares(seller, symbol, 100, 1_400_000)
+    const sell = await placeSell(seller, symbol, 100, 15_000)
+    const buy = await placeBuy(buyer, symbol, 100, 15_000)
+    const fill = (seq: number, qty: number, ts: number): OutboxFill =>
+      ({ fillSeq: seq, seq, taker: buy, maker: sell, side: 'buy', price: 15_000, qty, ts })
+    // Saturday's trade belongs to Monday; Friday's and Tuesday's do not
+    const { from, to } = tradeDateWindow(DATE)
+    expect([from.toISOString(), to.toISOString()]).toEqual(['2026-06-13T04:00:00.000Z', '2026-06-16T04:00:00.000Z'])
+    await applyFills(d, symbol, [
+      fill(1, 10, at('2026-06-12T19:59:00Z')), // Friday 15:59 New York
+      fill(2, 20, at('2026-06-13T15:00:00Z')), // Saturday
+      fill(3, 30, at('2026-06-15T14:00:00Z')), // Monday
+      fill(4, 40, at('2026-06-16T14:00:00Z')), // Tuesday
+    ])
+
+    const closedFirst = clearingSubmission(d, outboxes(), DATE, 1)
+    expect(closedFirst).rejects.toMatchObject({ status: 409, code: 'day_not_closed' })
+    await closedFirst.catch(() => {})
+    await d.insert(eodRuns).values({ tradeDate: DATE, symbols: 1, expired: 0 })
+    const pending = clearingSubmission(d, outboxes(at('2026-06-15T19:00:00Z')), DATE, 1)
+    expect(pending).rejects.toMatchObject({ status: 409, code: 'fills_pending' })
+    await pending.catch(() => {})
+
+    // a fill of the next day still in an outbox does not hold the date back
+    const file = await clearingSubmission(d, outboxes(at('2026-06-16T15:00:00Z')), DATE, 1)
+    const lines = file.csv.trimEnd().split('\n')
+    const mine = lines.filter((l) => l.includes(`,${symbol},`))
+    expect(mine).toEqual([
+      `2026-06-15,2026-06-16,${seller},${symbol},-50,7500.00`,
+      `2026-06-15,2026-06-16,${buyer},${symbol},50,-7500.00`,
+    ])
+    expect(file).toMatchObject({ settleDate: '2026-06-16', controlCents: 0 })
+    expect(lines.at(-1)).toBe(`TRAILER,${file.rows},${file.controlQty},0.00,${file.checksum}`)
+
+    // stored: asked again (even as T+2), the same file
+    const again = await clearingSubmission(d, outboxes(), DATE, 2)
+    expect(again.csv).toBe(file.csv)
+  })
+
+  test('a day without a session has no submission', async () => {
+    const res = clearingSubmission(d, outboxes(), '2026-11-26', 1)
+    expect(res).rejects.toMatchObject({ status: 422, code: 'not_a_trading_day' })
+    await res.catch(() => {})
+  })
+})
