@@ -24,7 +24,7 @@ import type { AccountSummary, CashKind, LedgerEntry, MarkedPosition } from './se
  * equity = cash + positions at their symbols' reference prices; two_factor: disabled, pending
  * (enrolled, not verified) or enabled.
  */
-export const accountView = ({ user: u, positionsValueCents }: AccountSummary) => ({
+export const accountView = ({ user: u, positionsValueCents, unsettledCents }: AccountSummary) => ({
   id: u.id,
   email: u.email,
   display_name: u.displayName,
@@ -36,6 +36,9 @@ export const accountView = ({ user: u, positionsValueCents }: AccountSummary) =>
   buying_power: formatCents(u.cashCents - u.reservedCashCents),
   /** same as buying_power; kept for clients of the first version */
   available_cash: formatCents(u.cashCents - u.reservedCashCents),
+  /** sale proceeds not settled yet (T+N): in buying power, not withdrawable */
+  unsettled_proceeds: formatCents(unsettledCents),
+  withdrawable: formatCents(Math.max(0, u.cashCents - u.reservedCashCents - unsettledCents)),
   equity: formatCents(u.cashCents + positionsValueCents),
   two_factor: u.totpEnabled ? 'enabled' : u.totpSecret ? 'pending' : 'disabled',
   two_factor_enabled: u.totpEnabled,
@@ -111,13 +114,15 @@ accountRoutes.use('/positions', requireAuth)
 accountRoutes.on('GET', ['/account/*', '/positions/*'], rateLimit('reads'))
 
 accountRoutes.get('/account', async (c) => {
-  return c.json(accountView(await accounts.getOwnAccount(c.var.db, c.var.auth.userId)))
+  const cycle = c.var.settings.settlementCycleDays
+  return c.json(accountView(await accounts.getOwnAccount(c.var.db, c.var.auth.userId, cycle)))
 })
 
 accountRoutes.patch('/account', validate('json', profileBody), async (c) => {
   const userId = c.var.auth.userId
   await accounts.updateProfile(c.var.db, userId, c.req.valid('json').display_name)
-  return c.json(accountView(await accounts.getOwnAccount(c.var.db, userId)))
+  const cycle = c.var.settings.settlementCycleDays
+  return c.json(accountView(await accounts.getOwnAccount(c.var.db, userId, cycle)))
 })
 
 for (const [path, kind] of [
@@ -138,6 +143,8 @@ for (const [path, kind] of [
         kind,
         c.req.valid('json').amount,
         key,
+        undefined,
+        c.var.settings.settlementCycleDays,
       )
       if (replayed) c.header('Idempotent-Replayed', 'true')
       return c.json(ledgerView(entry), replayed ? 200 : 201)

@@ -1,10 +1,13 @@
 // Cash and holdings. Every cash change locks the user's row, checks, updates the balance,
 // appends to cash_ledger (with the balances after it) and to the audit chain: one transaction.
-import { and, asc, desc, eq, getTableColumns, lt, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableColumns, gte, lt, sql } from 'drizzle-orm'
 import { appendAudit, verifyAuditChain } from '../audit/chain.ts'
 import type { Db, Tx } from '../db/client.ts'
 import { auditLog, cashLedger, fills, positions, symbols, users } from '../db/schema.ts'
 import type { Settings } from '../env.ts'
+import { formatCents } from '../lib/money.ts'
+import { nyDate } from '../settlement/calendar.ts'
+import { firstUnsettledTradeDate, tradeDateWindow } from '../settlement/clearing.ts'
 import { postCash } from './ledger.ts'
 import type { LedgerEntry } from './ledger.ts'
 import {
@@ -24,6 +27,8 @@ export interface AccountSummary {
   user: User
   /** Σ qty × mark price over the user's positions, cents */
   positionsValueCents: number
+  /** sale proceeds not settled yet: spendable on buys, not withdrawable */
+  unsettledCents: number
 }
 
 /**
@@ -41,15 +46,40 @@ export type MarkedPosition = typeof positions.$inferSelect & { markCents: number
 export async function getAccountSummary(
   db: Db,
   userId: number,
+  /** T+N: which sales are settled by now */
+  cycleDays: number,
   /** what a missing user is: 404 for an id in a path, 401 for the caller's own token */
   missing: () => Error = () => new NotFoundError('No such account'),
 ): Promise<AccountSummary> {
-  const [[user], positionsValueCents] = await Promise.all([
+  const [[user], positionsValueCents, unsettledCents] = await Promise.all([
     db.select().from(users).where(eq(users.id, userId)),
     positionsValue(db, userId),
+    unsettledProceeds(db, userId, cycleDays),
   ])
   if (!user) throw missing()
-  return { user, positionsValueCents }
+  return { user, positionsValueCents, unsettledCents }
+}
+
+/**
+ * The user's sale proceeds not settled yet (a sale settles on its trade date + N trading days):
+ * usable for buying, not for withdrawing — the broker rule users expect.
+ */
+export async function unsettledProceeds(
+  db: Db | Tx,
+  userId: number,
+  cycleDays: number,
+  now = Date.now(),
+): Promise<number> {
+  const since = tradeDateWindow(firstUnsettledTradeDate(nyDate(now), cycleDays)).from
+  const [row] = await db
+    .select({
+      cents: sql<number>`coalesce(sum(${fills.qty} * ${fills.priceCents}), 0)::bigint`.mapWith(
+        Number,
+      ),
+    })
+    .from(fills)
+    .where(and(eq(fills.userId, userId), eq(fills.side, 'sell'), gte(fills.ts, since)))
+  return row.cents
 }
 
 /** Σ qty × mark price over the user's positions, cents. */
@@ -80,10 +110,11 @@ export async function assertFundingAllowed(db: Db, settings: Settings, actorId: 
 }
 
 /** the caller's own account: a token whose user is gone is a 401 */
-export function getOwnAccount(db: Db, userId: number) {
+export function getOwnAccount(db: Db, userId: number, cycleDays: number) {
   return getAccountSummary(
     db,
     userId,
+    cycleDays,
     () => new UnauthorizedError('unknown_user', 'The token names no user'),
   )
 }
@@ -113,6 +144,8 @@ export async function moveCash(
   idempotencyKey?: string,
   /** who did it, when not the account owner (an admin): recorded in the audit entry */
   actorId?: number,
+  /** T+N: a withdrawal leaves the sale proceeds not settled yet */
+  cycleDays = 1,
 ): Promise<{ entry: LedgerEntry; replayed: boolean }> {
   if (!Number.isSafeInteger(amountCents) || amountCents <= 0) {
     throw new AppError(400, 'invalid_request', 'amount must be positive')
@@ -135,6 +168,7 @@ export async function moveCash(
         return { entry: prior, replayed: true }
       }
     }
+    if (kind === 'withdrawal') await checkSettled(tx, user, amountCents, cycleDays)
     const posted = await postCash(tx, {
       userId,
       kind,
@@ -151,6 +185,21 @@ export async function moveCash(
     const entry = posted.entry
     return { entry, replayed: false }
   })
+}
+
+/** A withdrawal within the available cash, but into sale proceeds not settled yet: refused. */
+async function checkSettled(tx: Tx, user: User, amountCents: number, cycleDays: number) {
+  const available = user.cashCents - user.reservedCashCents
+  if (amountCents > available) return // postCash refuses it: insufficient funds
+  const unsettled = await unsettledProceeds(tx, user.id, cycleDays)
+  const withdrawable = Math.max(0, available - unsettled)
+  if (amountCents > withdrawable) {
+    const message = 'Part of this cash is sale proceeds not settled yet'
+    throw new AppError(422, 'unsettled_funds', message, {
+      withdrawable: formatCents(withdrawable),
+      unsettled_proceeds: formatCents(unsettled),
+    })
+  }
 }
 
 export async function listLedger(db: Db, userId: number, limit: number, before?: number) {

@@ -82,7 +82,7 @@ adminRoutes.patch(
     const id = c.req.valid('param').id
     await accounts.updateUser(c.var.db, c.var.auth.userId, id, c.req.valid('json'))
     forgetTier(id)
-    return c.json(accountView(await accounts.getAccountSummary(c.var.db, id)))
+    return c.json(accountView(await accounts.getAccountSummary(c.var.db, id, c.var.settings.settlementCycleDays)))
   },
 )
 
@@ -136,7 +136,7 @@ adminRoutes.get('/books/:symbol', validate('param', symbolParam), async (c) => {
 /** Any account: the same view its owner gets, with positions. */
 adminRoutes.get('/accounts/:id', validate('param', idParam), async (c) => {
   const id = c.req.valid('param').id
-  const summary = await accounts.getAccountSummary(c.var.db, id)
+  const summary = await accounts.getAccountSummary(c.var.db, id, c.var.settings.settlementCycleDays)
   const positions = await accounts.listPositions(c.var.db, id)
   return c.json({ ...accountView(summary), positions: positions.map(positionView) })
 })

@@ -4,7 +4,7 @@
 // as amended); T+2, the earlier cycle, is the setting SETTLEMENT_CYCLE_DAYS=2.
 import { sha256Hex } from '../auth/tokens.ts'
 import { formatCents } from '../lib/money.ts'
-import { addTradingDays, isTradingDay } from './calendar.ts'
+import { addDays, addTradingDays, isTradingDay, nyInstant } from './calendar.ts'
 import type { IsoDate } from './calendar.ts'
 
 /** The trading day a date's trades belong to: the date, or the next trading day after it. */
@@ -13,6 +13,22 @@ export const tradeDateOf = (date: IsoDate) => (isTradingDay(date) ? date : addTr
 /** Trade date + `cycleDays` trading days (holidays and weekends skipped). */
 export const settlementDate = (tradeDate: IsoDate, cycleDays: number) =>
   addTradingDays(tradeDate, cycleDays)
+
+/** The instants a trade date's fills fall between: after the previous trading day, to its end. */
+export function tradeDateWindow(date: IsoDate) {
+  const from = nyInstant(addDays(addTradingDays(date, -1), 1), 0)
+  return { from, to: nyInstant(addDays(date, 1), 0) }
+}
+
+/** The earliest trade date not settled on `today`: its fills and all later ones are unsettled. */
+export function firstUnsettledTradeDate(today: IsoDate, cycleDays: number): IsoDate {
+  let date = tradeDateOf(today)
+  for (;;) {
+    const before = addTradingDays(date, -1)
+    if (settlementDate(before, cycleDays) <= today) return date
+    date = before
+  }
+}
 
 export interface ClearedFill {
   userId: number

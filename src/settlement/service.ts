@@ -6,9 +6,9 @@ import { clearingSubmissions, eodRuns, fills, symbols } from '../db/schema.ts'
 import type { OutboxFill } from '../engine/journal.ts'
 import type { Env } from '../env.ts'
 import { AppError } from '../errors.ts'
-import { addDays, addTradingDays, isTradingDay, nyInstant } from './calendar.ts'
+import { isTradingDay } from './calendar.ts'
 import type { IsoDate } from './calendar.ts'
-import { netObligations, settlementDate, submission } from './clearing.ts'
+import { netObligations, settlementDate, submission, tradeDateWindow } from './clearing.ts'
 
 /** The symbols' outboxes: fills the books made that Postgres may not have yet. */
 export type Outboxes = (symbol: string) => { pendingFills(limit?: number): Promise<OutboxFill[]> }
@@ -17,12 +17,6 @@ export const outboxes =
   (books: Env['SYMBOL_BOOK']): Outboxes =>
   (symbol) =>
     books.get(books.idFromName(symbol))
-
-/** The instants a trade date's fills fall between: after the previous trading day, to its end. */
-export function tradeDateWindow(date: IsoDate) {
-  const from = nyInstant(addDays(addTradingDays(date, -1), 1), 0)
-  return { from, to: nyInstant(addDays(date, 1), 0) }
-}
 
 /**
  * The stored submission of `date`, produced first if needed: refused (409) until the day's end

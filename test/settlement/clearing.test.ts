@@ -2,7 +2,9 @@
 // and the file with its control totals and checksum.
 import { describe, expect, test } from 'bun:test'
 import { sha256Hex } from '../../src/auth/tokens.ts'
-import { netObligations, settlementDate, submission, tradeDateOf } from '../../src/settlement/clearing.ts'
+import {
+  firstUnsettledTradeDate, netObligations, settlementDate, submission, tradeDateOf,
+} from '../../src/settlement/clearing.ts'
 
 describe('settlement dates', () => {
   test('T+1 by default, T+2 a setting away; weekends and holidays skipped', () => {
@@ -52,5 +54,14 @@ describe('the clearing submission', () => {
     const body = `${lines.slice(0, -1).join('\n')}\n`
     expect(lines.at(-1)).toBe(`TRAILER,5,204,0.00,${await sha256Hex(body)}`)
     expect(s.checksum).toBe(await sha256Hex(body))
+  })
+})
+
+describe('unsettled trade dates', () => {
+  test('the first trade date not settled today, T+1 and T+2, across Thanksgiving', () => {
+    expect(firstUnsettledTradeDate('2026-11-27', 1)).toBe('2026-11-27') // the 25th settles today
+    expect(firstUnsettledTradeDate('2026-11-27', 2)).toBe('2026-11-25') // it settles on the 30th
+    expect(firstUnsettledTradeDate('2026-11-26', 1)).toBe('2026-11-25') // a holiday: nothing settles
+    expect(firstUnsettledTradeDate('2026-11-30', 1)).toBe('2026-11-30')
   })
 })

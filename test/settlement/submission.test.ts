@@ -1,11 +1,15 @@
 // The clearing submission from Postgres: a trade date's fills (and only those), after its end of
-// day, with every fill of the date out of the books' outboxes; stored once, served unchanged.
+// day, with every fill of the date out of the books' outboxes; stored once, served unchanged. And
+// the sale proceeds not settled yet, which an account may spend but not withdraw.
 import { beforeAll, describe, expect, test } from 'bun:test'
+import { accountView } from '../../src/accounts/routes.ts'
+import { getAccountSummary, moveCash } from '../../src/accounts/service.ts'
 import type { Db } from '../../src/db/client.ts'
 import { eodRuns } from '../../src/db/schema.ts'
 import type { OutboxFill } from '../../src/engine/journal.ts'
 import { applyFills } from '../../src/orders/fills.ts'
-import { clearingSubmission, tradeDateWindow } from '../../src/settlement/service.ts'
+import { tradeDateWindow } from '../../src/settlement/clearing.ts'
+import { clearingSubmission } from '../../src/settlement/service.ts'
 import { testDatabase } from '../helpers/db.ts'
 import { orderFixtures } from '../helpers/orders.ts'
 
@@ -75,5 +79,34 @@ describe('clearing submission', () => {
     const res = clearingSubmission(d, outboxes(), '2026-11-26', 1)
     expect(res).rejects.toMatchObject({ status: 422, code: 'not_a_trading_day' })
     await res.catch(() => {})
+  })
+})
+
+describe('unsettled sale proceeds', () => {
+  test('count in the account but cannot be withdrawn until they settle', async () => {
+    const symbol = await newSymbol()
+    const [seller, buyer] = [await newTrader(100_000), await newTrader(10_000_000)]
+    await giveShares(seller, symbol, 10, 140_000)
+    const sell = await placeSell(seller, symbol, 10, 15_000)
+    const buy = await placeBuy(buyer, symbol, 10, 15_000)
+    await applyFills(d, symbol, [
+      { fillSeq: 1, seq: 1, taker: buy, maker: sell, side: 'buy', price: 15_000, qty: 10, ts: Date.now() },
+    ])
+    const summary = await getAccountSummary(d, seller, 1)
+    expect(summary.unsettledCents).toBe(150_000)
+    expect(accountView(summary)).toMatchObject({
+      cash: '2500.00',
+      buying_power: '2500.00',
+      unsettled_proceeds: '1500.00',
+      withdrawable: '1000.00',
+    })
+    const tooMuch = moveCash(d, seller, 'withdrawal', 100_001, undefined, undefined, 1)
+    expect(tooMuch).rejects.toMatchObject({
+      status: 422,
+      code: 'unsettled_funds',
+      extra: { withdrawable: '1000.00', unsettled_proceeds: '1500.00' },
+    })
+    await tooMuch.catch(() => {})
+    expect((await moveCash(d, seller, 'withdrawal', 100_000, undefined, undefined, 1)).entry.amountCents).toBe(-100_000)
   })
 })
