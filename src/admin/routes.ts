@@ -21,8 +21,8 @@ import { ConflictError, NotFoundError } from '../errors.ts'
 import { validate } from '../lib/validate.ts'
 import { createSymbolBody, dateParam, eodBody, updateSymbolBody, updateUserBody } from './schema.ts'
 import { nyDate } from '../settlement/calendar.ts'
-import { dayClosers, runEndOfDay } from '../settlement/eod.ts'
-import { clearingSubmission, outboxes } from '../settlement/service.ts'
+import { runEndOfDay, symbolBooks } from '../settlement/eod.ts'
+import { clearingSubmission } from '../settlement/service.ts'
 
 export const adminRoutes = new Hono<AppEnv>()
 
@@ -92,7 +92,7 @@ adminRoutes.patch(
  */
 adminRoutes.post('/eod', validate('json', eodBody), async (c) => {
   const date = c.req.valid('json').date ?? nyDate(Date.now())
-  return c.json(await runEndOfDay(c.var.db, dayClosers(c.env.SYMBOL_BOOK), date))
+  return c.json(await runEndOfDay(c.var.db, symbolBooks(c.env.SYMBOL_BOOK), date))
 })
 
 /**
@@ -103,7 +103,7 @@ adminRoutes.post('/eod', validate('json', eodBody), async (c) => {
 adminRoutes.get('/settlement/:date/submission', validate('param', dateParam), async (c) => {
   const date = c.req.valid('param').date
   const cycle = c.get('settings').settlementCycleDays
-  const file = await clearingSubmission(c.var.db, outboxes(c.env.SYMBOL_BOOK), date, cycle)
+  const file = await clearingSubmission(c.var.db, symbolBooks(c.env.SYMBOL_BOOK), date, cycle)
   return c.body(file.csv, 200, {
     'content-type': 'text/csv; charset=utf-8',
     'content-disposition': `attachment; filename="clearing-${date}.csv"`,

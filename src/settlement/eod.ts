@@ -28,10 +28,9 @@ export type DayClosers = (symbol: string) => {
   closeDay(date: string): Promise<{ expired: number }>
 }
 
-export const dayClosers =
-  (books: Env['SYMBOL_BOOK']): DayClosers =>
-  (symbol) =>
-    books.get(books.idFromName(symbol))
+/** Each symbol's object, as end of day and the clearing submission reach it. */
+export const symbolBooks = (books: Env['SYMBOL_BOOK']) => (symbol: string) =>
+  books.get(books.idFromName(symbol))
 
 /** Closes `date` in every book, unless done already. Refused before the date's close. */
 export async function runEndOfDay(

@@ -6,17 +6,17 @@ import { openDb } from '../db/client.ts'
 import type { Env } from '../env.ts'
 import { settingsFrom } from '../env.ts'
 import { AppError } from '../errors.ts'
-import { dayClosers, endOfDayIfClosed } from './eod.ts'
-import { clearingSubmission, outboxes } from './service.ts'
+import { endOfDayIfClosed, symbolBooks } from './eod.ts'
+import { clearingSubmission } from './service.ts'
 
 export async function closeDayIfDue(env: Env): Promise<void> {
   const handle = openDb(env)
   try {
-    const report = await endOfDayIfClosed(handle.db, dayClosers(env.SYMBOL_BOOK))
+    const report = await endOfDayIfClosed(handle.db, symbolBooks(env.SYMBOL_BOOK))
     if (!report) return
     if (report.ran) console.log(JSON.stringify({ msg: 'end of day', ...report }))
     const cycle = settingsFrom(env).settlementCycleDays
-    const books = outboxes(env.SYMBOL_BOOK)
+    const books = symbolBooks(env.SYMBOL_BOOK)
     await clearingSubmission(handle.db, books, report.date, cycle).catch((err) => {
       // fills still on their way: the next minute tries again
       if (!(err instanceof AppError && err.code === 'fills_pending')) throw err

@@ -4,7 +4,6 @@ import { and, eq, gte, lt } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { clearingSubmissions, eodRuns, fills, symbols } from '../db/schema.ts'
 import type { OutboxFill } from '../engine/journal.ts'
-import type { Env } from '../env.ts'
 import { AppError } from '../errors.ts'
 import { isTradingDay } from './calendar.ts'
 import type { IsoDate } from './calendar.ts'
@@ -12,11 +11,6 @@ import { netObligations, settlementDate, submission, tradeDateWindow } from './c
 
 /** The symbols' outboxes: fills the books made that Postgres may not have yet. */
 export type Outboxes = (symbol: string) => { pendingFills(limit?: number): Promise<OutboxFill[]> }
-
-export const outboxes =
-  (books: Env['SYMBOL_BOOK']): Outboxes =>
-  (symbol) =>
-    books.get(books.idFromName(symbol))
 
 /**
  * The stored submission of `date`, produced first if needed: refused (409) until the day's end
