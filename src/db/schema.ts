@@ -320,6 +320,7 @@ export const fills = pgTable(
     uniqueIndex('fills_event_key').on(t.symbol, t.seq, t.orderId),
     index('fills_order_idx').on(t.orderId),
     index('fills_user_idx').on(t.userId, t.id),
+    index('fills_ts_idx').on(t.ts),
     check('fills_qty_pos', sql`${t.qty} > 0`),
     check('fills_price_pos', sql`${t.priceCents} > 0`),
   ],
@@ -407,5 +408,113 @@ export const clearingSubmissions = pgTable('clearing_submissions', {
   controlCents: cents('control_cents').notNull(),
   checksum: text('checksum').notNull(),
   csv: text('csv').notNull(),
+  createdAt: createdAt(),
+})
+
+export const obligationStatus = pgEnum('obligation_status', ['pending', 'settled', 'disputed'])
+
+/**
+ * What each account owes or is owed for a trade date, per symbol: the submission's lines (flat
+ * ones too, which the file leaves out), written with it. `proceeds_cents`, the gross sale
+ * proceeds, stay unsettled cash until the clearinghouse confirms the line (status `settled`).
+ */
+export const settlementObligations = pgTable(
+  'settlement_obligations',
+  {
+    tradeDate: date('trade_date', { mode: 'string' })
+      .notNull()
+      .references(() => clearingSubmissions.tradeDate),
+    userId: id('user_id')
+      .notNull()
+      .references(() => users.id),
+    symbol: text('symbol')
+      .notNull()
+      .references(() => symbols.symbol),
+    settleDate: date('settle_date', { mode: 'string' }).notNull(),
+    /** net shares: + received, − delivered */
+    qty: bigint('qty', { mode: 'number' }).notNull(),
+    /** net cash: + collected, − paid */
+    cashCents: cents('cash_cents').notNull(),
+    proceedsCents: cents('proceeds_cents').notNull(),
+    status: obligationStatus('status').notNull().default('pending'),
+    settledAt: timestamp('settled_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tradeDate, t.userId, t.symbol] }),
+    index('settlement_obligations_open_idx')
+      .on(t.userId)
+      .where(sql`${t.status} <> 'settled'`),
+  ],
+)
+
+/** The clearinghouse's confirmation file of a trade date, as received, and what it settled. */
+export const settlementConfirmations = pgTable('settlement_confirmations', {
+  tradeDate: date('trade_date', { mode: 'string' })
+    .primaryKey()
+    .references(() => clearingSubmissions.tradeDate),
+  checksum: text('checksum').notNull(),
+  csv: text('csv').notNull(),
+  settled: integer('settled').notNull(),
+  discrepancies: integer('discrepancies').notNull(),
+  receivedBy: id('received_by')
+    .notNull()
+    .references(() => users.id),
+  createdAt: createdAt(),
+})
+
+export const discrepancyKind = pgEnum('discrepancy_kind', [
+  'missing',
+  'extra',
+  'qty_mismatch',
+  'amount_mismatch',
+  'settle_date_mismatch',
+])
+export const discrepancyResolution = pgEnum('discrepancy_resolution', ['settled', 'closed'])
+
+/**
+ * The review queue: every line where the confirmation and our obligation differ. Only an admin
+ * resolves one (never the code), and the resolution is kept with who and when.
+ */
+export const settlementDiscrepancies = pgTable(
+  'settlement_discrepancies',
+  {
+    id: id().primaryKey().generatedAlwaysAsIdentity(),
+    tradeDate: date('trade_date', { mode: 'string' })
+      .notNull()
+      .references(() => settlementConfirmations.tradeDate),
+    /** the account and symbol as the line names them (an extra line may name anything) */
+    account: text('account').notNull(),
+    symbol: text('symbol').notNull(),
+    kind: discrepancyKind('kind').notNull(),
+    /** ours (null for an extra line) and theirs (null for a missing one) */
+    expected: jsonb('expected'),
+    confirmed: jsonb('confirmed'),
+    resolution: discrepancyResolution('resolution'),
+    note: text('note'),
+    resolvedBy: id('resolved_by').references(() => users.id),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('settlement_discrepancies_line_key').on(t.tradeDate, t.account, t.symbol),
+    index('settlement_discrepancies_open_idx')
+      .on(t.id)
+      .where(sql`${t.resolution} IS NULL`),
+  ],
+)
+
+/**
+ * Daily position reconciliation runs: balances and positions recomputed from the ledger, the
+ * fills and the open orders, compared with the stored ones (src/accounts/reconciliation.ts).
+ */
+export const reconciliationRuns = pgTable('reconciliation_runs', {
+  id: id().primaryKey().generatedAlwaysAsIdentity(),
+  /** what started it: 'cron' or the admin's user id */
+  trigger: text('trigger').notNull(),
+  accounts: integer('accounts').notNull(),
+  positions: integer('positions').notNull(),
+  differences: integer('differences').notNull(),
+  /** the differences found (at most 100) */
+  details: jsonb('details').notNull(),
   createdAt: createdAt(),
 })
