@@ -10,6 +10,7 @@ import { streamRoutes } from './accounts/stream-routes.ts'
 import { adminRoutes } from './admin/routes.ts'
 import { signingKeys } from './auth/keys.ts'
 import { authRoutes } from './auth/routes.ts'
+import { complianceRoutes } from './compliance/routes.ts'
 import { marketDataRoutes } from './marketdata/routes.ts'
 import { orderRoutes } from './orders/routes.ts'
 import type { AppEnv } from './context.ts'
@@ -71,6 +72,9 @@ export function createApp() {
   })
 
   app.route('/v1/auth', authRoutes)
+  // mounted before the admin routes, whose '/*' middleware would run again for this path:
+  // each route here names its own
+  app.route('/v1/admin', complianceRoutes)
   app.route('/v1/admin', adminRoutes)
   app.route('/v1', accountRoutes)
   app.route('/v1', streamRoutes)
