@@ -5,6 +5,7 @@ import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { activityRoutes } from './accounts/activity-routes.ts'
 import { accountRoutes } from './accounts/routes.ts'
 import { streamRoutes } from './accounts/stream-routes.ts'
 import { adminRoutes } from './admin/routes.ts'
@@ -72,9 +73,10 @@ export function createApp() {
   })
 
   app.route('/v1/auth', authRoutes)
-  // mounted before the admin routes, whose '/*' middleware would run again for this path:
-  // each route here names its own
+  // mounted before the admin and account routes, whose '/*' middleware would run again for
+  // these paths: each route here names its own
   app.route('/v1/admin', complianceRoutes)
+  app.route('/v1', activityRoutes)
   app.route('/v1/admin', adminRoutes)
   app.route('/v1', accountRoutes)
   app.route('/v1', streamRoutes)

@@ -1,0 +1,26 @@
+// Query and path shapes of the activity feed and the monthly statement (zod).
+import { z } from 'zod'
+import { ACTIVITY_TYPES, decodeCursor } from './activities.ts'
+
+/** GET /v1/account/activities */
+export const activitiesQuery = z.object({
+  type: z.enum(ACTIVITY_TYPES).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** the previous page's next_cursor (opaque) */
+  cursor: z
+    .string()
+    .transform((text, ctx) => {
+      const position = decodeCursor(text)
+      if (!position) {
+        ctx.addIssue({ code: 'custom', message: 'not a cursor this feed gave out' })
+        return z.NEVER
+      }
+      return position
+    })
+    .optional(),
+})
+
+/** GET /v1/account/statements/:month, New York months */
+export const monthParam = z.strictObject({
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month, YYYY-MM'),
+})
