@@ -49,6 +49,7 @@ CREATE TABLE "settlement_obligations" (
 	CONSTRAINT "settlement_obligations_trade_date_user_id_symbol_pk" PRIMARY KEY("trade_date","user_id","symbol")
 );
 --> statement-breakpoint
+ALTER TABLE "fills" ADD COLUMN "clearing_date" date;--> statement-breakpoint
 ALTER TABLE "settlement_confirmations" ADD CONSTRAINT "settlement_confirmations_trade_date_clearing_submissions_trade_date_fk" FOREIGN KEY ("trade_date") REFERENCES "public"."clearing_submissions"("trade_date") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "settlement_confirmations" ADD CONSTRAINT "settlement_confirmations_received_by_users_id_fk" FOREIGN KEY ("received_by") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "settlement_discrepancies" ADD CONSTRAINT "settlement_discrepancies_trade_date_settlement_confirmations_trade_date_fk" FOREIGN KEY ("trade_date") REFERENCES "public"."settlement_confirmations"("trade_date") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -59,4 +60,5 @@ ALTER TABLE "settlement_obligations" ADD CONSTRAINT "settlement_obligations_symb
 CREATE UNIQUE INDEX "settlement_discrepancies_line_key" ON "settlement_discrepancies" USING btree ("trade_date","account","symbol");--> statement-breakpoint
 CREATE INDEX "settlement_discrepancies_open_idx" ON "settlement_discrepancies" USING btree ("id") WHERE "settlement_discrepancies"."resolution" IS NULL;--> statement-breakpoint
 CREATE INDEX "settlement_obligations_open_idx" ON "settlement_obligations" USING btree ("user_id") WHERE "settlement_obligations"."status" <> 'settled';--> statement-breakpoint
-CREATE INDEX "fills_ts_idx" ON "fills" USING btree ("ts");
+CREATE INDEX "fills_ts_idx" ON "fills" USING btree ("ts");--> statement-breakpoint
+CREATE INDEX "fills_unsubmitted_idx" ON "fills" USING btree ("user_id") WHERE "fills"."clearing_date" IS NULL;

@@ -10,11 +10,14 @@ import { accountRoutes } from './accounts/routes.ts'
 import { streamRoutes } from './accounts/stream-routes.ts'
 import { adminRoutes } from './admin/routes.ts'
 import { signingKeys } from './auth/keys.ts'
+import { requireAdmin, requireAuth } from './auth/middleware.ts'
 import { authRoutes } from './auth/routes.ts'
 import { complianceRoutes } from './compliance/routes.ts'
 import { marketDataRoutes } from './marketdata/routes.ts'
 import { orderRoutes } from './orders/routes.ts'
+import { settlementRoutes } from './settlement/routes.ts'
 import type { AppEnv } from './context.ts'
+import { withDb } from './db/middleware.ts'
 import { settingsFrom } from './env.ts'
 import { AppError, ServiceUnavailableError, problemBody } from './errors.ts'
 
@@ -43,6 +46,9 @@ export function problem(
 }
 
 export const MAX_BODY_BYTES = 16 * 1024
+/** a clearinghouse's confirmation file: ~50 bytes a line, so 100k accounts' obligations */
+export const MAX_FILE_BYTES = 8 * 1024 * 1024
+const FILE_UPLOAD = /^\/v1\/admin\/settlement\/[^/]+\/confirmations$/
 
 export function createApp() {
   const app = new Hono<AppEnv>()
@@ -56,14 +62,14 @@ export function createApp() {
     await next()
   })
 
-  app.use(
-    '/v1/*',
+  const limitBody = (maxSize: number) =>
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+      maxSize,
       onError: (c) =>
-        problem(c, 413, 'body_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`),
-    }),
-  )
+        problem(c, 413, 'body_too_large', `Request bodies are limited to ${maxSize} bytes`),
+    })
+  const [jsonLimit, fileLimit] = [limitBody(MAX_BODY_BYTES), limitBody(MAX_FILE_BYTES)]
+  app.use('/v1/*', (c, next) => (FILE_UPLOAD.test(c.req.path) ? fileLimit : jsonLimit)(c, next))
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
 
@@ -77,7 +83,12 @@ export function createApp() {
   // these paths: each route here names its own
   app.route('/v1/admin', complianceRoutes)
   app.route('/v1', activityRoutes)
-  app.route('/v1/admin', adminRoutes)
+  // admins only (the role is read from the database); anyone else gets 404, as for a route that
+  // does not exist. Each domain brings its own admin routes.
+  const admin = new Hono<AppEnv>().use(withDb, requireAuth, requireAdmin)
+  admin.route('/', adminRoutes)
+  admin.route('/', settlementRoutes)
+  app.route('/v1/admin', admin)
   app.route('/v1', accountRoutes)
   app.route('/v1', streamRoutes)
   app.route('/v1', marketDataRoutes)

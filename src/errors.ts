@@ -134,8 +134,8 @@ export class NotFoundError extends AppError {
 }
 
 export class ConflictError extends AppError {
-  constructor(code: string, message: string) {
-    super(409, code, message)
+  constructor(code: string, message: string, extra: Record<string, unknown> = {}) {
+    super(409, code, message, extra)
   }
 }
 

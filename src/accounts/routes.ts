@@ -114,15 +114,13 @@ accountRoutes.use('/positions', requireAuth)
 accountRoutes.on('GET', ['/account/*', '/positions/*'], rateLimit('reads'))
 
 accountRoutes.get('/account', async (c) => {
-  const cycle = c.var.settings.settlementCycleDays
-  return c.json(accountView(await accounts.getOwnAccount(c.var.db, c.var.auth.userId, cycle)))
+  return c.json(accountView(await accounts.getOwnAccount(c.var.db, c.var.auth.userId)))
 })
 
 accountRoutes.patch('/account', validate('json', profileBody), async (c) => {
   const userId = c.var.auth.userId
   await accounts.updateProfile(c.var.db, userId, c.req.valid('json').display_name)
-  const cycle = c.var.settings.settlementCycleDays
-  return c.json(accountView(await accounts.getOwnAccount(c.var.db, userId, cycle)))
+  return c.json(accountView(await accounts.getOwnAccount(c.var.db, userId)))
 })
 
 for (const [path, kind] of [
@@ -143,8 +141,6 @@ for (const [path, kind] of [
         kind,
         c.req.valid('json').amount,
         key,
-        undefined,
-        c.var.settings.settlementCycleDays,
       )
       if (replayed) c.header('Idempotent-Replayed', 'true')
       return c.json(ledgerView(entry), replayed ? 200 : 201)

@@ -1,13 +1,20 @@
 // Cash and holdings. Every cash change locks the user's row, checks, updates the balance,
 // appends to cash_ledger (with the balances after it) and to the audit chain: one transaction.
-import { and, asc, desc, eq, getTableColumns, gte, lt, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableColumns, isNull, lt, ne, sql } from 'drizzle-orm'
+import type { SQL } from 'drizzle-orm'
 import { appendAudit, verifyAuditChain } from '../audit/chain.ts'
 import type { Db, Tx } from '../db/client.ts'
-import { auditLog, cashLedger, fills, positions, symbols, users } from '../db/schema.ts'
+import {
+  auditLog,
+  cashLedger,
+  fills,
+  positions,
+  settlementObligations,
+  symbols,
+  users,
+} from '../db/schema.ts'
 import type { Settings } from '../env.ts'
 import { formatCents } from '../lib/money.ts'
-import { nyDate } from '../settlement/calendar.ts'
-import { firstUnsettledTradeDate, tradeDateWindow } from '../settlement/clearing.ts'
 import { postCash } from './ledger.ts'
 import type { LedgerEntry } from './ledger.ts'
 import {
@@ -46,40 +53,38 @@ export type MarkedPosition = typeof positions.$inferSelect & { markCents: number
 export async function getAccountSummary(
   db: Db,
   userId: number,
-  /** T+N: which sales are settled by now */
-  cycleDays: number,
   /** what a missing user is: 404 for an id in a path, 401 for the caller's own token */
   missing: () => Error = () => new NotFoundError('No such account'),
 ): Promise<AccountSummary> {
   const [[user], positionsValueCents, unsettledCents] = await Promise.all([
     db.select().from(users).where(eq(users.id, userId)),
     positionsValue(db, userId),
-    unsettledProceeds(db, userId, cycleDays),
+    unsettledProceeds(db, userId),
   ])
   if (!user) throw missing()
   return { user, positionsValueCents, unsettledCents }
 }
 
 /**
- * The user's sale proceeds not settled yet (a sale settles on its trade date + N trading days):
- * usable for buying, not for withdrawing — the broker rule users expect.
+ * The user's sale proceeds not settled yet: usable for buying, not for withdrawing — the broker
+ * rule users expect. A sale settles when the clearinghouse confirms the obligation its fill was
+ * submitted in (src/settlement/confirmations.ts); a fill not submitted yet is unsettled too.
  */
-export async function unsettledProceeds(
-  db: Db | Tx,
-  userId: number,
-  cycleDays: number,
-  now = Date.now(),
-): Promise<number> {
-  const since = tradeDateWindow(firstUnsettledTradeDate(nyDate(now), cycleDays)).from
-  const [row] = await db
-    .select({
-      cents: sql<number>`coalesce(sum(${fills.qty} * ${fills.priceCents}), 0)::bigint`.mapWith(
-        Number,
+export async function unsettledProceeds(db: Db | Tx, userId: number): Promise<number> {
+  const sum = (expr: SQL) => sql<number>`coalesce(sum(${expr}), 0)::bigint`.mapWith(Number)
+  const [[open], [unsubmitted]] = await Promise.all([
+    db
+      .select({ cents: sum(sql`${settlementObligations.proceedsCents}`) })
+      .from(settlementObligations)
+      .where(
+        and(eq(settlementObligations.userId, userId), ne(settlementObligations.status, 'settled')),
       ),
-    })
-    .from(fills)
-    .where(and(eq(fills.userId, userId), eq(fills.side, 'sell'), gte(fills.ts, since)))
-  return row.cents
+    db
+      .select({ cents: sum(sql`${fills.qty} * ${fills.priceCents}`) })
+      .from(fills)
+      .where(and(eq(fills.userId, userId), isNull(fills.clearingDate), eq(fills.side, 'sell'))),
+  ])
+  return open.cents + unsubmitted.cents
 }
 
 /** Σ qty × mark price over the user's positions, cents. */
@@ -110,11 +115,10 @@ export async function assertFundingAllowed(db: Db, settings: Settings, actorId: 
 }
 
 /** the caller's own account: a token whose user is gone is a 401 */
-export function getOwnAccount(db: Db, userId: number, cycleDays: number) {
+export function getOwnAccount(db: Db, userId: number) {
   return getAccountSummary(
     db,
     userId,
-    cycleDays,
     () => new UnauthorizedError('unknown_user', 'The token names no user'),
   )
 }
@@ -144,8 +148,6 @@ export async function moveCash(
   idempotencyKey?: string,
   /** who did it, when not the account owner (an admin): recorded in the audit entry */
   actorId?: number,
-  /** T+N: a withdrawal leaves the sale proceeds not settled yet */
-  cycleDays = 1,
 ): Promise<{ entry: LedgerEntry; replayed: boolean }> {
   if (!Number.isSafeInteger(amountCents) || amountCents <= 0) {
     throw new AppError(400, 'invalid_request', 'amount must be positive')
@@ -168,7 +170,7 @@ export async function moveCash(
         return { entry: prior, replayed: true }
       }
     }
-    if (kind === 'withdrawal') await checkSettled(tx, user, amountCents, cycleDays)
+    if (kind === 'withdrawal') await checkSettled(tx, user, amountCents)
     const posted = await postCash(tx, {
       userId,
       kind,
@@ -188,10 +190,10 @@ export async function moveCash(
 }
 
 /** A withdrawal within the available cash, but into sale proceeds not settled yet: refused. */
-async function checkSettled(tx: Tx, user: User, amountCents: number, cycleDays: number) {
+async function checkSettled(tx: Tx, user: User, amountCents: number) {
   const available = user.cashCents - user.reservedCashCents
   if (amountCents > available) return // postCash refuses it: insufficient funds
-  const unsettled = await unsettledProceeds(tx, user.id, cycleDays)
+  const unsettled = await unsettledProceeds(tx, user.id)
   const withdrawable = Math.max(0, available - unsettled)
   if (amountCents > withdrawable) {
     const message = 'Part of this cash is sale proceeds not settled yet'

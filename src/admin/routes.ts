@@ -1,5 +1,5 @@
-// /v1/admin/*: symbols, users' tier and role, any account (and sandbox funding of it). Admins
-// only (role read from the database); anyone else gets 404, as for a route that does not exist.
+// /v1/admin/*: symbols, users' tier and role, any account (and sandbox funding of it). Mounted
+// behind the admin check (src/app.ts).
 import { eq } from 'drizzle-orm'
 import { Hono } from 'hono'
 import { forgetTier } from '../accounts/tier.ts'
@@ -12,21 +12,14 @@ import {
   transferBody,
 } from '../accounts/schema.ts'
 import * as accounts from '../accounts/service.ts'
-import { requireAdmin, requireAuth } from '../auth/middleware.ts'
 import type { AppEnv } from '../context.ts'
-import { withDb } from '../db/middleware.ts'
 import { UNIQUE_VIOLATION, pgErrorCode } from '../db/pg-errors.ts'
 import { symbols } from '../db/schema.ts'
 import { ConflictError, NotFoundError } from '../errors.ts'
 import { validate } from '../lib/validate.ts'
-import { createSymbolBody, dateParam, eodBody, updateSymbolBody, updateUserBody } from './schema.ts'
-import { nyDate } from '../settlement/calendar.ts'
-import { runEndOfDay, symbolBooks } from '../settlement/eod.ts'
-import { clearingSubmission } from '../settlement/service.ts'
+import { createSymbolBody, updateSymbolBody, updateUserBody } from './schema.ts'
 
 export const adminRoutes = new Hono<AppEnv>()
-
-adminRoutes.use(withDb, requireAuth, requireAdmin)
 
 adminRoutes.post('/symbols', validate('json', createSymbolBody), async (c) => {
   const b = c.req.valid('json')
@@ -82,35 +75,9 @@ adminRoutes.patch(
     const id = c.req.valid('param').id
     await accounts.updateUser(c.var.db, c.var.auth.userId, id, c.req.valid('json'))
     forgetTier(id)
-    return c.json(accountView(await accounts.getAccountSummary(c.var.db, id, c.var.settings.settlementCycleDays)))
+    return c.json(accountView(await accounts.getAccountSummary(c.var.db, id)))
   },
 )
-
-/**
- * Closes a trading day (src/settlement/eod.ts): every book expires its DAY orders. What the Cron
- * Trigger does once the close has passed; `npm run eod` calls it. Idempotent per date.
- */
-adminRoutes.post('/eod', validate('json', eodBody), async (c) => {
-  const date = c.req.valid('json').date ?? nyDate(Date.now())
-  return c.json(await runEndOfDay(c.var.db, symbolBooks(c.env.SYMBOL_BOOK), date))
-})
-
-/**
- * The trade date's clearing submission (CSV: one line per net obligation, a trailer with the
- * control totals and a SHA-256 of the lines above), produced on first request once the day is
- * closed and its fills are in Postgres, then served unchanged (src/settlement/service.ts).
- */
-adminRoutes.get('/settlement/:date/submission', validate('param', dateParam), async (c) => {
-  const date = c.req.valid('param').date
-  const cycle = c.get('settings').settlementCycleDays
-  const file = await clearingSubmission(c.var.db, symbolBooks(c.env.SYMBOL_BOOK), date, cycle)
-  return c.body(file.csv, 200, {
-    'content-type': 'text/csv; charset=utf-8',
-    'content-disposition': `attachment; filename="clearing-${date}.csv"`,
-    'x-settle-date': file.settleDate,
-    'x-checksum-sha256': file.checksum,
-  })
-})
 
 /**
  * A symbol's book as its Durable Object has it: last command, fill count, state hash, fills not
@@ -136,7 +103,7 @@ adminRoutes.get('/books/:symbol', validate('param', symbolParam), async (c) => {
 /** Any account: the same view its owner gets, with positions. */
 adminRoutes.get('/accounts/:id', validate('param', idParam), async (c) => {
   const id = c.req.valid('param').id
-  const summary = await accounts.getAccountSummary(c.var.db, id, c.var.settings.settlementCycleDays)
+  const summary = await accounts.getAccountSummary(c.var.db, id)
   const positions = await accounts.listPositions(c.var.db, id)
   return c.json({ ...accountView(summary), positions: positions.map(positionView) })
 })

@@ -37,10 +37,3 @@ export const updateUserBody = z
     short_limit: z.number().int().min(0).max(1_000_000).optional(),
   })
   .refine((b) => Object.keys(b).length > 0, 'send tier, role and/or short_limit')
-
-/** POST /v1/admin/eod: the trading date to close (New York); default today. */
-export const eodBody = z.strictObject({
-  date: z.iso.date().optional(),
-})
-
-export const dateParam = z.strictObject({ date: z.iso.date() })

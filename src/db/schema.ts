@@ -314,6 +314,11 @@ export const fills = pgTable(
     qty: bigint('qty', { mode: 'number' }).notNull(),
     priceCents: cents('price_cents').notNull(),
     ts: timestamp('ts', { withTimezone: true }).notNull(),
+    /**
+     * the trade date whose clearing submission took this fill (src/settlement/service.ts); null
+     * until then. A fill that arrives after its date's submission goes in the next one.
+     */
+    clearingDate: date('clearing_date', { mode: 'string' }),
     createdAt: createdAt(),
   },
   (t) => [
@@ -321,6 +326,9 @@ export const fills = pgTable(
     index('fills_order_idx').on(t.orderId),
     index('fills_user_idx').on(t.userId, t.id),
     index('fills_ts_idx').on(t.ts),
+    index('fills_unsubmitted_idx')
+      .on(t.userId)
+      .where(sql`${t.clearingDate} IS NULL`),
     check('fills_qty_pos', sql`${t.qty} > 0`),
     check('fills_price_pos', sql`${t.priceCents} > 0`),
   ],

@@ -3,7 +3,7 @@
 // and the file the clearinghouse gets. US equities settle T+1 since 2024-05-28 (SEC Rule 15c6-1
 // as amended); T+2, the earlier cycle, is the setting SETTLEMENT_CYCLE_DAYS=2.
 import { sha256Hex } from '../auth/tokens.ts'
-import { formatCents } from '../lib/money.ts'
+import { formatCents, parseCents } from '../lib/money.ts'
 import { addDays, addTradingDays, isTradingDay, nyInstant } from './calendar.ts'
 import type { IsoDate } from './calendar.ts'
 
@@ -20,16 +20,6 @@ export function tradeDateWindow(date: IsoDate) {
   return { from, to: nyInstant(addDays(date, 1), 0) }
 }
 
-/** The earliest trade date not settled on `today`: its fills and all later ones are unsettled. */
-export function firstUnsettledTradeDate(today: IsoDate, cycleDays: number): IsoDate {
-  let date = tradeDateOf(today)
-  for (;;) {
-    const before = addTradingDays(date, -1)
-    if (settlementDate(before, cycleDays) <= today) return date
-    date = before
-  }
-}
-
 export interface ClearedFill {
   userId: number
   symbol: string
@@ -44,22 +34,32 @@ export interface Obligation {
   symbol: string
   qty: number
   cashCents: number
+  /** gross sale proceeds: unsettled cash until the obligation settles */
+  proceedsCents: number
 }
 
-/** The fills netted per account and symbol, ordered by account then symbol; flat ones dropped. */
+/** Nothing to deliver or pay: a round trip at one price. Kept by us, left out of the file. */
+export const isFlat = (o: Obligation) => o.qty === 0 && o.cashCents === 0
+
+/** The fills netted per account and symbol, ordered by account then symbol. */
 export function netObligations(fills: ClearedFill[]): Obligation[] {
   const net = new Map<string, Obligation>()
   for (const f of fills) {
     const key = `${f.userId}\u0000${f.symbol}`
-    const o = net.get(key) ?? { userId: f.userId, symbol: f.symbol, qty: 0, cashCents: 0 }
+    const o = net.get(key) ?? {
+      userId: f.userId,
+      symbol: f.symbol,
+      qty: 0,
+      cashCents: 0,
+      proceedsCents: 0,
+    }
     const sign = f.side === 'buy' ? 1 : -1
     o.qty += sign * f.qty
     o.cashCents -= sign * f.qty * f.priceCents
+    if (f.side === 'sell') o.proceedsCents += f.qty * f.priceCents
     net.set(key, o)
   }
-  return [...net.values()]
-    .filter((o) => o.qty !== 0 || o.cashCents !== 0)
-    .sort((a, b) => a.userId - b.userId || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0))
+  return [...net.values()].sort((a, b) => a.userId - b.userId || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0))
 }
 
 export interface Submission {
@@ -77,14 +77,15 @@ export interface Submission {
 const HEADER = 'trade_date,settle_date,account,symbol,net_qty,net_amount'
 
 /**
- * The submission file: a header, one line per obligation, and a trailer
+ * The submission file: a header, one line per obligation (flat ones left out), and a trailer
  * `TRAILER,<rows>,<control qty>,<control amount>,<sha256 of the lines above it>`.
  */
 export async function submission(
   tradeDate: IsoDate,
   settleDate: IsoDate,
-  obligations: Obligation[],
+  netted: Obligation[],
 ): Promise<Submission> {
+  const obligations = netted.filter((o) => !isFlat(o))
   const lines = [
     HEADER,
     ...obligations.map((o) =>
@@ -106,3 +107,84 @@ export async function submission(
     csv: `${body}${trailer.join(',')}\n`,
   }
 }
+
+/** One line of a clearing file: an account's net obligation in a symbol. */
+export interface ClearingLine {
+  tradeDate: IsoDate
+  settleDate: IsoDate
+  /** as written: our user id, or whatever an extra line names */
+  account: string
+  symbol: string
+  qty: number
+  cashCents: number
+}
+
+/** A clearing file that cannot be read: the whole file is refused, nothing is applied. */
+export class ClearingFileError extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message)
+  }
+}
+
+const AMOUNT = /^-?\d{1,13}\.\d{2}$/
+const DATE = /^\d{4}-\d{2}-\d{2}$/
+const INTEGER = /^-?\d{1,15}$/
+
+/**
+ * A clearing file (our submission's layout; the clearinghouse answers in it too), checked whole:
+ * header, fields of every line, one line per account and symbol, and the trailer's row count,
+ * control totals and SHA-256.
+ */
+export async function parseClearingFile(csv: string): Promise<ClearingLine[]> {
+  const lines = csv.replace(/\r\n/g, '\n').trimEnd().split('\n')
+  if (lines[0] !== HEADER) throw new ClearingFileError(`the first line must be ${HEADER}`, 1)
+  const trailer = lines.pop()?.split(',') ?? []
+  if (trailer[0] !== 'TRAILER' || trailer.length !== 5) {
+    throw new ClearingFileError('the last line must be TRAILER,rows,qty,amount,sha256', lines.length + 1)
+  }
+  const rows = lines.slice(1).map((text, i) => clearingLine(text, i + 2))
+  const seen = new Set<string>()
+  for (const [i, r] of rows.entries()) {
+    const key = `${r.account},${r.symbol}`
+    if (seen.has(key)) throw new ClearingFileError(`a second line for ${key}`, i + 2)
+    seen.add(key)
+  }
+  const totals = [
+    rows.length,
+    rows.reduce((n, r) => n + Math.abs(r.qty), 0),
+    formatCents(rows.reduce((n, r) => n + r.cashCents, 0)),
+  ].map(String)
+  if (totals.some((t, i) => t !== trailer[i + 1])) {
+    throw new ClearingFileError(`the trailer's totals are not the lines' (${totals.join(',')})`)
+  }
+  if ((await sha256Hex(`${lines.join('\n')}\n`)) !== trailer[4]) {
+    throw new ClearingFileError("the trailer's SHA-256 is not the lines'")
+  }
+  return rows
+}
+
+function clearingLine(text: string, line: number): ClearingLine {
+  const f = text.split(',')
+  const valid =
+    f.length === 6 &&
+    DATE.test(f[0]) &&
+    DATE.test(f[1]) &&
+    /^[0-9A-Za-z._-]{1,32}$/.test(f[2]) &&
+    /^[A-Z][A-Z0-9.]{0,9}$/.test(f[3]) &&
+    INTEGER.test(f[4]) &&
+    AMOUNT.test(f[5])
+  if (!valid) throw new ClearingFileError(`cannot read line ${line}: ${text.slice(0, 80)}`, line)
+  const cents = f[5].startsWith('-') ? -parseCents(f[5].slice(1)) : parseCents(f[5])
+  return {
+    tradeDate: f[0],
+    settleDate: f[1],
+    account: f[2],
+    symbol: f[3],
+    qty: Number(f[4]),
+    cashCents: cents,
+  }
+}
+

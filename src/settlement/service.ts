@@ -1,13 +1,15 @@
 // The clearing submission of a trade date, produced once its day is closed and its fills are all
 // in Postgres, then stored and served unchanged (src/settlement/clearing.ts has the arithmetic).
-import { and, eq, gte, lt } from 'drizzle-orm'
+import { and, eq, isNull, lt } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
-import { clearingSubmissions, eodRuns, fills, symbols } from '../db/schema.ts'
+import { clearingSubmissions, eodRuns, fills, settlementObligations, symbols } from '../db/schema.ts'
 import type { OutboxFill } from '../engine/journal.ts'
 import { AppError } from '../errors.ts'
 import { isTradingDay } from './calendar.ts'
 import type { IsoDate } from './calendar.ts'
 import { netObligations, settlementDate, submission, tradeDateWindow } from './clearing.ts'
+
+const STORED_BEFORE = new Error('the submission was stored by a concurrent request')
 
 /** The symbols' outboxes: fills the books made that Postgres may not have yet. */
 export type Outboxes = (symbol: string) => { pendingFills(limit?: number): Promise<OutboxFill[]> }
@@ -35,25 +37,48 @@ export async function clearingSubmission(
     const message = `${date} has not been closed (end of day) yet`
     throw new AppError(409, 'day_not_closed', message, { date })
   }
-  const { from, to } = tradeDateWindow(date)
+  const { to } = tradeDateWindow(date)
   const listed = await db.select({ symbol: symbols.symbol }).from(symbols)
   const waiting = await Promise.all(listed.map(({ symbol }) => books(symbol).pendingFills(1)))
   if (waiting.some(([f]) => f && f.ts < to.getTime())) {
     const message = `Fills of ${date} are still on their way to Postgres`
     throw new AppError(409, 'fills_pending', message, { date, retry_after: 1 })
   }
-  const rows = await db
-    .select({
-      userId: fills.userId,
-      symbol: fills.symbol,
-      side: fills.side,
-      qty: fills.qty,
-      priceCents: fills.priceCents,
+  const settleDate = settlementDate(date, cycleDays)
+  await db
+    .transaction(async (tx) => {
+      // the fills no submission took yet, up to the date's end: a fill that came after the
+      // previous date's submission (extended hours, a late outbox) is cleared with this one
+      const taken = await tx
+        .update(fills)
+        .set({ clearingDate: date })
+        .where(and(isNull(fills.clearingDate), lt(fills.ts, to)))
+        .returning({
+          userId: fills.userId,
+          symbol: fills.symbol,
+          side: fills.side,
+          qty: fills.qty,
+          priceCents: fills.priceCents,
+        })
+      const obligations = netObligations(taken)
+      const file = await submission(date, settleDate, obligations)
+      const [stored] = await tx
+        .insert(clearingSubmissions)
+        .values(file)
+        .onConflictDoNothing()
+        .returning({ tradeDate: clearingSubmissions.tradeDate })
+      if (!stored) throw STORED_BEFORE // a concurrent request made it: undo ours
+      // in chunks: a statement takes at most 65,535 parameters
+      for (let i = 0; i < obligations.length; i += 1000) {
+        const chunk = obligations.slice(i, i + 1000)
+        await tx
+          .insert(settlementObligations)
+          .values(chunk.map((o) => ({ ...o, tradeDate: date, settleDate })))
+      }
     })
-    .from(fills)
-    .where(and(gte(fills.ts, from), lt(fills.ts, to)))
-  const file = await submission(date, settlementDate(date, cycleDays), netObligations(rows))
-  await db.insert(clearingSubmissions).values(file).onConflictDoNothing()
+    .catch((err: unknown) => {
+      if (err !== STORED_BEFORE) throw err
+    })
   const [row] = await db
     .select()
     .from(clearingSubmissions)

@@ -116,7 +116,7 @@ describe('drainOutbox', () => {
       market_value: '995.00',
       unrealized_pnl: '-205.00',
     })
-    expect((await getAccountSummary(d, holder, 1)).positionsValueCents).toBe(99_500)
+    expect((await getAccountSummary(d, holder)).positionsValueCents).toBe(99_500)
   })
 })
 

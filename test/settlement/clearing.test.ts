@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'bun:test'
 import { sha256Hex } from '../../src/auth/tokens.ts'
 import {
-  firstUnsettledTradeDate, netObligations, settlementDate, submission, tradeDateOf,
+  ClearingFileError, netObligations, parseClearingFile, settlementDate, submission, tradeDateOf,
 } from '../../src/settlement/clearing.ts'
 
 describe('settlement dates', () => {
@@ -36,11 +36,13 @@ describe('the clearing submission', () => {
 
   test('fills net per account and symbol; cash between our own accounts nets to zero', () => {
     expect(netObligations(fills)).toEqual([
-      { userId: 1, symbol: 'AAPL', qty: -100, cashCents: 1_500_000 },
-      { userId: 1, symbol: 'MSFT', qty: 2, cashCents: -82_000 },
-      { userId: 2, symbol: 'AAPL', qty: 60, cashCents: -1_500_000 + 600_400 },
-      { userId: 3, symbol: 'AAPL', qty: 40, cashCents: -600_400 },
-      { userId: 4, symbol: 'MSFT', qty: -2, cashCents: 82_000 },
+      { userId: 1, symbol: 'AAPL', qty: -100, cashCents: 1_500_000, proceedsCents: 1_500_000 },
+      { userId: 1, symbol: 'MSFT', qty: 2, cashCents: -82_000, proceedsCents: 0 },
+      { userId: 2, symbol: 'AAPL', qty: 60, cashCents: -1_500_000 + 600_400, proceedsCents: 600_400 },
+      { userId: 3, symbol: 'AAPL', qty: 40, cashCents: -600_400, proceedsCents: 0 },
+      // flat: kept (its proceeds settle with the day), left out of the file
+      { userId: 3, symbol: 'MSFT', qty: 0, cashCents: 0, proceedsCents: 205_000 },
+      { userId: 4, symbol: 'MSFT', qty: -2, cashCents: 82_000, proceedsCents: 82_000 },
     ])
   })
 
@@ -57,11 +59,47 @@ describe('the clearing submission', () => {
   })
 })
 
-describe('unsettled trade dates', () => {
-  test('the first trade date not settled today, T+1 and T+2, across Thanksgiving', () => {
-    expect(firstUnsettledTradeDate('2026-11-27', 1)).toBe('2026-11-27') // the 25th settles today
-    expect(firstUnsettledTradeDate('2026-11-27', 2)).toBe('2026-11-25') // it settles on the 30th
-    expect(firstUnsettledTradeDate('2026-11-26', 1)).toBe('2026-11-25') // a holiday: nothing settles
-    expect(firstUnsettledTradeDate('2026-11-30', 1)).toBe('2026-11-30')
+describe('reading a clearing file', () => {
+  const file = async () => (await submission('2026-11-25', '2026-11-27', netObligations(fills()))).csv
+  const fills = () => [
+    { userId: 1, symbol: 'AAPL', side: 'sell' as const, qty: 100, priceCents: 15_000 },
+    { userId: 2, symbol: 'AAPL', side: 'buy' as const, qty: 100, priceCents: 15_000 },
+  ]
+  /** the file with its lines changed and its trailer recomputed, as a careful sender would */
+  const resealed = async (csv: string, edit: (lines: string[]) => string[]) => {
+    const lines = edit(csv.trimEnd().split('\n').slice(0, -1))
+    const rows = lines.slice(1).map((l) => l.split(','))
+    const qty = rows.reduce((n, r) => n + Math.abs(Number(r[4])), 0)
+    const cents = rows.reduce((n, r) => n + Math.round(Number(r[5]) * 100), 0)
+    const body = `${lines.join('\n')}\n`
+    return `${body}TRAILER,${rows.length},${qty},${(cents / 100).toFixed(2)},${await sha256Hex(body)}\n`
+  }
+  const refused = async (csv: string, message: RegExp) => {
+    const err = await parseClearingFile(csv).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ClearingFileError)
+    expect((err as Error).message).toMatch(message)
+  }
+
+  test('our own submission reads back line for line', async () => {
+    expect(await parseClearingFile(await file())).toEqual([
+      { tradeDate: '2026-11-25', settleDate: '2026-11-27', account: '1', symbol: 'AAPL', qty: -100, cashCents: 1_500_000 },
+      { tradeDate: '2026-11-25', settleDate: '2026-11-27', account: '2', symbol: 'AAPL', qty: 100, cashCents: -1_500_000 },
+    ])
+    expect(await parseClearingFile((await file()).replaceAll('\n', '\r\n'))).toHaveLength(2)
+  })
+
+  test('a wrong header, trailer, total or checksum refuses the whole file', async () => {
+    const csv = await file()
+    await refused(csv.replace('trade_date,', 'date,'), /first line/)
+    await refused(csv.trimEnd().split('\n').slice(0, -1).join('\n'), /last line/)
+    await refused(csv.replace('-100,', '-99,'), /totals/)
+    await refused(csv.replace('15000.00', '15000.01').replace('-15000.00', '-15000.01'), /SHA-256/)
+  })
+
+  test('an unreadable or repeated line is named', async () => {
+    const csv = await file()
+    await refused(await resealed(csv, (l) => [...l.slice(0, 2), '2026-11-25,2026-11-27,2,AAPL,1e2,0.00']), /line 3/)
+    await refused(await resealed(csv, (l) => [...l, l[1]]), /a second line for 1,AAPL/)
+    await refused(await resealed(csv, (l) => [l[0], l[1].replace('15000.00', '15000.5')]), /line 2/)
   })
 })

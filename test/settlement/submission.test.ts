@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, test } from 'bun:test'
 import { accountView } from '../../src/accounts/routes.ts'
 import { getAccountSummary, moveCash } from '../../src/accounts/service.ts'
 import type { Db } from '../../src/db/client.ts'
-import { eodRuns } from '../../src/db/schema.ts'
+import { and, eq } from 'drizzle-orm'
+import { eodRuns, settlementObligations } from '../../src/db/schema.ts'
 import type { OutboxFill } from '../../src/engine/journal.ts'
 import { applyFills } from '../../src/orders/fills.ts'
 import { tradeDateWindow } from '../../src/settlement/clearing.ts'
@@ -22,6 +23,9 @@ const { newSymbol, newTrader, giveShares, placeBuy, placeSell } = orderFixtures(
 
 /** a Monday of this test's own, and the Friday before it */
 const DATE = '2026-06-15'
+const FRIDAY = '2026-06-12'
+const linesOf = (csv: string, symbol: string) =>
+  csv.split('\n').filter((l) => l.includes(`,${symbol},`))
 const at = (iso: string) => Date.parse(iso)
 
 /** the books' outboxes: empty, or holding one fill made at `ts` */
@@ -33,7 +37,7 @@ const outboxes = (waiting?: number) => () => ({
 })
 
 describe('clearing submission', () => {
-  test('the date’s fills netted, stored once; refused before the end of day or while fills wait', async () => {
+  test('the fills no submission took yet, up to the date’s end, netted and stored once; refused before the end of day or while fills wait', async () => {
     const symbol = await newSymbol()
     const [seller, buyer] = [await newTrader(), await newTrader(10_000_000)]
     await giveShares(seller, symbol, 100, 1_400_000)
@@ -48,7 +52,14 @@ describe('clearing submission', () => {
       fill(1, 10, at('2026-06-12T19:59:00Z')), // Friday 15:59 New York
       fill(2, 20, at('2026-06-13T15:00:00Z')), // Saturday
       fill(3, 30, at('2026-06-15T14:00:00Z')), // Monday
-      fill(4, 40, at('2026-06-16T14:00:00Z')), // Tuesday
+      fill(4, 35, at('2026-06-16T14:00:00Z')), // Tuesday
+    ])
+
+    await d.insert(eodRuns).values({ tradeDate: FRIDAY, symbols: 1, expired: 0 })
+    const friday = await clearingSubmission(d, outboxes(), FRIDAY, 1)
+    expect(linesOf(friday.csv, symbol)).toEqual([
+      `${FRIDAY},${DATE},${seller},${symbol},-10,1500.00`,
+      `${FRIDAY},${DATE},${buyer},${symbol},10,-1500.00`,
     ])
 
     const closedFirst = clearingSubmission(d, outboxes(), DATE, 1)
@@ -62,8 +73,7 @@ describe('clearing submission', () => {
     // a fill of the next day still in an outbox does not hold the date back
     const file = await clearingSubmission(d, outboxes(at('2026-06-16T15:00:00Z')), DATE, 1)
     const lines = file.csv.trimEnd().split('\n')
-    const mine = lines.filter((l) => l.includes(`,${symbol},`))
-    expect(mine).toEqual([
+    expect(linesOf(file.csv, symbol)).toEqual([
       `2026-06-15,2026-06-16,${seller},${symbol},-50,7500.00`,
       `2026-06-15,2026-06-16,${buyer},${symbol},50,-7500.00`,
     ])
@@ -73,6 +83,26 @@ describe('clearing submission', () => {
     // stored: asked again (even as T+2), the same file
     const again = await clearingSubmission(d, outboxes(), DATE, 2)
     expect(again.csv).toBe(file.csv)
+    const owed = await d
+      .select()
+      .from(settlementObligations)
+      .where(and(eq(settlementObligations.tradeDate, DATE), eq(settlementObligations.symbol, symbol)))
+    expect(owed.map((o) => [o.userId, o.qty, o.cashCents, o.proceedsCents, o.status])).toEqual(
+      expect.arrayContaining([
+        [seller, -50, 750_000, 750_000, 'pending'],
+        [buyer, 50, -750_000, 0, 'pending'],
+      ]),
+    )
+
+    // a fill of Monday that reached Postgres after Monday's submission (16:30, extended hours)
+    // is cleared with Tuesday's
+    await applyFills(d, symbol, [fill(5, 5, at('2026-06-15T20:30:00Z'))])
+    await d.insert(eodRuns).values({ tradeDate: '2026-06-16', symbols: 1, expired: 0 })
+    const tuesday = await clearingSubmission(d, outboxes(), '2026-06-16', 1)
+    expect(linesOf(tuesday.csv, symbol)).toEqual([
+      `2026-06-16,2026-06-17,${seller},${symbol},-40,6000.00`,
+      `2026-06-16,2026-06-17,${buyer},${symbol},40,-6000.00`,
+    ])
   })
 
   test('a day without a session has no submission', async () => {
@@ -92,7 +122,7 @@ describe('unsettled sale proceeds', () => {
     await applyFills(d, symbol, [
       { fillSeq: 1, seq: 1, taker: buy, maker: sell, side: 'buy', price: 15_000, qty: 10, ts: Date.now() },
     ])
-    const summary = await getAccountSummary(d, seller, 1)
+    const summary = await getAccountSummary(d, seller)
     expect(summary.unsettledCents).toBe(150_000)
     expect(accountView(summary)).toMatchObject({
       cash: '2500.00',
@@ -100,13 +130,13 @@ describe('unsettled sale proceeds', () => {
       unsettled_proceeds: '1500.00',
       withdrawable: '1000.00',
     })
-    const tooMuch = moveCash(d, seller, 'withdrawal', 100_001, undefined, undefined, 1)
+    const tooMuch = moveCash(d, seller, 'withdrawal', 100_001)
     expect(tooMuch).rejects.toMatchObject({
       status: 422,
       code: 'unsettled_funds',
       extra: { withdrawable: '1000.00', unsettled_proceeds: '1500.00' },
     })
     await tooMuch.catch(() => {})
-    expect((await moveCash(d, seller, 'withdrawal', 100_000, undefined, undefined, 1)).entry.amountCents).toBe(-100_000)
+    expect((await moveCash(d, seller, 'withdrawal', 100_000)).entry.amountCents).toBe(-100_000)
   })
 })
