@@ -11,13 +11,15 @@ import {
   symbolParam,
   transferBody,
 } from '../accounts/schema.ts'
+import { recentRuns, reconcilePositions } from '../accounts/reconciliation.ts'
+import type { ReconciliationRun } from '../accounts/reconciliation.ts'
 import * as accounts from '../accounts/service.ts'
 import type { AppEnv } from '../context.ts'
 import { UNIQUE_VIOLATION, pgErrorCode } from '../db/pg-errors.ts'
 import { symbols } from '../db/schema.ts'
 import { ConflictError, NotFoundError } from '../errors.ts'
 import { validate } from '../lib/validate.ts'
-import { createSymbolBody, updateSymbolBody, updateUserBody } from './schema.ts'
+import { createSymbolBody, reconciliationQuery, updateSymbolBody, updateUserBody } from './schema.ts'
 
 export const adminRoutes = new Hono<AppEnv>()
 
@@ -148,3 +150,28 @@ adminRoutes.post(
     )
   },
 )
+
+const reconciliationView = (r: ReconciliationRun) => ({
+  id: r.id,
+  trigger: r.trigger,
+  accounts: r.accounts,
+  positions: r.positions,
+  differences: r.differences,
+  details: r.details,
+  created_at: r.createdAt.toISOString(),
+})
+
+/**
+ * Position reconciliation now (the Cron Trigger runs it after each end of day): balances and
+ * positions recomputed from the ledger, fills and orders against the stored ones.
+ */
+adminRoutes.post('/reconciliation', async (c) => {
+  const run = await reconcilePositions(c.var.db, `admin:${c.var.auth.userId}`)
+  return c.json(reconciliationView(run), 201)
+})
+
+adminRoutes.get('/reconciliation', validate('query', reconciliationQuery), async (c) => {
+  const runs = await recentRuns(c.var.db, c.req.valid('query').limit)
+  return c.json({ runs: runs.map(reconciliationView) })
+})
+

@@ -37,3 +37,7 @@ export const updateUserBody = z
     short_limit: z.number().int().min(0).max(1_000_000).optional(),
   })
   .refine((b) => Object.keys(b).length > 0, 'send tier, role and/or short_limit')
+
+export const reconciliationQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+})

@@ -517,7 +517,7 @@ export const settlementDiscrepancies = pgTable(
  */
 export const reconciliationRuns = pgTable('reconciliation_runs', {
   id: id().primaryKey().generatedAlwaysAsIdentity(),
-  /** what started it: 'cron' or the admin's user id */
+  /** what started it: 'cron' or 'admin:<user id>' */
   trigger: text('trigger').notNull(),
   accounts: integer('accounts').notNull(),
   positions: integer('positions').notNull(),

@@ -88,12 +88,18 @@ export async function seedDemo(db: Db, pbkdf2Iterations: number): Promise<{ crea
       }
       for (const h of demo.holdings) {
         await tx.insert(positions).values({ userId: user.id, ...h })
-        await appendAudit(tx, user.id, 'position.adjustment', {
+        // in the ledger as a transfer in, so reconciliation finds where the shares came from
+        const posted = await postCash(tx, {
+          userId: user.id,
+          kind: 'transfer_in',
+          cashDelta: 0,
           symbol: h.symbol,
           qty: h.qty,
-          cost_cents: h.costCents,
-          reason: 'demo seed',
+          refType: 'seed',
+          action: 'position.adjustment',
+          data: { cost_cents: h.costCents, reason: 'demo seed' },
         })
+        if (!posted.ok) throw new Error(`seed: cannot record ${demo.email}'s ${h.symbol}`)
       }
     })
     created.push(demo.email)
