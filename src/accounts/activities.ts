@@ -146,7 +146,7 @@ export function decodeCursor(cursor: string): FeedPosition | undefined {
   return { at, type: type as ActivityType, ref }
 }
 
-/** An activity as the API shows it: `amount` is the cash it moved (decimal, signed). */
+/** An activity as the API shows it: a fill's or a cash movement's `amount` is the cash it moved. */
 export function activityView(a: Activity) {
   const time = a.time.toISOString()
   switch (a.type) {
@@ -183,7 +183,8 @@ export function activityView(a: Activity) {
         trade_date: a.tradeDate,
         settle_date: a.settleDate,
         qty: a.qty,
-        amount: formatCents(a.cashCents),
+        /** the net cash it settled: moved at execution, by the fills (no `amount`) */
+        settled_amount: formatCents(a.cashCents),
         proceeds: formatCents(a.proceedsCents),
       }
   }
@@ -283,7 +284,7 @@ function statementRow(a: Activity): StatementRow {
         qty: v.qty,
         trade_date: v.trade_date,
         settle_date: v.settle_date,
-        settled_amount: v.amount,
+        settled_amount: v.settled_amount,
       }
   }
 }

@@ -72,7 +72,7 @@ describe('the feed', () => {
     expect(activityView(cash(3, t, -1_25))).toMatchObject({ id: 'cash_3', kind: 'withdrawal', amount: '-1.25' })
     expect(activityView(settled(t, 'AAPL'))).toEqual({
       id: 'settlement_2026-11-24_AAPL', type: 'settlement', time: t, symbol: 'AAPL',
-      trade_date: '2026-11-24', settle_date: '2026-11-25', qty: 4, amount: '-600.00', proceeds: '0.00',
+      trade_date: '2026-11-24', settle_date: '2026-11-25', qty: 4, settled_amount: '-600.00', proceeds: '0.00',
     })
     expect(cashMovedCents(settled(t, 'AAPL'))).toBe(0)
   })
