@@ -13,8 +13,8 @@ export interface Mismatches {
   qty?: number[]
   /** lines to confirm with one cent more */
   amount?: number[]
-  /** add a confirmation we never submitted (this account and symbol) */
-  extra?: { account: number; symbol: string; qty: number; amount: string }
+  /** add a confirmation we never submitted (this account and symbol; the file's dates, or these) */
+  extra?: { account: number; symbol: string; qty: number; amount: string; dates?: [string, string] }
 }
 
 const HEADER = 'trade_date,settle_date,account,symbol,net_qty,net_amount'
@@ -46,7 +46,8 @@ export function confirm(submission: string, mismatches: Mismatches = {}): string
   const extra = mismatches.extra
   if (extra) {
     const [first] = readSubmission(submission)
-    const dates = first ? first.slice(0, 2) : ['', '']
+    const dates = extra.dates ?? first?.slice(0, 2)
+    if (!dates) throw new Error('an extra line for an empty submission needs its dates')
     rows.push([...dates, String(extra.account), extra.symbol, String(extra.qty), extra.amount])
   }
   const lines = [HEADER, ...rows.map((r) => r.join(','))]

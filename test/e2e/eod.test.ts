@@ -4,6 +4,7 @@
 // outside its symbol's hours is refused with market_closed.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { execFileSync } from 'node:child_process'
+import { confirm } from '../../scripts/lib/clearinghouse.ts'
 import { DEMO_USERS } from '../../src/db/seed.ts'
 import { tradingHours } from '../../src/settlement/calendar.ts'
 import { apiClient } from '../helpers/api.ts'
@@ -86,6 +87,56 @@ describe('end of day', () => {
     const open = await api.call('GET', '/v1/admin/settlement/2026-11-24/submission', admin)
     expect(open.status).toBe(409)
     expect(open.body.code).toBe('day_not_closed')
+  })
+
+  test('the clearinghouse’s confirmations: reconciled, queued, resolved once by an admin', async () => {
+    const base = `${dev.base}/v1/admin/settlement/2026-11-25`
+    const submission = await (await fetch(`${base}/submission`, { headers: admin })).text()
+    const demo = await api.call('GET', '/v1/account', alice)
+    const file = confirm(submission, {
+      extra: { account: demo.body.id, symbol: 'AAPL', qty: 7, amount: '-1050.00', dates: ['2026-11-25', '2026-11-27'] },
+    })
+    const post = (body: string, headers: Auth = admin, type = 'text/csv') =>
+      fetch(`${base}/confirmations`, { method: 'POST', headers: { ...headers, 'content-type': type }, body })
+
+    expect((await post(file, alice)).status).toBe(404)
+    const json = await post(file, admin, 'application/json')
+    expect([json.status, ((await json.json()) as Json).code]).toEqual([415, 'unsupported_media_type'])
+    const first = await post(file)
+    expect(first.status).toBe(201)
+    const result = (await first.json()) as Json
+    const extra = result.discrepancies.find((x: Json) => x.account === String(demo.body.id))
+    expect(extra).toMatchObject({ kind: 'extra', symbol: 'AAPL', expected: null, status: 'open' })
+    expect(extra.confirmed).toEqual({ qty: 7, amount: '-1050.00', settle_date: '2026-11-27' })
+    const again = await post(file)
+    expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([200, 'true'])
+    const other = await post(confirm(submission))
+    expect([other.status, ((await other.json()) as Json).code]).toEqual([409, 'confirmations_already_received'])
+
+    const queue = await api.call('GET', '/v1/admin/settlement/discrepancies?date=2026-11-25', admin)
+    expect(queue.body.discrepancies.map((x: Json) => x.id)).toContain(extra.id)
+    const resolve = (action: string, note = 'checked with the clearinghouse') =>
+      api.call('POST', `/v1/admin/settlement/discrepancies/${extra.id}/resolution`, admin, { action, note })
+    expect((await resolve('settle')).body.code).toBe('nothing_to_settle')
+    expect((await resolve('close', '')).status).toBe(400)
+    const closed = await resolve('close', 'not an obligation of ours')
+    expect(closed.body).toMatchObject({ status: 'resolved', resolution: 'closed', note: 'not an obligation of ours' })
+    expect((await resolve('close')).body.code).toBe('already_resolved')
+
+    const day = await api.call('GET', '/v1/admin/settlement/2026-11-25', admin)
+    expect(day.body).toMatchObject({ trade_date: '2026-11-25', open_discrepancies: 0 })
+    expect(day.body.confirmations).toMatchObject({ checksum: result.checksum })
+  })
+
+  test('position reconciliation on demand: the demo accounts reconcile', async () => {
+    const run = await api.call('POST', '/v1/admin/reconciliation', admin)
+    expect(run.status).toBe(201)
+    expect(run.body.accounts).toBeGreaterThanOrEqual(3)
+    const demoIds = await Promise.all([alice, bob].map(async (a) => (await api.call('GET', '/v1/account', a)).body.id))
+    expect(run.body.details.filter((x: Json) => demoIds.includes(x.account))).toEqual([])
+    const runs = await api.call('GET', '/v1/admin/reconciliation?limit=1', admin)
+    expect(runs.body.runs[0].id).toBe(run.body.id)
+    expect((await api.call('POST', '/v1/admin/reconciliation', alice)).status).toBe(404)
   })
 
   test('refused for a day without a session, and before the close', async () => {
