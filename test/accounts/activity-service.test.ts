@@ -9,6 +9,7 @@ import { activityView, decodeCursor } from '../../src/accounts/activities.ts'
 import { activityFeed, monthlyStatement } from '../../src/accounts/activity-service.ts'
 import type { Db } from '../../src/db/client.ts'
 import { cashLedger, fills, orders, positions, users } from '../../src/db/schema.ts'
+import { nyDate } from '../../src/settlement/calendar.ts'
 import { uniqueEmail } from '../helpers/app.ts'
 import { testDatabase } from '../helpers/db.ts'
 import { orderFixtures } from '../helpers/orders.ts'
@@ -41,6 +42,7 @@ async function fill(side: 'buy' | 'sell', qty: number, priceCents: number, seq: 
   await d.insert(fills).values({
     orderId: own.id, counterpartyOrderId: theirs.id, userId: user, symbol, seq, side, taker: true,
     qty, priceCents, ts: new Date(at),
+    clearingDate: nyDate(new Date(at)), // long cleared: no submission of another test takes it
   })
   await ledger('trade', (side === 'buy' ? -1 : 1) * qty * priceCents, bookedAt, {
     symbol, qty, refType: 'fill', refId: `${symbol}:${seq}`,

@@ -7,6 +7,7 @@ import { REPORT_FORMATS, reportWindow } from '../../src/compliance/reports.ts'
 import { tradeReport } from '../../src/compliance/service.ts'
 import type { Db } from '../../src/db/client.ts'
 import { fills, orders, users } from '../../src/db/schema.ts'
+import { nyDate } from '../../src/settlement/calendar.ts'
 import { testDatabase } from '../helpers/db.ts'
 import { orderFixtures } from '../helpers/orders.ts'
 
@@ -30,6 +31,7 @@ async function execute(symbol: string, seq: number, ts: string, buyer: number, s
   const side = (own: number, other: number, userId: number, s: 'buy' | 'sell') => ({
     orderId: own, counterpartyOrderId: other, userId, symbol, seq, side: s, taker: s === 'sell',
     qty: seq, priceCents: 10_000 + seq, ts: new Date(ts),
+    clearingDate: nyDate(new Date(ts)), // long cleared: no submission of another test takes it
   })
   await d.insert(fills).values([side(buy.id, sell.id, buyer, 'buy'), side(sell.id, buy.id, seller, 'sell')])
   return { buy: buy.id, sell: sell.id }
