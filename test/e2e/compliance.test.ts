@@ -167,7 +167,7 @@ describe('a user’s activity', () => {
     } finally {
       await pg.close()
     }
-  })
+  }, 60_000) // the tests' database may start here (PGlite, migrated)
 
   const all = async (auth: Auth, query = '') =>
     (await api.call('GET', `/v1/account/activities?limit=200${query}`, auth)).body
