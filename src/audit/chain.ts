@@ -114,12 +114,28 @@ export const insertAuditEntry = (e: AuditEntry) => sql`
     ${e.prevHash}::text, ${e.hash}::text, ${e.createdAt.toISOString()}::timestamptz
   FROM moved`
 
+/** Why a chain does not verify (the first entry that does not). */
+export type ChainBreak =
+  /** the entry's hash is not the hash of its contents: its data (or hash) was changed */
+  | 'hash_mismatch'
+  /** the entry's prev_hash is not the previous entry's hash */
+  | 'prev_hash_mismatch'
+  /** the entry with the expected seq is missing (brokenId: the entry found after the gap) */
+  | 'seq_gap'
+  /** users.audit_seq / audit_head do not name the last entry: entries dropped from or added
+   *  at the end (brokenId: that entry, absent when it is missing) */
+  | 'head_mismatch'
+  | 'unknown_user'
+
 export interface ChainCheck {
   valid: boolean
   length: number
   head: string | null
   /** seq of the first entry that does not verify */
   brokenAt?: number
+  /** audit_log.id of that entry, when there is a row */
+  brokenId?: number
+  reason?: ChainBreak
 }
 
 /** Re-hashes the user's whole chain, reading it in pages of `pageSize` entries. */
@@ -132,9 +148,11 @@ export async function verifyAuditChain(
     .select({ seq: users.auditSeq, head: users.auditHead })
     .from(users)
     .where(eq(users.id, userId))
-  if (!user) return { valid: false, length: 0, head: null }
+  if (!user) return { valid: false, length: 0, head: null, reason: 'unknown_user' }
   let prev: string | null = null
   let expectedSeq = 1
+  let lastId: number | undefined
+  let afterHeadId: number | undefined // the entry after the one users.audit_seq names
   for (;;) {
     const rows = await db
       .select()
@@ -143,17 +161,32 @@ export async function verifyAuditChain(
       .orderBy(asc(auditLog.seq))
       .limit(pageSize)
     for (const row of rows) {
-      const expected = await auditHash({ ...row, prevHash: prev })
-      if (row.seq !== expectedSeq || row.prevHash !== prev || row.hash !== expected) {
-        return { valid: false, length: expectedSeq - 1, head: user.head, brokenAt: expectedSeq }
+      const reason: ChainBreak | undefined =
+        row.seq !== expectedSeq
+          ? 'seq_gap'
+          : row.prevHash !== prev
+            ? 'prev_hash_mismatch'
+            : row.hash !== (await auditHash({ ...row, prevHash: prev }))
+              ? 'hash_mismatch'
+              : undefined
+      if (reason) {
+        const broken = { brokenAt: expectedSeq, brokenId: row.id, reason }
+        return { valid: false, length: expectedSeq - 1, head: user.head, ...broken }
       }
+      if (row.seq === user.seq + 1) afterHeadId = row.id
       prev = row.hash
+      lastId = row.id
       expectedSeq++
     }
     if (rows.length < pageSize) break
   }
   const length = expectedSeq - 1
-  return user.seq === length && user.head === prev
-    ? { valid: true, length, head: prev }
-    : { valid: false, length, head: user.head, brokenAt: length + 1 }
+  if (user.seq === length && user.head === prev) return { valid: true, length, head: prev }
+  const [brokenAt, brokenId] =
+    user.seq > length
+      ? [length + 1, undefined] // the entries after `length` are gone
+      : user.seq < length
+        ? [user.seq + 1, afterHeadId] // entries beyond the head
+        : [length, lastId] // the head's hash is not the last entry's
+  return { valid: false, length, head: user.head, brokenAt, brokenId, reason: 'head_mismatch' }
 }

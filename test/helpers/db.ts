@@ -25,7 +25,7 @@ export interface TestDatabase {
 let shared: Promise<TestDatabase> | undefined
 
 export function testDatabase(): Promise<TestDatabase> {
-  shared ??= open()
+  shared ??= openDatabase()
   return shared
 }
 
@@ -38,8 +38,15 @@ export async function closeTestDatabase(): Promise<void> {
 
 const STALE_MS = 6 * 3600_000
 
-async function open(): Promise<TestDatabase> {
-  const proxy = await startWsProxy()
+/**
+ * A database of its own, migrated, the same kind as the shared one (a test that needs a whole
+ * database to itself, e.g. to count every row; close() it at the end). Pass the shared one's
+ * proxy: the Neon driver's proxy setting is global, so a second proxy closed before the shared
+ * database would leave its connections pointing at nothing.
+ */
+export async function openDatabase(sharedProxy?: WsProxy): Promise<TestDatabase> {
+  const proxy = sharedProxy ?? (await startWsProxy())
+  const closeProxy = () => (sharedProxy ? Promise.resolve() : proxy.close())
   const serverUrl = process.env.DATABASE_URL
   if (!serverUrl) {
     const local = await startLocalDb()
@@ -52,7 +59,7 @@ async function open(): Promise<TestDatabase> {
       handle,
       async close() {
         await handle.end()
-        await proxy.close()
+        await closeProxy()
         await local.close()
       },
     }
@@ -83,7 +90,7 @@ async function open(): Promise<TestDatabase> {
       await handle.end()
       await admin.db.execute(sql.raw(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
       await admin.close()
-      await proxy.close()
+      await closeProxy()
     },
   }
 }
