@@ -9,6 +9,7 @@ import { activityRoutes } from './accounts/activity-routes.ts'
 import { accountRoutes } from './accounts/routes.ts'
 import { streamRoutes } from './accounts/stream-routes.ts'
 import { adminRoutes } from './admin/routes.ts'
+import { withOrigin } from './audit/origin.ts'
 import { signingKeys } from './auth/keys.ts'
 import { requireAdmin, requireAuth } from './auth/middleware.ts'
 import { authRoutes } from './auth/routes.ts'
@@ -61,6 +62,8 @@ export function createApp() {
     }
     await next()
   })
+
+  app.use('/v1/*', withOrigin)
 
   const limitBody = (maxSize: number) =>
     bodyLimit({

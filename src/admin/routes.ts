@@ -14,6 +14,7 @@ import {
 import { recentRuns, reconcilePositions } from '../accounts/reconciliation.ts'
 import type { ReconciliationRun } from '../accounts/reconciliation.ts'
 import * as accounts from '../accounts/service.ts'
+import { appendAudit } from '../audit/chain.ts'
 import type { AppEnv } from '../context.ts'
 import { UNIQUE_VIOLATION, pgErrorCode } from '../db/pg-errors.ts'
 import { symbols } from '../db/schema.ts'
@@ -26,17 +27,21 @@ export const adminRoutes = new Hono<AppEnv>()
 adminRoutes.post('/symbols', validate('json', createSymbolBody), async (c) => {
   const b = c.req.valid('json')
   try {
-    const [row] = await c.var.db
-      .insert(symbols)
-      .values({
-        symbol: b.symbol,
-        name: b.name,
-        referencePriceCents: b.reference_price,
-        ...(b.tick_size !== undefined && { tickCents: b.tick_size }),
-        ...(b.status !== undefined && { status: b.status }),
-        ...(b.extended_hours !== undefined && { extendedHours: b.extended_hours }),
-      })
-      .returning()
+    const row = await c.var.db.transaction(async (tx) => {
+      const [listed] = await tx
+        .insert(symbols)
+        .values({
+          symbol: b.symbol,
+          name: b.name,
+          referencePriceCents: b.reference_price,
+          ...(b.tick_size !== undefined && { tickCents: b.tick_size }),
+          ...(b.status !== undefined && { status: b.status }),
+          ...(b.extended_hours !== undefined && { extendedHours: b.extended_hours }),
+        })
+        .returning()
+      await appendAudit(tx, c.var.auth.userId, 'admin.symbol_listed', symbolView(listed))
+      return listed
+    })
     return c.json(symbolView(row), 201)
   } catch (err) {
     if (pgErrorCode(err) === UNIQUE_VIOLATION) {
@@ -52,18 +57,26 @@ adminRoutes.patch(
   validate('json', updateSymbolBody),
   async (c) => {
     const b = c.req.valid('json')
-    const [row] = await c.var.db
-      .update(symbols)
-      .set({
-        ...(b.name !== undefined && { name: b.name }),
-        ...(b.tick_size !== undefined && { tickCents: b.tick_size }),
-        ...(b.reference_price !== undefined && { referencePriceCents: b.reference_price }),
-        ...(b.status !== undefined && { status: b.status }),
-        ...(b.extended_hours !== undefined && { extendedHours: b.extended_hours }),
+    const symbol = c.req.valid('param').symbol
+    const row = await c.var.db.transaction(async (tx) => {
+      const [updated] = await tx
+        .update(symbols)
+        .set({
+          ...(b.name !== undefined && { name: b.name }),
+          ...(b.tick_size !== undefined && { tickCents: b.tick_size }),
+          ...(b.reference_price !== undefined && { referencePriceCents: b.reference_price }),
+          ...(b.status !== undefined && { status: b.status }),
+          ...(b.extended_hours !== undefined && { extendedHours: b.extended_hours }),
+        })
+        .where(eq(symbols.symbol, symbol))
+        .returning()
+      if (!updated) throw new NotFoundError(`No symbol ${symbol}`)
+      await appendAudit(tx, c.var.auth.userId, 'admin.symbol_updated', {
+        fields: Object.keys(b),
+        after: symbolView(updated),
       })
-      .where(eq(symbols.symbol, c.req.valid('param').symbol))
-      .returning()
-    if (!row) throw new NotFoundError(`No symbol ${c.req.valid('param').symbol}`)
+      return updated
+    })
     return c.json(symbolView(row))
   },
 )

@@ -5,6 +5,7 @@ import { and, asc, eq, gte, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../db/client.ts'
 import { auditLog, users } from '../db/schema.ts'
 import { sha256Hex } from '../auth/tokens.ts'
+import { requestOrigin } from './origin.ts'
 
 export type AuditData = Record<string, unknown>
 
@@ -94,13 +95,15 @@ export interface AuditEntry {
   createdAt: Date
 }
 
-/** The entry that follows `head`, hashed. */
+/** The entry that follows `head`, hashed; made while serving a request, it says where from. */
 export async function auditEntry(
   userId: number,
   head: AuditHead,
   action: string,
-  data: AuditData,
+  fields: AuditData,
 ): Promise<AuditEntry> {
+  const origin = requestOrigin()
+  const data = origin ? { ...fields, origin } : fields
   const seq = head.seq + 1
   const createdAt = new Date()
   const hash = await auditHash({ userId, seq, action, data, createdAt, prevHash: head.hash })

@@ -139,6 +139,26 @@ describe('end of day', () => {
     expect((await api.call('POST', '/v1/admin/reconciliation', alice)).status).toBe(404)
   })
 
+  test('admin actions land in the admin’s audit chain, with where the request came from', async () => {
+    const symbol = `AU${Date.now().toString(36).slice(-4).toUpperCase()}`
+    const listed = await api.call('POST', '/v1/admin/symbols', admin, { symbol, name: 'Audit Co', reference_price: '10.00' })
+    expect(listed.status).toBe(201)
+    const patched = await api.call('PATCH', `/v1/admin/symbols/${symbol}`, admin, { reference_price: '11.00' })
+    expect(patched.status).toBe(200)
+    const audit = await api.call('GET', '/v1/account/audit?verify=1&limit=5', admin)
+    expect(audit.body.chain.valid).toBe(true)
+    const [updated, created] = audit.body.entries
+    expect(created).toMatchObject({ action: 'admin.symbol_listed', data: { symbol, reference_price: '10.00' } })
+    expect(updated).toMatchObject({
+      action: 'admin.symbol_updated',
+      data: { fields: ['reference_price'], after: { symbol, reference_price: '11.00' } },
+    })
+    for (const entry of [created, updated]) {
+      expect(entry.data.origin.user_agent).toMatch(/bun/i)
+      expect(entry.data.origin).toHaveProperty('ip')
+    }
+  })
+
   test('refused for a day without a session, and before the close', async () => {
     const holiday = await api.call('POST', '/v1/admin/eod', admin, { date: '2026-11-26' })
     expect(holiday.status).toBe(422)

@@ -133,7 +133,7 @@ describe('confirmations', () => {
 
     // every step is in the admin's audit chain
     expect(await verifyAuditChain(d, admin)).toMatchObject({ valid: true, length: 3 })
-  })
+  }, 30_000)
 
   test('a file that cannot be read, or confirms another date, is refused whole', async () => {
     const admin = await newTrader()

@@ -143,5 +143,5 @@ describe('a simulated day', () => {
     expect(Object.fromEntries(held.map((h) => [h.symbol, h.qty]))).toEqual({ [s1]: 60, [s2]: 5 })
     const run = await reconcilePositions(d, 'test')
     expect((run.details as Difference[]).filter((x) => mine.includes(x.account))).toEqual([])
-  })
+  }, 30_000)
 })
