@@ -5,7 +5,6 @@ import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { activityRoutes } from './accounts/activity-routes.ts'
 import { accountRoutes } from './accounts/routes.ts'
 import { streamRoutes } from './accounts/stream-routes.ts'
 import { adminRoutes } from './admin/routes.ts'
@@ -82,15 +81,12 @@ export function createApp() {
   })
 
   app.route('/v1/auth', authRoutes)
-  // mounted before the admin and account routes, whose '/*' middleware would run again for
-  // these paths: each route here names its own
-  app.route('/v1/admin', complianceRoutes)
-  app.route('/v1', activityRoutes)
   // admins only (the role is read from the database); anyone else gets 404, as for a route that
   // does not exist. Each domain brings its own admin routes.
   const admin = new Hono<AppEnv>().use(withDb, requireAuth, requireAdmin)
   admin.route('/', adminRoutes)
   admin.route('/', settlementRoutes)
+  admin.route('/', complianceRoutes)
   app.route('/v1/admin', admin)
   app.route('/v1', accountRoutes)
   app.route('/v1', streamRoutes)

@@ -1,12 +1,8 @@
 // /v1/account/activities and /v1/account/statements/:month: a user's own fills, cash movements
-// and settlements, paged or as a month's CSV. Mounted before the account routes, whose
-// '/account/*' middleware would otherwise run a second time for these paths (each route here
-// names its own, the reads rate limit included).
+// and settlements, paged or as a month's CSV. Mounted by the account routes, behind their
+// '/account/*' middleware (database, token, reads rate limit).
 import { Hono } from 'hono'
-import { requireAuth } from '../auth/middleware.ts'
-import { rateLimit } from '../auth/rate-limit.ts'
 import type { AppEnv } from '../context.ts'
-import { withDb } from '../db/middleware.ts'
 import { validate } from '../lib/validate.ts'
 import { activitiesQuery, monthParam } from './activity-schema.ts'
 import { activityFeed, monthlyStatement } from './activity-service.ts'
@@ -16,9 +12,6 @@ export const activityRoutes = new Hono<AppEnv>()
 
 activityRoutes.get(
   '/account/activities',
-  withDb,
-  requireAuth,
-  rateLimit('reads'),
   validate('query', activitiesQuery),
   async (c) => {
     const page = await activityFeed(c.var.db, c.var.auth.userId, c.req.valid('query'))
@@ -28,9 +21,6 @@ activityRoutes.get(
 
 activityRoutes.get(
   '/account/statements/:month',
-  withDb,
-  requireAuth,
-  rateLimit('reads'),
   validate('param', monthParam),
   async (c) => {
     const { month } = c.req.valid('param')

@@ -4,6 +4,7 @@ import { rateLimit } from '../auth/rate-limit.ts'
 import type { AppEnv } from '../context.ts'
 import { withDb } from '../db/middleware.ts'
 import type { auditLog, symbols } from '../db/schema.ts'
+import { activityRoutes } from './activity-routes.ts'
 import { formatCents } from '../lib/money.ts'
 import { validate } from '../lib/validate.ts'
 import {
@@ -215,3 +216,6 @@ accountRoutes.get('/positions/:symbol', validate('param', symbolParam), async (c
   const row = await accounts.getPosition(c.var.db, c.var.auth.userId, c.req.valid('param').symbol)
   return c.json(positionView(row))
 })
+
+// behind the '/account/*' middleware above
+accountRoutes.route('/', activityRoutes)
