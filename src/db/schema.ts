@@ -175,6 +175,10 @@ export const cashLedger = pgTable(
   },
   (t) => [
     index('cash_ledger_user_idx').on(t.userId, t.id),
+    // the activity feed's cash movements (CASH_ACTIVITY_KINDS), newest first
+    index('cash_ledger_activity_idx')
+      .on(t.userId, t.createdAt, t.id)
+      .where(sql`${t.kind} IN ('deposit', 'withdrawal', 'transfer_in', 'fee', 'adjustment')`),
     check(
       'cash_ledger_shares',
       sql`(${t.symbol} IS NULL) = (${t.qty} IS NULL) AND (${t.qty} IS NULL OR ${t.qty} > 0)`,
@@ -325,6 +329,8 @@ export const fills = pgTable(
     uniqueIndex('fills_event_key').on(t.symbol, t.seq, t.orderId),
     index('fills_order_idx').on(t.orderId),
     index('fills_user_idx').on(t.userId, t.id),
+    // the activity feed and statements: a user's fills by time
+    index('fills_user_ts_idx').on(t.userId, t.ts, t.id),
     index('fills_ts_idx').on(t.ts),
     index('fills_unsubmitted_idx')
       .on(t.userId)
@@ -452,6 +458,9 @@ export const settlementObligations = pgTable(
     index('settlement_obligations_open_idx')
       .on(t.userId)
       .where(sql`${t.status} <> 'settled'`),
+    index('settlement_obligations_settled_idx')
+      .on(t.userId, t.settledAt)
+      .where(sql`${t.status} = 'settled'`),
   ],
 )
 
