@@ -1,3 +1,3 @@
-CREATE INDEX "cash_ledger_activity_idx" ON "cash_ledger" USING btree ("user_id","created_at","id") WHERE "cash_ledger"."kind" IN ('deposit', 'withdrawal', 'transfer_in', 'fee', 'adjustment');--> statement-breakpoint
+CREATE INDEX "cash_ledger_user_time_idx" ON "cash_ledger" USING btree ("user_id","created_at","id");--> statement-breakpoint
 CREATE INDEX "fills_user_ts_idx" ON "fills" USING btree ("user_id","ts","id");--> statement-breakpoint
 CREATE INDEX "settlement_obligations_settled_idx" ON "settlement_obligations" USING btree ("user_id","settled_at") WHERE "settlement_obligations"."status" = 'settled';

@@ -175,10 +175,9 @@ export const cashLedger = pgTable(
   },
   (t) => [
     index('cash_ledger_user_idx').on(t.userId, t.id),
-    // the activity feed's cash movements (CASH_ACTIVITY_KINDS), newest first
-    index('cash_ledger_activity_idx')
-      .on(t.userId, t.createdAt, t.id)
-      .where(sql`${t.kind} IN ('deposit', 'withdrawal', 'transfer_in', 'fee', 'adjustment')`),
+    // the activity feed's cash movements, newest first. Not partial on kind: a migration run
+    // in one transaction with the one that added 'transfer_in' could not name it.
+    index('cash_ledger_user_time_idx').on(t.userId, t.createdAt, t.id),
     check(
       'cash_ledger_shares',
       sql`(${t.symbol} IS NULL) = (${t.qty} IS NULL) AND (${t.qty} IS NULL OR ${t.qty} > 0)`,
