@@ -22,5 +22,6 @@ export const activitiesQuery = z.object({
 
 /** GET /v1/account/statements/:month, New York months */
 export const monthParam = z.strictObject({
-  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month, YYYY-MM'),
+  // from 1970: earlier months cannot hold an account's activity (and 0000-01 is no instant)
+  month: z.string().regex(/^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$/, 'a month, YYYY-MM, from 1970'),
 })

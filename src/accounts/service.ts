@@ -1,7 +1,6 @@
 // Cash and holdings. Every cash change locks the user's row, checks, updates the balance,
 // appends to cash_ledger (with the balances after it) and to the audit chain: one transaction.
-import { and, asc, desc, eq, getTableColumns, isNull, lt, ne, sql } from 'drizzle-orm'
-import type { SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableColumns, lt, sql } from 'drizzle-orm'
 import { appendAudit, verifyAuditChain } from '../audit/chain.ts'
 import type { Db, Tx } from '../db/client.ts'
 import {
@@ -71,20 +70,18 @@ export async function getAccountSummary(
  * submitted in (src/settlement/confirmations.ts); a fill not submitted yet is unsettled too.
  */
 export async function unsettledProceeds(db: Db | Tx, userId: number): Promise<number> {
-  const sum = (expr: SQL) => sql<number>`coalesce(sum(${expr}), 0)::bigint`.mapWith(Number)
-  const [[open], [unsubmitted]] = await Promise.all([
-    db
-      .select({ cents: sum(sql`${settlementObligations.proceedsCents}`) })
-      .from(settlementObligations)
-      .where(
-        and(eq(settlementObligations.userId, userId), ne(settlementObligations.status, 'settled')),
-      ),
-    db
-      .select({ cents: sum(sql`${fills.qty} * ${fills.priceCents}`) })
-      .from(fills)
-      .where(and(eq(fills.userId, userId), isNull(fills.clearingDate), eq(fills.side, 'sell'))),
-  ])
-  return open.cents + unsubmitted.cents
+  // one statement, one snapshot: a submission committing between two reads would move fills
+  // from the second sum into the first unseen
+  const [row] = await db.execute<{ cents: string }>(sql`
+    SELECT (SELECT coalesce(sum(${settlementObligations.proceedsCents}), 0)
+            FROM ${settlementObligations}
+            WHERE ${settlementObligations.userId} = ${userId}
+              AND ${settlementObligations.status} IN ('pending', 'disputed'))
+         + (SELECT coalesce(sum(${fills.qty} * ${fills.priceCents}), 0)
+            FROM ${fills}
+            WHERE ${fills.userId} = ${userId} AND ${fills.clearingDate} IS NULL
+              AND ${fills.side} = 'sell') AS cents`).then((r) => r.rows)
+  return Number(row.cents)
 }
 
 /** Σ qty × mark price over the user's positions, cents. */

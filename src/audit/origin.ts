@@ -15,6 +15,10 @@ const current = new AsyncLocalStorage<Origin>()
 
 export const requestOrigin = (): Origin | undefined => current.getStore()
 
+/** Runs `fn` as serving a request from `origin` (one that crossed into a Durable Object). */
+export const withOriginOf = <T>(origin: Origin | undefined, fn: () => T): T =>
+  origin ? current.run(origin, fn) : fn()
+
 export const withOrigin = createMiddleware<AppEnv>((c, next) => {
   const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim()
   const origin = {

@@ -424,7 +424,13 @@ export const clearingSubmissions = pgTable('clearing_submissions', {
   createdAt: createdAt(),
 })
 
-export const obligationStatus = pgEnum('obligation_status', ['pending', 'settled', 'disputed'])
+export const obligationStatus = pgEnum('obligation_status', [
+  'pending',
+  'settled',
+  'disputed',
+  /** a discrepancy an admin closed: handled outside, its proceeds no longer held */
+  'closed',
+])
 
 /**
  * What each account owes or is owed for a trade date, per symbol: the submission's lines (flat

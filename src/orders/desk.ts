@@ -7,6 +7,8 @@
 // The desk runs the same gateway code (service.ts) with the object's own book as the "book
 // client", and returns refusals as values: an RPC carries an Error's message, not its class, so
 // the Worker rebuilds the AppError from the problem and renders it as any other.
+import { withOriginOf } from '../audit/origin.ts'
+import type { Origin } from '../audit/origin.ts'
 import type { Db } from '../db/client.ts'
 import type { Ack } from '../engine/journal.ts'
 import type { NewOrder } from '../engine/types.ts'
@@ -31,6 +33,8 @@ export type Timings = Partial<Record<'risk' | 'book' | 'record', number>>
 export interface DeskItem {
   body: OrderBody
   idempotencyKey?: string
+  /** where the request came from: the Worker's request context does not cross into the object */
+  origin?: Origin
 }
 
 /** The book the desk sits next to: synchronous, in the same object. */
@@ -73,9 +77,11 @@ export class OrderDesk {
         timings[stage] = Date.now() - started
       }
     }
-    const result = await this.inTurn(userId, () =>
-      settle(() =>
-        placeOrder(this.db(), () => this.client, userId, item.body, item.idempotencyKey, span),
+    const result = await withOriginOf(item.origin, () =>
+      this.inTurn(userId, () =>
+        settle(() =>
+          placeOrder(this.db(), () => this.client, userId, item.body, item.idempotencyKey, span),
+        ),
       ),
     )
     return { ...result, timings }
@@ -83,7 +89,10 @@ export class OrderDesk {
 
   /** Orders of one batch for this symbol, each with its own result, in one call. */
   async placeMany(userId: number, items: DeskItem[]): Promise<DeskResult[]> {
-    const results = await this.inTurn(userId, () => placeBatch(this.db(), this.client, userId, items))
+    // one request's orders: one origin
+    const results = await withOriginOf(items[0]?.origin, () =>
+      this.inTurn(userId, () => placeBatch(this.db(), this.client, userId, items)),
+    )
     return results.map((r) =>
       r instanceof AppError ? { ok: false, problem: toProblem(r) } : { ok: true, placed: r },
     )

@@ -361,12 +361,6 @@ function resentFill(symbol: string, f: OutboxFill, order: OrderRow) {
   return orderUpdate(`fill:${symbol}:${f.fillSeq}`, event, order, f.ts, fill)
 }
 
-const values = (p: PositionState) => ({
-  qty: p.qty,
-  reservedQty: p.reservedQty,
-  costCents: p.costCents,
-})
-
 /** round(total · part / whole), half away from zero, exact for any bigint cents */
 function roundedShare(total: number, part: number, whole: number): number {
   const t = BigInt(Math.abs(total)) * BigInt(part) * 2n + BigInt(whole)

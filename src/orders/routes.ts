@@ -3,6 +3,7 @@
 import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { endTime, setMetric, startTime, timing } from 'hono/timing'
+import { requestOrigin } from '../audit/origin.ts'
 import { requireAuth, requireTwoFactor } from '../auth/middleware.ts'
 import { rateLimit } from '../auth/rate-limit.ts'
 import type { AppEnv } from '../context.ts'
@@ -18,7 +19,6 @@ import {
   amendBody, batchBody, idempotencyHeader, listQuery, orderBody, orderIdParam,
 } from './schema.ts'
 import * as gateway from './service.ts'
-import type { OrderRow } from './service.ts'
 import { ackView, orderView } from './views.ts'
 
 /**
@@ -86,6 +86,7 @@ orderRoutes.post(
       desk(c, body.symbol).place(c.var.auth.userId, {
         body,
         idempotencyKey: c.req.valid('header')['idempotency-key'],
+        origin: requestOrigin(),
       }),
     )
     endTime(c, 'desk')
@@ -117,7 +118,7 @@ orderRoutes.post(
         results[index] = { ok: false, problem: toProblem(validationError(`Invalid order ${index}`, parsed.error)) }
         continue
       }
-      const item = { body: parsed.data, idempotencyKey: key && `${key}#${index}` }
+      const item = { body: parsed.data, idempotencyKey: key && `${key}#${index}`, origin: requestOrigin() }
       bySymbol.set(parsed.data.symbol, [...(bySymbol.get(parsed.data.symbol) ?? []), { index, item }])
     }
     await Promise.all(

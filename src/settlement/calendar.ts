@@ -180,6 +180,12 @@ export function sessionOf(date: IsoDate): { open: Date; close: Date } | undefine
   return { open: nyInstant(date, 9, 30), close: nyInstant(date, isEarlyClose(date) ? 13 : 16) }
 }
 
+/** Extended hours of a trading day: 04:00 to 20:00 New York, 17:00 on early closes. */
+export function extendedSessionOf(date: IsoDate): { open: Date; close: Date } | undefined {
+  if (!isTradingDay(date)) return undefined
+  return { open: nyInstant(date, 4), close: nyInstant(date, isEarlyClose(date) ? 17 : 20) }
+}
+
 /**
  * Whether a symbol trades at `instant`: in the regular session of a trading day, or, for a symbol
  * with extended hours, from 04:00 to 20:00 New York (17:00 on early closes). `opens`: when it
@@ -190,11 +196,7 @@ export function tradingHours(
   extendedHours: boolean,
 ): { open: boolean; opens?: Date } {
   const today = nyDate(instant)
-  const hours = (date: IsoDate) => {
-    const session = sessionOf(date)
-    if (!session || !extendedHours) return session
-    return { open: nyInstant(date, 4), close: nyInstant(date, isEarlyClose(date) ? 17 : 20) }
-  }
+  const hours = extendedHours ? extendedSessionOf : sessionOf
   const todays = hours(today)
   if (todays && instant >= todays.open.getTime() && instant < todays.close.getTime()) {
     return { open: true }

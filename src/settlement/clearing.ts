@@ -129,9 +129,9 @@ export class ClearingFileError extends Error {
   }
 }
 
-const AMOUNT = /^-?\d{1,13}\.\d{2}$/
+const AMOUNT = /^-?(0|[1-9]\d{0,12})\.\d{2}$/
 const DATE = /^\d{4}-\d{2}-\d{2}$/
-const INTEGER = /^-?\d{1,15}$/
+const INTEGER = /^-?(0|[1-9]\d{0,14})$/
 
 /**
  * A clearing file (our submission's layout; the clearinghouse answers in it too), checked whole:

@@ -187,7 +187,10 @@ export function listDiscrepancies(db: Db, q: DiscrepancyQuery) {
 }
 
 export interface Resolution {
-  /** settle: the trade settled as we submitted it (their side was corrected); close: it did not, handled outside */
+  /**
+   * settle: it settled as we submitted it (their side was corrected); close: handled outside
+   * (e.g. a ledger adjustment), the obligation is closed and its proceeds no longer held
+   */
   action: 'settle' | 'close'
   note: string
 }
@@ -212,22 +215,26 @@ export async function resolveDiscrepancy(
         resolved_by: row.resolvedBy,
       })
     }
-    if (resolution.action === 'settle') {
-      if (row.kind === 'extra') {
-        const message = 'An extra line has no obligation of ours to settle: close it'
-        throw new AppError(422, 'nothing_to_settle', message)
-      }
-      await tx
-        .update(settlementObligations)
-        .set({ status: 'settled', settledAt: sql`now()` })
-        .where(
-          and(
-            eq(settlementObligations.tradeDate, row.tradeDate),
-            eq(settlementObligations.userId, Number(row.account)),
-            eq(settlementObligations.symbol, row.symbol),
-          ),
-        )
+    if (resolution.action === 'settle' && row.kind === 'extra') {
+      const message = 'An extra line has no obligation of ours to settle: close it'
+      throw new AppError(422, 'nothing_to_settle', message)
     }
+    // an extra line has no obligation; any other leaves its obligation final either way
+    await tx
+      .update(settlementObligations)
+      .set(
+        resolution.action === 'settle'
+          ? { status: 'settled', settledAt: sql`now()` }
+          : { status: 'closed' },
+      )
+      .where(
+        and(
+          eq(settlementObligations.tradeDate, row.tradeDate),
+          sql`${settlementObligations.userId}::text = ${row.account}`,
+          eq(settlementObligations.symbol, row.symbol),
+          eq(settlementObligations.status, 'disputed'),
+        ),
+      )
     const [resolved] = await tx
       .update(settlementDiscrepancies)
       .set({

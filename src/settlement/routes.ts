@@ -84,7 +84,7 @@ settlementRoutes.get('/settlement/:date/submission', validate('param', dateParam
  */
 settlementRoutes.post('/settlement/:date/confirmations', validate('param', dateParam), async (c) => {
   const type = c.req.header('content-type') ?? ''
-  if (!/^text\/(csv|plain)\b/i.test(type)) {
+  if (!/^text\/csv\b/i.test(type)) {
     throw new AppError(415, 'unsupported_media_type', 'Send the confirmation file as text/csv')
   }
   const date = c.req.valid('param').date

@@ -4,7 +4,6 @@
 // (session_replication_role = replica skips it).
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { and, asc, eq, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import { postCash } from '../../src/accounts/ledger.ts'

@@ -299,6 +299,8 @@ describe('the monthly statement', () => {
     const future = await api.call('GET', `/v1/account/statements/${next}`, alice)
     expect(future.status).toBe(422)
     expect(future.body.code).toBe('month_not_started')
-    expect((await api.call('GET', '/v1/account/statements/2026-13', alice)).status).toBe(400)
+    for (const bad of ['2026-13', '0000-01', '1969-12']) {
+      expect((await api.call('GET', `/v1/account/statements/${bad}`, alice)).status).toBe(400)
+    }
   })
 })

@@ -153,9 +153,11 @@ describe('end of day', () => {
       action: 'admin.symbol_updated',
       data: { fields: ['reference_price'], after: { symbol, reference_price: '11.00' } },
     })
-    for (const entry of [created, updated]) {
-      expect(entry.data.origin.user_agent).toMatch(/bun/i)
-      expect(entry.data.origin).toHaveProperty('ip')
+    // an order is placed inside the symbol's object: the origin crosses with it
+    const trail = await api.call('GET', '/v1/account/audit?limit=50', alice)
+    const placed = trail.body.entries.find((e: Json) => e.action === 'order.placed')
+    for (const entry of [created, updated, placed]) {
+      expect(entry.data.origin).toEqual({ ip: '127.0.0.1', user_agent: expect.stringMatching(/bun/i) })
     }
   })
 

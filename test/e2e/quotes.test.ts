@@ -6,7 +6,6 @@ import Redis from 'ioredis'
 import { apiClient } from '../helpers/api.ts'
 import type { Auth } from '../helpers/api.ts'
 import { startDevServer } from '../helpers/dev-server.ts'
-import type { DevServer } from '../helpers/dev-server.ts'
 
 const prefix = `bourse-quotes-${Date.now()}`
 

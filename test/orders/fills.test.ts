@@ -14,7 +14,6 @@ import {
   fills,
   orders,
   positions,
-  symbols,
   users,
 } from '../../src/db/schema.ts'
 import type { OutboxFill } from '../../src/engine/journal.ts'

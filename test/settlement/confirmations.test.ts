@@ -126,13 +126,22 @@ describe('confirmations', () => {
     expect(settleExtra).rejects.toMatchObject({ status: 422, code: 'nothing_to_settle' })
     await settleExtra.catch(() => {})
     await resolveDiscrepancy(d, extra.id, { action: 'close', note: 'not our account' }, admin)
+    // closing c's (handled outside): its obligation is closed, its proceeds no longer held
+    const missing = mine[1]
+    await resolveDiscrepancy(d, missing.id, { action: 'close', note: 'failed, bought in by ops' }, admin)
+    expect((await status(c)).status).toBe('closed')
+    expect(await unsettledProceeds(d, c)).toBe(0)
     const left = await listDiscrepancies(d, { status: 'open', date: DATE, limit: 10 })
-    expect(left.map((x) => x.account).sort()).toEqual([String(c), String(e)].sort())
+    expect(left.map((x) => x.account)).toEqual([String(e)])
     const resolved = await listDiscrepancies(d, { status: 'resolved', date: DATE, limit: 10 })
-    expect(resolved.map((x) => x.resolution)).toEqual(['settled', 'closed'])
+    expect(resolved.map((x) => [x.account, x.resolution])).toEqual([
+      [String(a), 'settled'],
+      [String(c), 'closed'],
+      ['999999', 'closed'],
+    ])
 
     // every step is in the admin's audit chain
-    expect(await verifyAuditChain(d, admin)).toMatchObject({ valid: true, length: 3 })
+    expect(await verifyAuditChain(d, admin)).toMatchObject({ valid: true, length: 4 })
   }, 30_000)
 
   test('a file that cannot be read, or confirms another date, is refused whole', async () => {
@@ -146,6 +155,10 @@ describe('confirmations', () => {
     const wrong = receiveConfirmations(d, DATE, otherDay, admin)
     expect(wrong).rejects.toMatchObject({ status: 422, code: 'trade_date_mismatch' })
     await wrong.catch(() => {})
+    const zeros = `${header}2026-07-13,2026-07-14,1,AAPL,1,-01.00\n`
+    const leading = receiveConfirmations(d, DATE, `${zeros}TRAILER,1,1,-1.00,${await sha256Hex(zeros)}\n`, admin)
+    expect(leading).rejects.toMatchObject({ status: 422, code: 'invalid_clearing_file', extra: { line: 2 } })
+    await leading.catch(() => {})
     const early = receiveConfirmations(d, '2026-07-14', otherDay, admin)
     expect(early).rejects.toMatchObject({ status: 409, code: 'no_submission' })
     await early.catch(() => {})

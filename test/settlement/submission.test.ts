@@ -10,7 +10,7 @@ import { eodRuns, settlementObligations } from '../../src/db/schema.ts'
 import type { OutboxFill } from '../../src/engine/journal.ts'
 import { applyFills } from '../../src/orders/fills.ts'
 import { tradeDateWindow } from '../../src/settlement/clearing.ts'
-import { clearingSubmission } from '../../src/settlement/service.ts'
+import { clearingSubmission, unsubmittedDays } from '../../src/settlement/service.ts'
 import { testDatabase } from '../helpers/db.ts'
 import { orderFixtures } from '../helpers/orders.ts'
 
@@ -103,6 +103,27 @@ describe('clearing submission', () => {
       `2026-06-16,2026-06-17,${seller},${symbol},-40,6000.00`,
       `2026-06-16,2026-06-17,${buyer},${symbol},40,-6000.00`,
     ])
+  })
+
+  test('not before the day’s extended hours end, and never before an earlier closed day’s', async () => {
+    // 19:00 New York: extended hours trade until 20:00
+    const early = clearingSubmission(d, outboxes(), '2026-06-17', 1, Date.parse('2026-06-17T23:00:00Z'))
+    expect(early).rejects.toMatchObject({ status: 409, code: 'trading_not_over', extra: { until: '2026-06-18T00:00:00.000Z' } })
+    await early.catch(() => {})
+
+    // (the 19th is Juneteenth)
+    await d.insert(eodRuns).values([
+      { tradeDate: '2026-06-18', symbols: 1, expired: 0 },
+      { tradeDate: '2026-06-22', symbols: 1, expired: 0 },
+    ])
+    expect(await unsubmittedDays(d)).toEqual(expect.arrayContaining(['2026-06-18', '2026-06-22']))
+    const skipped = clearingSubmission(d, outboxes(), '2026-06-22', 1)
+    expect(skipped).rejects.toMatchObject({ status: 409, code: 'earlier_day_not_submitted', extra: { earlier: '2026-06-18' } })
+    await skipped.catch(() => {})
+    // in order, both go
+    await clearingSubmission(d, outboxes(), '2026-06-18', 1)
+    await clearingSubmission(d, outboxes(), '2026-06-22', 1)
+    expect(await unsubmittedDays(d, '2026-06-23')).toEqual([])
   })
 
   test('a day without a session has no submission', async () => {
