@@ -224,6 +224,12 @@ describe('gaps, resend and gap fill', () => {
     link.send('initiator', order('c-2'))
     expect(link.written.initiator.filter((t) => t.includes('|11=c-'))).toEqual([])
     link.connect()
+    // The Logon numbered 4 logs on and asks for 2 and 3.
+    expect(link.events.acceptor.slice(-3)).toEqual([
+      { type: 'logged-on', heartBtInt: 30, reset: false },
+      { type: 'gap-detected', expected: 2, received: 4 },
+      { type: 'gap-filled', nextIncoming: 5 },
+    ])
     expect(clOrdIds(link)).toEqual(['c-1', 'c-2'])
   })
 
