@@ -9,7 +9,7 @@ export type Field = readonly [tag: number, value: string]
 /** A message's fields from MsgType (35) on, without BeginString, BodyLength and CheckSum. */
 export type FixMessage = readonly Field[]
 
-export const BEGIN_STRING = 'FIX.4.4'
+const BEGIN_STRING = 'FIX.4.4'
 const SOH = 0x01
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -18,6 +18,8 @@ const FRAME_START = encoder.encode(`8=${BEGIN_STRING}\x019=`)
 /** The standard header's fields, in the order FIX 4.4 lists them; the rest keep their order. */
 const HEADER_ORDER = [35, 49, 56, 34, 43, 97, 52, 122]
 const COMPUTED_TAGS = new Set([8, 9, 10])
+/** A BodyLength above this is garbled rather than awaited: no order-flow message comes near. */
+const MAX_BODY_LENGTH = 1 << 20
 /** Leading zeros aside, no BodyLength needs more digits; bounds the wait on "9=000…". */
 const MAX_LENGTH_DIGITS = 10
 
@@ -83,11 +85,6 @@ export type FrameResult =
   | { readonly kind: 'message'; readonly message: FixMessage }
   | { readonly kind: 'garbled'; readonly reason: string; readonly discarded: number }
 
-export interface FramerOptions {
-  /** A BodyLength above this is garbled rather than awaited (default 1 MiB). */
-  readonly maxBodyLength?: number
-}
-
 /**
  * Cuts a byte stream into messages. push() takes any chunk and returns the messages it
  * completed, and a `garbled` result for each run of bytes it discarded: bytes before a
@@ -98,11 +95,6 @@ export interface FramerOptions {
  */
 export class FixFramer {
   private buffer: Uint8Array = new Uint8Array(0)
-  private readonly maxBodyLength: number
-
-  constructor(options: FramerOptions = {}) {
-    this.maxBodyLength = options.maxBodyLength ?? 1 << 20
-  }
 
   /** Bytes held back: an incomplete message, or the start of what may become one. */
   get buffered(): number {
@@ -150,8 +142,8 @@ export class FixFramer {
       const digit = buf[at] - 0x30
       if (digit < 0 || digit > 9) return { kind: 'garbled', reason: 'BodyLength (9) is not a number' }
       bodyLength = bodyLength * 10 + digit
-      if (bodyLength > this.maxBodyLength || at - FRAME_START.length >= MAX_LENGTH_DIGITS) {
-        return { kind: 'garbled', reason: `BodyLength (9) above ${this.maxBodyLength}` }
+      if (bodyLength > MAX_BODY_LENGTH || at - FRAME_START.length >= MAX_LENGTH_DIGITS) {
+        return { kind: 'garbled', reason: `BodyLength (9) above ${MAX_BODY_LENGTH}` }
       }
     }
     if (at === buf.length) return 'incomplete'

@@ -48,23 +48,21 @@ export type CxlRejReason =
   | 'duplicate-clordid'
   | 'other'
 
-/** The order as asked for: `price` (cents) on limit orders only. */
-interface OrderTerms {
+/** A limit order carries its price (cents); a market order none. */
+type Pricing = { readonly ordType: 'market' } | { readonly ordType: 'limit'; readonly price: number }
+
+type OrderTerms = Pricing & {
   readonly clOrdId: string
   readonly symbol: string
   readonly side: Side
   readonly orderQty: number
-  readonly ordType: OrdType
-  readonly price?: number
   readonly timeInForce: TimeInForce
   readonly transactTime: number
 }
 
-export interface NewOrderSingle extends OrderTerms {
-  readonly type: 'new-order-single'
-}
+export type NewOrderSingle = OrderTerms & { readonly type: 'new-order-single' }
 
-export interface OrderCancelReplaceRequest extends OrderTerms {
+export type OrderCancelReplaceRequest = OrderTerms & {
   readonly type: 'order-cancel-replace-request'
   readonly origClOrdId: string
 }
@@ -185,7 +183,7 @@ export function toFix(message: ApplicationMessage): FixMessage {
       add(54, SIDE[message.side])
       add(38, shares(message.orderQty))
       add(40, ORD_TYPE[message.ordType])
-      add(44, price(message.price))
+      add(44, message.ordType === 'limit' ? formatPrice(message.price) : undefined)
       add(59, TIME_IN_FORCE[message.timeInForce])
       add(60, formatUtcTimestamp(message.transactTime))
       break
@@ -273,20 +271,19 @@ export const orderFlow: ApplicationDictionary = {
 }
 
 function orderTerms(read: FieldReader): OrderTerms {
-  const ordType = read.code(40, ORD_TYPE)
-  if (ordType === 'market' && read.has(44)) {
-    throw new FixFieldError(44, RejectReason.ValueIncorrect, 'tag 44: a market order has no Price')
-  }
-  return {
+  const terms = {
     clOrdId: read.text(11),
     symbol: read.text(55),
     side: read.code(54, SIDE),
     orderQty: read.positiveShares(38),
-    ordType,
-    ...optional('price', ordType === 'limit' ? read.price(44) : undefined),
     timeInForce: read.code(59, TIME_IN_FORCE),
     transactTime: read.time(60),
   }
+  if (read.code(40, ORD_TYPE) === 'limit') return { ...terms, ordType: 'limit', price: read.price(44) }
+  if (read.has(44)) {
+    throw new FixFieldError(44, RejectReason.ValueIncorrect, 'tag 44: a market order has no Price')
+  }
+  return { ...terms, ordType: 'market' }
 }
 
 function executionReport(read: FieldReader): ExecutionReport {

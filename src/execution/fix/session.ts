@@ -140,6 +140,7 @@ export class FixSession {
   /** Starts the Logout handshake; the connection closes on the peer's Logout or a timeout. */
   logout(text?: string): SessionOutput {
     return this.step(() => {
+      if (this.stateNow === 'disconnected') return
       if (this.stateNow !== 'active') return this.close('logout before logged on')
       this.sendSessionMessage(logout(text))
       this.stateNow = 'logout-sent'
