@@ -13,6 +13,7 @@ import { signingKeys } from './auth/keys.ts'
 import { requireAdmin, requireAuth } from './auth/middleware.ts'
 import { authRoutes } from './auth/routes.ts'
 import { complianceRoutes } from './compliance/routes.ts'
+import { executionRoutes } from './execution/routes.ts'
 import { marketDataRoutes } from './marketdata/routes.ts'
 import { orderRoutes } from './orders/routes.ts'
 import { settlementRoutes } from './settlement/routes.ts'
@@ -87,6 +88,7 @@ export function createApp() {
   admin.route('/', adminRoutes)
   admin.route('/', settlementRoutes)
   admin.route('/', complianceRoutes)
+  admin.route('/', executionRoutes)
   app.route('/v1/admin', admin)
   app.route('/v1', accountRoutes)
   app.route('/v1', streamRoutes)

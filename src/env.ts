@@ -4,6 +4,7 @@
 
 import type { users } from './db/schema.ts'
 import type { AccountStream } from './do/account-stream.ts'
+import type { MarketFeed } from './do/market-feed.ts'
 import type { SymbolBook } from './do/symbol-book.ts'
 
 export interface Env {
@@ -11,6 +12,10 @@ export interface Env {
   SYMBOL_BOOK: DurableObjectNamespace<SymbolBook>
   /** One AccountStream Durable Object per user (idFromName(String(userId))): the private stream */
   ACCOUNT_STREAM: DurableObjectNamespace<AccountStream>
+  /** One MarketFeed Durable Object per venue (idFromName(venue)): its market-data feed */
+  MARKET_FEED: DurableObjectNamespace<MarketFeed>
+  /** the venues' feeds to follow: "NSIM=127.0.0.1:9879,ARCA=host:port" */
+  VENUE_FEEDS?: string
   /** "production" makes sandbox funding admin-only */
   ENVIRONMENT?: string
   /** Postgres connection string (Neon in production; a secret) */
@@ -64,7 +69,7 @@ export interface Env {
 }
 
 /** The vars and secrets, without the object bindings (what tests and scripts can provide). */
-export type Vars = Omit<Env, 'SYMBOL_BOOK' | 'ACCOUNT_STREAM'>
+export type Vars = Omit<Env, 'SYMBOL_BOOK' | 'ACCOUNT_STREAM' | 'MARKET_FEED'>
 
 /** a user's tier: retail or pro */
 export type Tier = (typeof users.$inferSelect)['tier']

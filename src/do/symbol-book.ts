@@ -29,6 +29,8 @@ import { drainOutbox } from '../orders/drain.ts'
 import { outcomeOf } from '../orders/rules.ts'
 import type { AccountStream } from './account-stream.ts'
 import { FillRejected } from '../orders/fills.ts'
+import { NbboBook } from '../execution/nbbo.ts'
+import type { FeedEvent, Nbbo } from '../execution/nbbo.ts'
 
 const RETRY_MS = 2_000
 /** connections this object keeps: its concurrent placements and its drain */
@@ -39,6 +41,8 @@ const REJECTED_RETRY_MS = 60_000
 const OUTBOXED = new Set(['canceled', 'expired', 'amended', 'rejected'])
 /** stubs kept at most (the users trading this symbol lately) */
 const MAX_STREAM_STUBS = 10_000
+/** a venue quote older than this no longer counts in the NBBO */
+const NBBO_MAX_AGE_MS = 10_000
 /** the object's symbol, kept in its storage (see the constructor) */
 const SYMBOL_KEY = 'symbol'
 
@@ -56,6 +60,8 @@ export class SymbolBook extends DurableObject<Env> {
   private symbol: string | undefined
   /** a drain is scheduled: commands need not schedule another (a storage write each) */
   private drainScheduled = false
+  /** the venues' latest quotes: the NBBO (issue 7's routing and price band build on it) */
+  private readonly venues = new NbboBook(NBBO_MAX_AGE_MS)
   /** users' AccountStream stubs: calls through one stub arrive in order */
   private readonly streams = new Map<number, DurableObjectStub<AccountStream>>()
 
@@ -150,6 +156,18 @@ export class SymbolBook extends DurableObject<Env> {
 
   depth(maxLevels?: number): Depth & { seq: number } {
     return this.journal.depth(maxLevels)
+  }
+
+  /** Venues' quotes from their feeds (src/do/market-feed.ts): the NBBO after them. */
+  venueEvents(events: FeedEvent[]): Nbbo {
+    const now = Date.now()
+    for (const e of events) if (e.type === 'quote') this.venues.apply(e, now)
+    return this.venues.nbbo(this.symbol!, now)
+  }
+
+  /** The national best bid and offer over the venues' fresh quotes. */
+  nbbo(): Nbbo {
+    return this.venues.nbbo(this.symbol!, Date.now())
   }
 
   /** The quote and last trade, as the quote cache has them (its fallback). */

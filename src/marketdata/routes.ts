@@ -13,6 +13,7 @@ import { authenticateUpgrade, forwardedUpgrade } from '../auth/upgrade.ts'
 import { redisFrom } from '../db/redis.ts'
 import { symbols } from '../db/schema.ts'
 import { AppError, ValidationError } from '../errors.ts'
+import type { BestPrice } from '../execution/nbbo.ts'
 import { formatCents } from '../lib/money.ts'
 import { UPGRADE_TIER, UPGRADE_USER } from './hub.ts'
 import { quoteKey } from './quotes.ts'
@@ -25,6 +26,7 @@ export const marketDataRoutes = new Hono<AppEnv>()
 
 marketDataRoutes.use('/book/*', withDb)
 marketDataRoutes.use('/book/*', rateLimit('reads'))
+marketDataRoutes.use('/nbbo/*', rateLimit('reads'))
 
 /** GET /v1/book/:symbol?depth=N → {symbol, seq, bids, asks}, levels [price, qty, orders] best first. */
 marketDataRoutes.get('/book/:symbol', async (c) => {
@@ -35,6 +37,24 @@ marketDataRoutes.get('/book/:symbol', async (c) => {
   const book = c.env.SYMBOL_BOOK.get(c.env.SYMBOL_BOOK.idFromName(symbol))
   const { seq, bids, asks } = await book.depth(depth)
   return c.json({ symbol, seq, bids: bids.map(level), asks: asks.map(level) })
+})
+
+/**
+ * GET /v1/nbbo/:symbol → {symbol, bid, ask, ts}: the national best bid and offer over the venues'
+ * feeds (a distinct source from our own book), each side {price, size, venue} or null.
+ */
+marketDataRoutes.get('/nbbo/:symbol', async (c) => {
+  const symbol = c.req.param('symbol')
+  if (!(await isListed(c.env, symbol))) throw notListed(symbol)
+  const nbbo = await c.env.SYMBOL_BOOK.get(c.env.SYMBOL_BOOK.idFromName(symbol)).nbbo()
+  const side = (best: BestPrice | null) =>
+    best && { price: formatCents(best.price), size: best.size, venue: best.venue }
+  return c.json({
+    symbol,
+    bid: side(nbbo.bid),
+    ask: side(nbbo.ask),
+    ts: nbbo.ts ? new Date(nbbo.ts).toISOString() : null,
+  })
 })
 
 /**
