@@ -8,8 +8,8 @@
 //      fresh token each run: the Worker's UPSTASH_REDIS_REST_URL / _TOKEN;
 //   6. wrangler dev with those bindings (.bourse/dev.vars via --env-file).
 // Env: PORT (8787), BOURSE_STATE_DIR (.bourse), DATABASE_URL, BOURSE_SEED, INSPECTOR_PORT,
-// REDIS_URL; PBKDF2_ITERATIONS, CACHE_PREFIX, MARKET_ALWAYS_OPEN (default 1 here), VENUE_FEEDS
-// and RATE_LIMIT_* are passed to the Worker. Extra arguments are
+// REDIS_URL; PBKDF2_ITERATIONS, CACHE_PREFIX, MARKET_ALWAYS_OPEN (default 1 here), VENUE_FEEDS,
+// VENUES and RATE_LIMIT_* are passed to the Worker. Extra arguments are
 // passed to wrangler dev.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -177,7 +177,7 @@ function passedThrough(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter(
       (e): e is [string, string] =>
-        (['PBKDF2_ITERATIONS', 'CACHE_PREFIX', 'MARKET_ALWAYS_OPEN', 'VENUE_FEEDS'].includes(e[0]) ||
+        (['PBKDF2_ITERATIONS', 'CACHE_PREFIX', 'MARKET_ALWAYS_OPEN', 'VENUE_FEEDS', 'VENUES'].includes(e[0]) ||
           e[0].startsWith('RATE_LIMIT_')) &&
         !!e[1],
     ),

@@ -5,6 +5,7 @@
 import type { users } from './db/schema.ts'
 import type { AccountStream } from './do/account-stream.ts'
 import type { MarketFeed } from './do/market-feed.ts'
+import type { VenueSession } from './do/venue-session.ts'
 import type { SymbolBook } from './do/symbol-book.ts'
 
 export interface Env {
@@ -16,6 +17,10 @@ export interface Env {
   MARKET_FEED: DurableObjectNamespace<MarketFeed>
   /** the venues' feeds to follow: "NSIM=127.0.0.1:9879,ARCA=host:port" */
   VENUE_FEEDS?: string
+  /** One VenueSession Durable Object per venue (idFromName(venue)): our FIX session with it */
+  VENUE_SESSION: DurableObjectNamespace<VenueSession>
+  /** the venues' FIX acceptors: "NSIM=127.0.0.1:9878" */
+  VENUES?: string
   /** "production" makes sandbox funding admin-only */
   ENVIRONMENT?: string
   /** Postgres connection string (Neon in production; a secret) */
@@ -69,7 +74,7 @@ export interface Env {
 }
 
 /** The vars and secrets, without the object bindings (what tests and scripts can provide). */
-export type Vars = Omit<Env, 'SYMBOL_BOOK' | 'ACCOUNT_STREAM' | 'MARKET_FEED'>
+export type Vars = Omit<Env, 'SYMBOL_BOOK' | 'ACCOUNT_STREAM' | 'MARKET_FEED' | 'VENUE_SESSION'>
 
 /** a user's tier: retail or pro */
 export type Tier = (typeof users.$inferSelect)['tier']

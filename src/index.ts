@@ -2,12 +2,13 @@
 // end of day), and the Durable Object classes wrangler.toml binds.
 import { createApp } from './app.ts'
 import type { Env } from './env.ts'
-import { followFeeds } from './execution/feeds.ts'
+import { followFeeds, openVenues } from './execution/feeds.ts'
 import { sweepOrders } from './orders/scheduled.ts'
 import { closeDayIfDue } from './settlement/scheduled.ts'
 
 export { AccountStream } from './do/account-stream.ts'
 export { MarketFeed } from './do/market-feed.ts'
+export { VenueSession } from './do/venue-session.ts'
 export { SymbolBook } from './do/symbol-book.ts'
 
 const app = createApp()
@@ -15,6 +16,6 @@ const app = createApp()
 export default {
   fetch: app.fetch,
   scheduled(_controller, env, ctx) {
-    ctx.waitUntil(Promise.all([sweepOrders(env), closeDayIfDue(env), followFeeds(env)]))
+    ctx.waitUntil(Promise.all([sweepOrders(env), closeDayIfDue(env), followFeeds(env), openVenues(env)]))
   },
 } satisfies ExportedHandler<Env>

@@ -9,9 +9,10 @@
 import { DurableObject } from 'cloudflare:workers'
 import bookWasm from '../../wasm/build/book.wasm'
 import { openDb } from '../db/client.ts'
+import { sqlStore } from './sql-store.ts'
 import type { Db, DbHandle } from '../db/client.ts'
 import {
-  type Ack, BookJournal, type BookState, type JournalStore, type OpenReport, type OutboxFill, type SqlValue,
+  type Ack, BookJournal, type BookState, type OpenReport, type OutboxFill,
 } from '../engine/journal.ts'
 import type { Depth, NewOrder } from '../engine/types.ts'
 import type { Env } from '../env.ts'
@@ -293,12 +294,5 @@ export class SymbolBook extends DurableObject<Env> {
       this.ctx.storage.setAlarm(Date.now()).catch(() => (this.drainScheduled = false))
     }
     return ack
-  }
-}
-
-function sqlStore(storage: DurableObjectStorage): JournalStore {
-  return {
-    exec: (query: string, ...bindings: SqlValue[]) => storage.sql.exec(query, ...bindings).toArray(),
-    transaction: (fn) => storage.transactionSync(fn),
   }
 }

@@ -1,10 +1,13 @@
-// A venue's market-data feed under wrangler dev: the MarketFeed object connects to the feed over
-// TCP (cloudflare:sockets), hands each listed symbol's quotes to its object, and GET /v1/nbbo
-// shows the best bid and offer across venues; an unlisted symbol creates no object; a dropped
-// feed is reconnected.
+// Venues under wrangler dev, over TCP from Durable Objects (cloudflare:sockets): the MarketFeed
+// object reads a venue's feed and hands each listed symbol's quotes to its object, and GET
+// /v1/nbbo shows the best bid and offer across venues (an unlisted symbol creates no object; a
+// dropped feed is reconnected); the VenueSession object logs on to the simulated venue's FIX
+// acceptor and logs on again after the venue cuts the connection.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import net from 'node:net'
 import type { AddressInfo } from 'node:net'
+import { startVenue } from '../../scripts/lib/venue/index.ts'
+import type { Venue } from '../../scripts/lib/venue/index.ts'
 import { apiClient } from '../helpers/api.ts'
 import type { Auth, Json } from '../helpers/api.ts'
 import { startDevServer } from '../helpers/dev-server.ts'
@@ -28,6 +31,7 @@ function feedServer() {
 }
 
 const feeds = [feedServer(), feedServer()]
+let venue: Venue
 let dev: DevServer
 let api: ReturnType<typeof apiClient>
 let admin: Auth
@@ -43,7 +47,13 @@ async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 10
 
 beforeAll(async () => {
   const [a, b] = await Promise.all(feeds.map((f) => f.listen()))
-  dev = await startDevServer({ env: { VENUE_FEEDS: `NSIM=127.0.0.1:${a},ARCA=127.0.0.1:${b}` } })
+  venue = await startVenue()
+  dev = await startDevServer({
+    env: {
+      VENUE_FEEDS: `NSIM=127.0.0.1:${a},ARCA=127.0.0.1:${b}`,
+      VENUES: `NSIM=127.0.0.1:${venue.fixPort}`,
+    },
+  })
   api = apiClient(dev.base)
   ;({ admin } = await api.demoTraders())
 }, 90_000)
@@ -51,6 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await dev?.stop()
   await Promise.all(feeds.map((f) => f.close()))
+  await venue?.stop()
 }, 30_000)
 
 describe('venue feeds', () => {
@@ -95,4 +106,18 @@ describe('venue feeds', () => {
     expect((await api.call('GET', '/v1/nbbo/AAPL', admin)).status).toBe(200)
     expect((await api.call('POST', '/v1/admin/feeds', {})).status).toBe(401)
   }, 60_000)
+
+  test('the FIX session logs on, and again after the venue cuts it', async () => {
+    const opened = (await api.call('POST', '/v1/admin/venues', admin)).body.venues[0]
+    expect(opened).toMatchObject({ venue: 'NSIM', address: `127.0.0.1:${venue.fixPort}` })
+    const status = async () => (await api.call('GET', '/v1/admin/venues', admin)).body.venues[0]
+    expect((await until(status, (v) => v.state === 'active')).state).toBe('active')
+    venue.disconnect()
+    expect((await until(status, (v) => v.state !== 'active', 5_000)).connected).toBe(false)
+    // the object's alarm (every 5 s) reconnects and logs on again
+    const back = await until(status, (v) => v.state === 'active', 15_000)
+    expect(back.state).toBe('active')
+    expect(back.events.filter((e: Json) => e.type === 'logged-on')).toHaveLength(2)
+    expect((await api.call('GET', '/v1/admin/venues', {})).status).toBe(401)
+  }, 30_000)
 })
