@@ -28,11 +28,25 @@ export interface OutboxFill {
   /** The command (book sequence number) that made it. */
   seq: number
   taker: number
+  /** the resting order; 0 for a fill at an external venue (no order of ours on the other side) */
   maker: number
   side: 'buy' | 'sell'
   price: number
   qty: number
   ts: number
+  /** a fill at an external venue: its name and its ExecID there */
+  venue?: string
+  execId?: string
+}
+
+/** A fill an external venue reported for one of our orders routed there (issue 7). */
+export interface VenueExecution {
+  order: number
+  side: 'buy' | 'sell'
+  price: number
+  qty: number
+  venue: string
+  execId: string
 }
 
 /**
@@ -101,6 +115,9 @@ const SCHEMA = [
      fill_seq INTEGER PRIMARY KEY, seq INTEGER NOT NULL, taker INTEGER NOT NULL,
      maker INTEGER NOT NULL, side TEXT NOT NULL, price INTEGER NOT NULL, qty INTEGER NOT NULL,
      ts INTEGER NOT NULL)`,
+  // a venue's execution is logged once: a report the venue or its session sends again is no fill
+  `CREATE UNIQUE INDEX IF NOT EXISTS book_commands_venue_exec ON book_commands(
+     json_extract(command, '$.venue'), json_extract(command, '$.execId')) WHERE op = 'venue_fill'`,
   `CREATE TABLE IF NOT EXISTS book_order_events (
      id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, fills_before INTEGER NOT NULL,
      event TEXT NOT NULL, ts INTEGER NOT NULL)`,
@@ -151,17 +168,25 @@ export class BookJournal {
   open(): OpenReport {
     const started = performance.now()
     for (const statement of SCHEMA) this.store.exec(statement)
+    addVenueColumns(this.store)
     const book = OrderBook.create(this.module)
     const snapshot = this.restoreSnapshot(book)
     let replayed = 0
     this.seq = snapshot.seq
     this.fillSeq = snapshot.fillSeq
     for (const row of this.store.exec(
-      'SELECT seq, command, events, fills_before FROM book_commands WHERE seq > ? ORDER BY seq',
+      'SELECT seq, op, command, events, fills_before FROM book_commands WHERE seq > ? ORDER BY seq',
       snapshot.seq,
     )) {
       if (row.seq !== this.seq + 1 || row.fills_before !== this.fillSeq) {
         throw new JournalCorrupt(`the log has a gap or a wrong fill count at command ${row.seq}`)
+      }
+      if (row.op === VENUE_FILL) {
+        // a venue's fill: numbered in the symbol's fill sequence, the book untouched
+        this.seq = row.seq as number
+        this.fillSeq += 1
+        replayed++
+        continue
       }
       const events = book.apply(JSON.parse(row.command as string) as Command)
       if (JSON.stringify(events) !== row.events) {
@@ -203,6 +228,40 @@ export class BookJournal {
     return this.apply({ op: 'close' })
   }
 
+  /**
+   * Logs a venue's execution of one of our routed orders as a fill of this symbol (the next in
+   * its sequence, to the outbox like the book's own); the same venue and ExecID again returns the
+   * first outcome. The book is not touched: a routed quantity is not in it.
+   */
+  venueFill(execution: VenueExecution): Ack {
+    this.opened() // the log's tables, and seq and fillSeq as the restored book's
+    const first = this.store.exec(
+      `SELECT seq, command, ts, fills_before FROM book_commands WHERE op = '${VENUE_FILL}'
+         AND json_extract(command, '$.venue') = ? AND json_extract(command, '$.execId') = ?`,
+      execution.venue,
+      execution.execId,
+    )[0]
+    if (first) {
+      const logged = JSON.parse(first.command as string) as VenueExecution
+      const [seq, ts, fillsBefore] = [first.seq as number, first.ts as number, first.fills_before as number]
+      return { seq, ts, fillsBefore, events: [], fills: [venueOutboxFill(logged, seq, ts, fillsBefore)], replayed: true }
+    }
+    const seq = this.seq + 1
+    const ts = this.now()
+    const fill = venueOutboxFill(execution, seq, ts, this.fillSeq)
+    this.store.transaction(() => {
+      this.store.exec(
+        'INSERT INTO book_commands (seq, op, order_id, command, events, ts, fills_before) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        seq, VENUE_FILL, execution.order, JSON.stringify(execution), '[]', ts, this.fillSeq,
+      )
+      insertOutboxFill(this.store, fill)
+    })
+    const fillsBefore = this.fillSeq
+    this.seq = seq
+    this.fillSeq += 1
+    return { seq, ts, fillsBefore, events: [], fills: [fill], replayed: false }
+  }
+
   depth(maxLevels?: number): Depth & { seq: number } {
     return { seq: this.seq, ...this.opened().depth(maxLevels) }
   }
@@ -232,6 +291,7 @@ export class BookJournal {
         price: row.price as number,
         qty: row.qty as number,
         ts: row.ts as number,
+        ...(row.venue !== null && { venue: row.venue as string, execId: row.exec_id as string }),
       }))
   }
 
@@ -273,12 +333,7 @@ export class BookJournal {
           'INSERT INTO book_commands (seq, op, order_id, command, events, ts, fills_before) VALUES (?, ?, ?, ?, ?, ?, ?)',
           seq, command.op, orderId, JSON.stringify(command), JSON.stringify(events), ts, this.fillSeq,
         )
-        for (const f of fills) {
-          this.store.exec(
-            'INSERT INTO book_outbox (fill_seq, seq, taker, maker, side, price, qty, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-            f.fillSeq, f.seq, f.taker, f.maker, f.side, f.price, f.qty, f.ts,
-          )
-        }
+        for (const f of fills) insertOutboxFill(this.store, f)
         for (const e of orderEvents(command.op, events)) {
           this.store.exec(
             'INSERT INTO book_order_events (seq, fills_before, event, ts) VALUES (?, ?, ?, ?)',
@@ -362,4 +417,26 @@ function numberFills(events: BookEvent[], seq: number, ts: number, fillsBefore: 
     fills.push({ fillSeq, seq, taker: e.taker, maker: e.maker, side: e.side, price: e.price, qty: e.qty, ts })
   }
   return fills
+}
+
+const VENUE_FILL = 'venue_fill'
+
+function venueOutboxFill(e: VenueExecution, seq: number, ts: number, fillsBefore: number): OutboxFill {
+  const { order, side, price, qty, venue, execId } = e
+  return { fillSeq: fillsBefore + 1, seq, taker: order, maker: 0, side, price, qty, ts, venue, execId }
+}
+
+function insertOutboxFill(store: JournalStore, f: OutboxFill) {
+  store.exec(
+    'INSERT INTO book_outbox (fill_seq, seq, taker, maker, side, price, qty, ts, venue, exec_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    f.fillSeq, f.seq, f.taker, f.maker, f.side, f.price, f.qty, f.ts, f.venue ?? null, f.execId ?? null,
+  )
+}
+
+/** An outbox made before venues (issue 7) gets their columns. */
+function addVenueColumns(store: JournalStore) {
+  const columns = store.exec('SELECT name FROM pragma_table_info(?)', 'book_outbox').map((r) => r.name)
+  if (columns.includes('venue')) return
+  store.exec('ALTER TABLE book_outbox ADD COLUMN venue TEXT')
+  store.exec('ALTER TABLE book_outbox ADD COLUMN exec_id TEXT')
 }

@@ -153,3 +153,47 @@ describe('the book journal', () => {
     expect(broken.hash()).toBe(before)
   })
 })
+
+describe('venue fills in the journal', () => {
+  const execution = (execId: string, qty: number) =>
+    ({ order: 7, side: 'buy' as const, price: 10_050, qty, venue: 'NSIM', execId })
+
+  test('numbered in the symbol’s fill sequence, once per venue and ExecID, and replayed on open', () => {
+    const store = sqliteStore()
+    const j = journal(store)
+    j.submit(limit(1, 1, 'sell', 10, 100))
+    j.submit(limit(2, 2, 'buy', 4, 100)) // fill #1
+    const hash = j.hash()
+    const first = j.venueFill(execution('E1', 30))
+    expect(first).toMatchObject({ seq: 3, fillsBefore: 1, events: [], replayed: false })
+    expect(first.fills).toEqual([
+      { fillSeq: 2, seq: 3, taker: 7, maker: 0, side: 'buy', price: 10_050, qty: 30, ts: first.ts, venue: 'NSIM', execId: 'E1' },
+    ])
+    expect(j.hash()).toBe(hash) // the book is untouched
+    // the same execution again (a resend): the first outcome, nothing new
+    expect(j.venueFill(execution('E1', 30))).toEqual({ ...first, replayed: true })
+    j.submit(limit(3, 3, 'buy', 2, 100)) // fill #3
+    expect(j.pendingFills().map((f) => [f.fillSeq, f.maker, f.venue ?? null])).toEqual([
+      [1, 1, null],
+      [2, 0, 'NSIM'],
+      [3, 1, null],
+    ])
+
+    // a restart replays the log: the same numbers go on
+    const again = journal(store)
+    expect(again.state()).toMatchObject({ seq: 4, fillSeq: 3, hash: j.hash() })
+    expect(again.venueFill(execution('E2', 5)).fills[0]).toMatchObject({ fillSeq: 4, seq: 5 })
+    expect(again.venueFill(execution('E1', 30)).replayed).toBe(true)
+  })
+
+  test('an outbox from before venues gets their columns', () => {
+    const store = sqliteStore()
+    store.exec(`CREATE TABLE book_outbox (
+      fill_seq INTEGER PRIMARY KEY, seq INTEGER NOT NULL, taker INTEGER NOT NULL,
+      maker INTEGER NOT NULL, side TEXT NOT NULL, price INTEGER NOT NULL, qty INTEGER NOT NULL,
+      ts INTEGER NOT NULL)`)
+    const j = journal(store)
+    j.venueFill(execution('E9', 1))
+    expect(j.pendingFills()[0]).toMatchObject({ venue: 'NSIM', execId: 'E9' })
+  })
+})
