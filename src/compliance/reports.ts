@@ -7,31 +7,32 @@ import { addTradingDays, isTradingDay } from '../settlement/calendar.ts'
 import type { IsoDate } from '../settlement/calendar.ts'
 import { tradeDateOf, tradeDateWindow } from '../settlement/clearing.ts'
 
-/** Our own book. Issue 7's external venues will carry their code on the fill. */
-export const INTERNAL_VENUE = 'BOURSE'
-
 /** The longest report one request may ask for, in calendar days. */
 export const MAX_REPORT_DAYS = 366
 
-type Role = 'trader' | 'market_maker' | 'admin'
+export type Role = 'trader' | 'market_maker' | 'admin'
 
-/** One execution: both sides of a match. */
+/** One side of an execution, ours; null is the street (an external venue's other side). */
+export interface TradeSide {
+  orderId: number
+  accountId: number
+  role: Role
+}
+
+/** One execution: both sides of a match in our book, or ours and the street's at a venue. */
 export interface ExecutedTrade {
   executedAt: Date
+  /** BOURSE (our book) or the external venue */
   venue: string
   symbol: string
   /** the symbol book's fill sequence: with the symbol, names the execution */
   seq: number
   qty: number
   priceCents: number
-  buyOrderId: number
-  sellOrderId: number
-  buyerId: number
-  sellerId: number
-  /** the buy order took liquidity (else the sell did) */
-  buyerTook: boolean
-  buyerRole: Role
-  sellerRole: Role
+  buy: TradeSide | null
+  sell: TradeSide | null
+  /** the side that took liquidity */
+  aggressor: 'buy' | 'sell'
 }
 
 export const TRADE_REPORT_COLUMNS = [
@@ -50,7 +51,7 @@ export const TRADE_REPORT_COLUMNS = [
   'seller_capacity',
 ] as const
 
-export type TradeReportRecord = Record<(typeof TRADE_REPORT_COLUMNS)[number], string | number>
+export type TradeReportRecord = Record<(typeof TRADE_REPORT_COLUMNS)[number], string | number | null>
 
 /** A market maker trades for its own account (principal); anyone else's order is agency. */
 export const capacityOf = (role: Role) => (role === 'market_maker' ? 'principal' : 'agency')
@@ -63,13 +64,13 @@ export function tradeReportRecord(t: ExecutedTrade): TradeReportRecord {
     symbol: t.symbol,
     qty: t.qty,
     price: formatCents(t.priceCents),
-    buy_order_id: t.buyOrderId,
-    sell_order_id: t.sellOrderId,
-    buyer_account_id: t.buyerId,
-    seller_account_id: t.sellerId,
-    aggressor_side: t.buyerTook ? 'buy' : 'sell',
-    buyer_capacity: capacityOf(t.buyerRole),
-    seller_capacity: capacityOf(t.sellerRole),
+    buy_order_id: t.buy?.orderId ?? null,
+    sell_order_id: t.sell?.orderId ?? null,
+    buyer_account_id: t.buy?.accountId ?? null,
+    seller_account_id: t.sell?.accountId ?? null,
+    aggressor_side: t.aggressor,
+    buyer_capacity: t.buy ? capacityOf(t.buy.role) : null,
+    seller_capacity: t.sell ? capacityOf(t.sell.role) : null,
   }
 }
 

@@ -1,13 +1,13 @@
 // The trade report from Postgres: the fills' two sides paired into executions, read a page at a
 // time (keyset on execution time, symbol, fill sequence) and written out as the reader takes
 // them, so a year of trades never sits in memory at once.
-import { and, asc, eq, gte, lt, sql } from 'drizzle-orm'
+import { and, asc, eq, gte, isNull, lt, or, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import type { Db } from '../db/client.ts'
 import { instantKey } from '../db/instant.ts'
 import { fills, users } from '../db/schema.ts'
-import { INTERNAL_VENUE, tradeReportRecord } from './reports.ts'
-import type { ExecutedTrade, ReportFormat } from './reports.ts'
+import { tradeReportRecord } from './reports.ts'
+import type { ExecutedTrade, ReportFormat, Role } from './reports.ts'
 
 export const REPORT_PAGE_SIZE = 1000
 
@@ -24,6 +24,41 @@ const buyer = alias(users, 'buyer')
 const seller = alias(users, 'seller')
 const bySymbol = sql`${fills.symbol} COLLATE "C"`
 
+type TradeRow = {
+  executedAt: Date
+  symbol: string
+  seq: number
+  qty: number
+  priceCents: number
+  venue: string
+  side: 'buy' | 'sell'
+  orderId: number
+  userId: number
+  took: boolean
+  role: Role
+  otherOrderId: number | null
+  otherUserId: number | null
+  otherRole: Role | null
+}
+
+/** Our side and the other (null: the street, at a venue), as the buy and the sell side. */
+function executedTrade(r: TradeRow): ExecutedTrade {
+  const ours = { orderId: r.orderId, accountId: r.userId, role: r.role }
+  const other = r.otherOrderId === null ? null : { orderId: r.otherOrderId, accountId: r.otherUserId!, role: r.otherRole! }
+  const [buy, sell] = r.side === 'buy' ? [ours, other] : [other, ours]
+  return {
+    executedAt: r.executedAt,
+    venue: r.venue,
+    symbol: r.symbol,
+    seq: r.seq,
+    qty: r.qty,
+    priceCents: r.priceCents,
+    buy,
+    sell,
+    aggressor: r.took === (r.side === 'buy') ? 'buy' : 'sell',
+  }
+}
+
 /** Executions in [from, to) after `after`, oldest first, at most `limit`. */
 export async function tradePage(
   db: Db,
@@ -39,16 +74,18 @@ export async function tradePage(
       seq: fills.seq,
       qty: fills.qty,
       priceCents: fills.priceCents,
-      buyOrderId: fills.orderId,
-      sellOrderId: sellSide.orderId,
-      buyerId: fills.userId,
-      sellerId: sellSide.userId,
-      buyerTook: fills.taker,
-      buyerRole: buyer.role,
-      sellerRole: seller.role,
+      venue: fills.venue,
+      side: fills.side,
+      orderId: fills.orderId,
+      userId: fills.userId,
+      took: fills.taker,
+      role: buyer.role,
+      otherOrderId: sellSide.orderId,
+      otherUserId: sellSide.userId,
+      otherRole: seller.role,
     })
     .from(fills)
-    .innerJoin(
+    .leftJoin(
       sellSide,
       and(
         eq(sellSide.symbol, fills.symbol),
@@ -57,10 +94,11 @@ export async function tradePage(
       ),
     )
     .innerJoin(buyer, eq(buyer.id, fills.userId))
-    .innerJoin(seller, eq(seller.id, sellSide.userId))
+    .leftJoin(seller, eq(seller.id, sellSide.userId))
     .where(
       and(
-        eq(fills.side, 'buy'),
+        // an execution once: our book's from its buy side, a venue's from our only side
+        or(eq(fills.side, 'buy'), isNull(fills.counterpartyOrderId)),
         gte(fills.ts, window.from),
         lt(fills.ts, window.to),
         after &&
@@ -69,7 +107,7 @@ export async function tradePage(
     )
     .orderBy(asc(fills.ts), bySymbol, asc(fills.seq))
     .limit(limit)
-  const trades = rows.map(({ at: _, ...t }) => ({ ...t, venue: INTERNAL_VENUE }))
+  const trades = rows.map(executedTrade)
   const end = rows.at(-1)
   return { trades, last: end && { at: end.at, symbol: end.symbol, seq: end.seq } }
 }

@@ -301,9 +301,8 @@ export const fills = pgTable(
     orderId: id('order_id')
       .notNull()
       .references(() => orders.id),
-    counterpartyOrderId: id('counterparty_order_id')
-      .notNull()
-      .references(() => orders.id),
+    /** the other side's order; null for a fill at an external venue (the street's side) */
+    counterpartyOrderId: id('counterparty_order_id').references(() => orders.id),
     userId: id('user_id')
       .notNull()
       .references(() => users.id),
@@ -322,10 +321,21 @@ export const fills = pgTable(
      * until then. A fill that arrives after its date's submission goes in the next one.
      */
     clearingDate: date('clearing_date', { mode: 'string' }),
+    /** where it executed: BOURSE (our book) or the external venue a routed order went to */
+    venue: text('venue').notNull().default('BOURSE'),
+    /** the venue's ExecID (external fills only) */
+    execId: text('exec_id'),
     createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('fills_event_key').on(t.symbol, t.seq, t.orderId),
+    uniqueIndex('fills_venue_exec_key')
+      .on(t.venue, t.execId)
+      .where(sql`${t.execId} IS NOT NULL`),
+    check(
+      'fills_venue_side',
+      sql`(${t.execId} IS NULL) = (${t.counterpartyOrderId} IS NOT NULL) AND (${t.execId} IS NULL) = (${t.venue} = 'BOURSE')`,
+    ),
     index('fills_order_idx').on(t.orderId),
     index('fills_user_idx').on(t.userId, t.id),
     // the activity feed and statements: a user's fills by time

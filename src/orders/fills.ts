@@ -135,7 +135,14 @@ function normalize(symbol: string, batch: OutboxFill[]) {
     const seq = isId(f?.fillSeq) ? f.fillSeq : undefined
     const bad = (what: string) => new FillRejected(symbol, seq, `malformed fill: ${what}`)
     if (seq === undefined) throw bad('fillSeq must be a positive integer')
-    if (!isId(f.taker) || !isId(f.maker)) throw bad('taker and maker must be order ids')
+    if (!isId(f.taker)) throw bad('taker must be an order id')
+    // maker 0: a venue's fill, which names the venue and its ExecID instead
+    if (f.maker === 0) {
+      if (!f.venue || f.venue === 'BOURSE' || !f.execId) throw bad('a venue fill names its venue and ExecID')
+    } else {
+      if (!isId(f.maker)) throw bad('maker must be an order id, or 0 at a venue')
+      if (f.venue !== undefined || f.execId !== undefined) throw bad('a fill of our book names no venue')
+    }
     if (f.taker === f.maker) throw bad('taker and maker are the same order')
     if (f.side !== 'buy' && f.side !== 'sell') throw bad('side must be buy or sell')
     if (!isId(f.qty) || !isId(f.price)) throw bad('qty and price must be positive integers')
@@ -154,6 +161,8 @@ function normalize(symbol: string, batch: OutboxFill[]) {
 const sameFill = (a: OutboxFill, b: OutboxFill) =>
   a.taker === b.taker &&
   a.maker === b.maker &&
+  a.venue === b.venue &&
+  a.execId === b.execId &&
   a.side === b.side &&
   a.price === b.price &&
   a.qty === b.qty
@@ -177,15 +186,14 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]) {
   if (!sym) reject(undefined, 'unknown symbol')
 
   // Users first (by id), then their orders (by id), then their positions: the lock order.
-  const orderIds = [...new Set(batch.flatMap((f) => [f.taker, f.maker]))].sort((a, b) => a - b)
+  const orderIds = [...new Set(batch.flatMap(ours))].sort((a, b) => a - b)
   const owners = await tx
     .select({ id: orders.id, userId: orders.userId })
     .from(orders)
     .where(inArray(orders.id, orderIds))
   const owner = new Map(owners.map((o) => [o.id, o.userId]))
   for (const f of batch) {
-    for (const id of [f.taker, f.maker])
-      if (!owner.has(id)) reject(f.fillSeq, `unknown order ${id}`)
+    for (const id of ours(f)) if (!owner.has(id)) reject(f.fillSeq, `unknown order ${id}`)
   }
   const userIds = [...new Set(owner.values())].sort((a, b) => a - b)
   // locked and read once: each posting of the batch writes in one statement (ledger.ts). The
@@ -239,7 +247,7 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]) {
     for (const r of got) inserted.add(`${r.seq}:${r.orderId}`)
   }
   for (const f of fresh) {
-    if (!inserted.has(`${f.fillSeq}:${f.taker}`) || !inserted.has(`${f.fillSeq}:${f.maker}`)) {
+    if (!ours(f).every((id) => inserted.has(`${f.fillSeq}:${id}`))) {
       reject(f.fillSeq, 'already recorded although it continues the sequence')
     }
   }
@@ -248,18 +256,25 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]) {
   const postings: Posting[] = []
   const filled: FilledOrder[] = []
   for (const f of fresh) {
-    const buyer = order.get(f.side === 'buy' ? f.taker : f.maker)!
-    const seller = order.get(f.side === 'buy' ? f.maker : f.taker)!
-    if (buyer.side !== 'buy' || seller.side !== 'sell') {
-      reject(f.fillSeq, `order ${buyer.id} must be a buy and ${seller.id} a sell`)
+    // a venue's fill has one order of ours; the street is the other side
+    const taker = order.get(f.taker)!
+    const maker = f.maker ? order.get(f.maker)! : undefined
+    const [buyer, seller] = f.side === 'buy' ? [taker, maker] : [maker, taker]
+    if (buyer?.side === 'sell' || seller?.side === 'buy') {
+      const [b, s] = [buyer?.id ?? 'the street', seller?.id ?? 'the street']
+      reject(f.fillSeq, `order ${b} must be a buy and ${s} a sell`)
     }
-    if (buyer.userId === seller.userId) reject(f.fillSeq, `self-trade of user ${buyer.userId}`)
-    const x = f.qty
-    const p = f.price
-    const notional = x * p
-    if (!Number.isSafeInteger(notional)) reject(f.fillSeq, 'notional out of range')
+    if (buyer && seller && buyer.userId === seller.userId) {
+      reject(f.fillSeq, `self-trade of user ${buyer.userId}`)
+    }
+    if (!Number.isSafeInteger(f.qty * f.price)) reject(f.fillSeq, 'notional out of range')
+    if (buyer) postings.push(await buys(f, buyer, seller?.id ?? null))
+    if (seller) postings.push(await sells(f, seller, buyer?.id ?? null))
+  }
 
-    // buyer
+  /** The buyer's half of a fill: its reservation pays for it, a better price frees the rest. */
+  async function buys(f: OutboxFill, buyer: OrderRow, counterparty: number | null) {
+    const [x, p, notional] = [f.qty, f.price, f.qty * f.price]
     const reservePrice = buyer.reservePriceCents ?? buyer.priceCents
     if (reservePrice === null) reject(f.fillSeq, `order ${buyer.id} has no reserve price`)
     if (p > reservePrice!) {
@@ -278,10 +293,13 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]) {
     filled.push({ f, order: { ...buyer, updatedAt: new Date(f.ts) } })
     const bought = position.get(buyer.userId)!
     Object.assign(bought, traded(bought, x, p))
-    postings.push(await settle(f, symbol, buyer, seller, -notional, -release, bought, locked, reject))
+    return settle(f, symbol, buyer, counterparty, -notional, -release, bought, locked, reject)
+  }
 
-    // seller
-    if (seller.side === 'sell' && seller.priceCents !== null && p < seller.priceCents) {
+  /** The seller's half: the shares it held leave the position. */
+  async function sells(f: OutboxFill, seller: OrderRow, counterparty: number | null) {
+    const [x, p, notional] = [f.qty, f.price, f.qty * f.price]
+    if (seller.priceCents !== null && p < seller.priceCents) {
       reject(f.fillSeq, `price ${p} below order ${seller.id}'s limit ${seller.priceCents}`)
     }
     fillOrder(seller, f, reject)
@@ -301,7 +319,7 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]) {
     }
     Object.assign(sold, traded(sold, -x, p))
     sold.reservedQty -= unreserve
-    postings.push(await settle(f, symbol, seller, buyer, notional, 0, sold, locked, reject))
+    return settle(f, symbol, seller, counterparty, notional, 0, sold, locked, reject)
   }
 
   const totals = fresh.length > 0
@@ -309,7 +327,7 @@ async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]) {
     : new Map<number, FillTotals>()
   // in fill order: the fills sent again (all before the new ones) first
   const events = [
-    ...old.flatMap((f) => [f.taker, f.maker].map((id) => resentFill(symbol, f, order.get(id)!))),
+    ...old.flatMap((f) => ours(f).map((id) => resentFill(symbol, f, order.get(id)!))),
     ...fillEvents(symbol, filled, totals),
     ...[...locked].map(([userId, cash]) => {
       const p = position.get(userId)!
@@ -331,6 +349,9 @@ interface FilledOrder {
 type FillTotals = { qty: number; value: number }
 
 const liquidity = (f: OutboxFill, id: number): 'taker' | 'maker' => (f.taker === id ? 'taker' : 'maker')
+
+/** The fill's orders of ours: both sides for our book's, the taker alone for a venue's. */
+const ours = (f: OutboxFill) => (f.maker ? [f.taker, f.maker] : [f.taker])
 
 /**
  * Each fill's update of each of its orders, with the order's average price as of that fill: the
@@ -389,7 +410,7 @@ function fillRows(symbol: string, f: OutboxFill, owner: Map<number, number>) {
   const other = f.side === 'buy' ? 'sell' : 'buy'
   const row = (
     orderId: number,
-    counterpartyOrderId: number,
+    counterpartyOrderId: number | null,
     side: 'buy' | 'sell',
     taker: boolean,
   ) => ({
@@ -403,7 +424,10 @@ function fillRows(symbol: string, f: OutboxFill, owner: Map<number, number>) {
     qty: f.qty,
     priceCents: f.price,
     ts,
+    venue: f.venue ?? 'BOURSE',
+    execId: f.execId ?? null,
   })
+  if (!f.maker) return [row(f.taker, null, f.side, true)]
   return [row(f.taker, f.maker, f.side, true), row(f.maker, f.taker, other, false)]
 }
 
@@ -428,12 +452,12 @@ async function checkRecorded(
       ),
     )
   const key = (r: ReturnType<typeof fillRows>[number]) =>
-    [r.seq, r.orderId, r.counterpartyOrderId, r.userId, r.side, r.taker, r.qty, r.priceCents].join()
+    [r.seq, r.orderId, r.counterpartyOrderId, r.userId, r.side, r.taker, r.qty, r.priceCents, r.venue, r.execId].join()
   const have = new Set(stored.map(key))
   for (const f of old) {
     const rows = fillRows(symbol, f, owner)
     if (
-      stored.filter((r) => r.seq === f.fillSeq).length !== 2 ||
+      stored.filter((r) => r.seq === f.fillSeq).length !== rows.length ||
       !rows.every((r) => have.has(key(r)))
     ) {
       reject(f.fillSeq, 'already applied as a different fill')
@@ -461,7 +485,8 @@ async function settle(
   f: OutboxFill,
   symbol: string,
   o: OrderRow,
-  counterparty: OrderRow,
+  /** the other side's order; null at a venue */
+  counterparty: number | null,
   cashDelta: number,
   reservedDelta: number,
   p: PositionState,
@@ -482,7 +507,8 @@ async function settle(
       symbol,
       fill_seq: f.fillSeq,
       order_id: o.id,
-      counterparty_order_id: counterparty.id,
+      counterparty_order_id: counterparty,
+      ...(f.venue && { venue: f.venue, exec_id: f.execId }),
       side: o.side,
       taker: o.id === f.taker,
       qty: f.qty,
@@ -516,7 +542,7 @@ async function writeBatch(
   position: Map<number, PositionState>,
   reject: (fillSeq: number | undefined, message: string) => never,
 ) {
-  const touched = [...new Set(fresh.flatMap((f) => [f.taker, f.maker]))].map((id) => {
+  const touched = [...new Set(fresh.flatMap(ours))].map((id) => {
     const o = order.get(id)!
     return {
       id,

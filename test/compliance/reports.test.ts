@@ -2,7 +2,7 @@
 // aggressor; the trade dates a range covers; CSV and JSON Lines carry the same records.
 import { describe, expect, test } from 'bun:test'
 import {
-  INTERNAL_VENUE, MAX_REPORT_DAYS, REPORT_FORMATS, TRADE_REPORT_COLUMNS, reportFilename,
+  MAX_REPORT_DAYS, REPORT_FORMATS, TRADE_REPORT_COLUMNS, reportFilename,
   reportWindow, tradeReportRecord,
 } from '../../src/compliance/reports.ts'
 import type { ExecutedTrade } from '../../src/compliance/reports.ts'
@@ -11,18 +11,14 @@ import { nyInstant } from '../../src/settlement/calendar.ts'
 
 const trade: ExecutedTrade = {
   executedAt: new Date('2026-11-25T15:04:05.067Z'),
-  venue: INTERNAL_VENUE,
+  venue: 'BOURSE',
   symbol: 'AAPL',
   seq: 42,
   qty: 10,
   priceCents: 15_005,
-  buyOrderId: 7,
-  sellOrderId: 9,
-  buyerId: 1,
-  sellerId: 2,
-  buyerTook: false,
-  buyerRole: 'trader',
-  sellerRole: 'market_maker',
+  buy: { orderId: 7, accountId: 1, role: 'trader' },
+  sell: { orderId: 9, accountId: 2, role: 'market_maker' },
+  aggressor: 'sell',
 }
 
 describe('a report record', () => {
@@ -42,8 +38,21 @@ describe('a report record', () => {
       buyer_capacity: 'agency',
       seller_capacity: 'principal',
     })
-    const bought = tradeReportRecord({ ...trade, buyerTook: true, sellerRole: 'admin' })
+    const bought = tradeReportRecord({ ...trade, aggressor: 'buy', sell: { ...trade.sell!, role: 'admin' } })
     expect(bought).toMatchObject({ aggressor_side: 'buy', seller_capacity: 'agency' })
+  })
+
+  test('an execution at a venue: our side, and the street’s left empty', () => {
+    const routed = tradeReportRecord({ ...trade, venue: 'NSIM', sell: null, aggressor: 'buy' })
+    expect(routed).toMatchObject({
+      venue: 'NSIM',
+      buy_order_id: 7,
+      buyer_capacity: 'agency',
+      sell_order_id: null,
+      seller_account_id: null,
+      seller_capacity: null,
+    })
+    expect(REPORT_FORMATS.csv.line(routed)).toBe('2026-11-25T15:04:05.067Z,AAPL-42,NSIM,AAPL,10,150.05,7,,1,,buy,agency,\n')
   })
 
   test('CSV (header, then one line per record) and JSON Lines carry the same fields', () => {
