@@ -11,6 +11,7 @@ import { isListed } from '../orders/listed.ts'
 
 const RECONNECT_MS = 5_000
 const ADDRESS_KEY = 'address'
+const UNLISTED_TTL_MS = 60_000
 
 export interface FeedStatus {
   venue: string
@@ -25,6 +26,10 @@ export interface FeedStatus {
 
 export class MarketFeed extends DurableObject<Env> {
   private reading: Promise<void> | undefined
+  /** symbols found not listed, and when */
+  private readonly unlisted = new Map<string, number>()
+  /** the symbols this connection gave quotes for */
+  private readonly seen = new Set<string>()
   private readonly stats = { events: 0, bad: 0, unlisted: 0, lastError: null as string | null }
 
   /** Reads the feed at `address` (host:port) from now on, and keeps reading it. */
@@ -55,14 +60,43 @@ export class MarketFeed extends DurableObject<Env> {
   }
 
   private async read(address: string) {
+    const socket = connect(address)
     try {
-      const socket = connect(address)
       const read = await readFeed(socket.readable, (events) => this.handOn(events))
       this.stats.bad += read.bad
       this.stats.lastError = 'the feed ended'
     } catch (err) {
       this.stats.lastError = String(err)
+    } finally {
+      await socket.close().catch(() => {})
+      await this.venueDown()
     }
+  }
+
+  /**
+   * Whether we list the symbol. A feed names thousands we do not: each is asked again a minute
+   * later, not on every read (isListed looks an unknown symbol up at once, for orders' sake).
+   */
+  private async listed(symbol: string): Promise<boolean> {
+    const checked = this.unlisted.get(symbol)
+    if (checked !== undefined && Date.now() - checked < UNLISTED_TTL_MS) return false
+    const listed = await isListed(this.env, symbol)
+    if (listed) this.unlisted.delete(symbol)
+    else this.unlisted.set(symbol, Date.now())
+    return listed
+  }
+
+  /** The feed is gone: its quotes must not stand in any symbol's NBBO. */
+  private async venueDown() {
+    const venue = this.ctx.id.name
+    if (!venue) return
+    const symbols = [...this.seen]
+    this.seen.clear()
+    await Promise.all(
+      symbols.map((symbol) =>
+        this.env.SYMBOL_BOOK.get(this.env.SYMBOL_BOOK.idFromName(symbol)).venueDown(venue).catch(() => {}),
+      ),
+    )
   }
 
   /** Each listed symbol's events to its object, in the order they came. */
@@ -72,12 +106,19 @@ export class MarketFeed extends DurableObject<Env> {
     await Promise.all(
       [...bySymbol].map(async ([symbol, own]) => {
         // an object must not be created for any symbol a feed names
-        if (!(await isListed(this.env, symbol))) {
+        if (!(await this.listed(symbol))) {
           this.stats.unlisted += own.length
           return
         }
-        await this.env.SYMBOL_BOOK.get(this.env.SYMBOL_BOOK.idFromName(symbol)).venueEvents(own)
-        this.stats.events += own.length
+        // one symbol's object failing must not stop the others' quotes, nor the feed
+        const book = this.env.SYMBOL_BOOK.get(this.env.SYMBOL_BOOK.idFromName(symbol))
+        await book.venueEvents(own).then(
+          () => {
+            this.seen.add(symbol)
+            this.stats.events += own.length
+          },
+          (err) => (this.stats.lastError = `${symbol}: ${String(err)}`),
+        )
       }),
     )
   }

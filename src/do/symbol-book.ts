@@ -42,8 +42,8 @@ const REJECTED_RETRY_MS = 60_000
 const OUTBOXED = new Set(['canceled', 'expired', 'amended', 'rejected'])
 /** stubs kept at most (the users trading this symbol lately) */
 const MAX_STREAM_STUBS = 10_000
-/** a venue quote older than this no longer counts in the NBBO */
-const NBBO_MAX_AGE_MS = 10_000
+/** a venue quote received longer ago than this no longer counts in the NBBO (feeds re-send) */
+const NBBO_MAX_AGE_MS = 60_000
 /** the object's symbol, kept in its storage (see the constructor) */
 const SYMBOL_KEY = 'symbol'
 
@@ -164,6 +164,11 @@ export class SymbolBook extends DurableObject<Env> {
     const now = Date.now()
     for (const e of events) if (e.type === 'quote') this.venues.apply(e, now)
     return this.venues.nbbo(this.symbol!, now)
+  }
+
+  /** A venue's feed went away: its quotes leave the NBBO. */
+  venueDown(venue: string): void {
+    this.venues.drop(venue)
   }
 
   /** The national best bid and offer over the venues' fresh quotes. */

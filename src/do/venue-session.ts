@@ -15,6 +15,8 @@ const RECONNECT_MS = 5_000
 const TICK_MS = 1_000
 const HEARTBEAT_SECONDS = 30
 const ADDRESS_KEY = 'address'
+/** the venue's name: an alarm can start this object by its id alone, without it */
+const VENUE_KEY = 'venue'
 /** our CompID at every venue */
 export const SENDER_COMP_ID = 'BOURSE'
 
@@ -27,59 +29,74 @@ export interface VenueSessionStatus {
 }
 
 export class VenueSession extends DurableObject<Env> {
-  private readonly link: VenueLink
+  /** our session with the venue; made once its name is known (stored by open()) */
+  private link: VenueLink | undefined
   private running: Promise<void> | undefined
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env)
-    this.link = new VenueLink(sqlStore(ctx.storage), {
-      senderCompId: SENDER_COMP_ID,
-      targetCompId: ctx.id.name ?? 'VENUE',
-      heartBtInt: HEARTBEAT_SECONDS,
-    })
-  }
 
   /** Keeps a session with the venue at `address` (host:port) from now on. */
   async open(address: string): Promise<VenueSessionStatus> {
+    const venue = this.ctx.id.name
+    if (!venue) throw new Error('a VenueSession is opened by its venue name (idFromName)')
+    if ((await this.ctx.storage.get(VENUE_KEY)) !== venue) await this.ctx.storage.put(VENUE_KEY, venue)
     if ((await this.ctx.storage.get(ADDRESS_KEY)) !== address) {
       await this.ctx.storage.put(ADDRESS_KEY, address)
     }
-    this.start(address)
+    this.start(venue, address)
     await this.ctx.storage.setAlarm(Date.now() + RECONNECT_MS)
     return this.status()
   }
 
   async status(): Promise<VenueSessionStatus> {
     return {
-      venue: this.ctx.id.name ?? '',
+      venue: (await this.ctx.storage.get<string>(VENUE_KEY)) ?? '',
       address: (await this.ctx.storage.get<string>(ADDRESS_KEY)) ?? null,
-      connected: this.link.connected,
-      state: this.link.state,
-      events: this.link.events.slice(-10),
+      connected: this.link?.connected ?? false,
+      state: this.link?.state ?? 'disconnected',
+      events: this.link?.events.slice(-10) ?? [],
     }
   }
 
   /** An order-flow message to the venue (numbered and kept while disconnected). */
-  send(message: ApplicationMessage): Promise<void> {
-    return this.link.send(message)
+  async send(message: ApplicationMessage): Promise<void> {
+    return (await this.session()).send(message)
   }
 
   /** What the venue sent, in order, after `afterId`. */
-  inbox(afterId: number, limit = 100): InboxEntry[] {
-    return this.link.inbox(afterId, limit)
+  async inbox(afterId: number, limit = 100): Promise<InboxEntry[]> {
+    return (await this.session()).inbox(afterId, limit)
   }
 
   override async alarm(): Promise<void> {
-    const address = await this.ctx.storage.get<string>(ADDRESS_KEY)
-    if (!address) return
-    this.start(address)
+    const [venue, address] = await Promise.all([
+      this.ctx.storage.get<string>(VENUE_KEY),
+      this.ctx.storage.get<string>(ADDRESS_KEY),
+    ])
+    if (!venue || !address) return
+    this.start(venue, address)
     await this.ctx.storage.setAlarm(Date.now() + RECONNECT_MS)
   }
 
-  private start(address: string) {
+  private async session(): Promise<VenueLink> {
+    const venue = await this.ctx.storage.get<string>(VENUE_KEY)
+    if (!venue) throw new Error('this venue session was never opened')
+    return this.linkTo(venue)
+  }
+
+  private linkTo(venue: string): VenueLink {
+    this.link ??= new VenueLink(sqlStore(this.ctx.storage), {
+      senderCompId: SENDER_COMP_ID,
+      targetCompId: venue,
+      heartBtInt: HEARTBEAT_SECONDS,
+      durable: () => this.ctx.storage.sync(),
+    })
+    return this.link
+  }
+
+  private start(venue: string, address: string) {
     if (this.running) return
-    const ticks = setInterval(() => void this.link.tick().catch(() => {}), TICK_MS)
-    this.running = this.link
+    const link = this.linkTo(venue)
+    const ticks = setInterval(() => void link.tick().catch(() => {}), TICK_MS)
+    this.running = link
       .run(connect(address))
       .catch(() => {})
       .finally(() => {

@@ -10,15 +10,22 @@ const MAX_LINE = 512
 export class LineSplitter {
   private readonly decoder = new TextDecoder()
   private partial = ''
+  /** an over-long line is being dropped: the rest of it, up to its newline, goes too */
+  private skipping = false
   /** characters dropped from over-long lines so far */
   dropped = 0
 
   push(chunk: Uint8Array): string[] {
     const lines = (this.partial + this.decoder.decode(chunk, { stream: true })).split('\n')
     this.partial = lines.pop()!
-    if (this.partial.length > MAX_LINE) {
+    if (this.skipping && lines.length > 0) {
+      this.dropped += lines.shift()!.length
+      this.skipping = false
+    }
+    if (this.partial.length > MAX_LINE || this.skipping) {
       this.dropped += this.partial.length
       this.partial = ''
+      this.skipping = true
     }
     return lines.filter((line) => {
       if (line.length <= MAX_LINE) return true

@@ -78,32 +78,45 @@ export interface Nbbo {
   symbol: string
   bid: BestPrice | null
   ask: BestPrice | null
+  /** the best bid is at or above the best offer (venues disagree): no price to trade on */
+  crossed: boolean
   /** newest quote time that went into it */
   ts: number
 }
 
+/** how far ahead of our clock a venue's timestamp may be */
+const MAX_CLOCK_SKEW_MS = 5_000
+
 /**
- * The NBBO of each symbol over the venues' latest quotes. Quotes older than `maxAgeMs` no longer
- * count: a venue that went quiet must not hold the best price.
+ * The NBBO of each symbol over the venues' latest quotes. A quote counts for `maxAgeMs` after we
+ * received it (by our clock: a venue's may be off), or until its venue's feed goes (drop()); a
+ * venue's quote stamped before the one held, or too far ahead of our clock, is ignored.
  */
 export class NbboBook {
-  private readonly quotes = new Map<string, Map<string, VenueQuote>>()
+  private readonly quotes = new Map<string, Map<string, { quote: VenueQuote; at: number }>>()
 
   constructor(private readonly maxAgeMs: number) {}
 
-  /** Applies a quote; returns the symbol's NBBO after it. An older quote than held is ignored. */
+  /** Applies a quote received at `now`; returns the symbol's NBBO after it. */
   apply(quote: VenueQuote, now: number): Nbbo {
-    const venues = this.quotes.get(quote.symbol) ?? new Map<string, VenueQuote>()
+    const venues = this.quotes.get(quote.symbol) ?? new Map<string, { quote: VenueQuote; at: number }>()
     const held = venues.get(quote.venue)
-    if (!held || held.ts <= quote.ts) venues.set(quote.venue, quote)
+    if ((!held || held.quote.ts <= quote.ts) && quote.ts <= now + MAX_CLOCK_SKEW_MS) {
+      venues.set(quote.venue, { quote, at: now })
+    }
     this.quotes.set(quote.symbol, venues)
     return this.nbbo(quote.symbol, now)
   }
 
+  /** Forgets a venue's quotes (its feed went away). */
+  drop(venue: string): void {
+    for (const venues of this.quotes.values()) venues.delete(venue)
+  }
+
   nbbo(symbol: string, now: number): Nbbo {
-    const fresh = [...(this.quotes.get(symbol)?.values() ?? [])].filter(
-      (q) => now - q.ts <= this.maxAgeMs,
-    )
+    const fresh = [...(this.quotes.get(symbol)?.values() ?? [])]
+      .filter((held) => now - held.at <= this.maxAgeMs)
+      .map((held) => held.quote)
     const best = (side: 'bid' | 'ask'): BestPrice | null => {
       let top: BestPrice | null = null
       for (const q of fresh) {
@@ -117,10 +130,12 @@ export class NbboBook {
       }
       return top
     }
+    const [bid, ask] = [best('bid'), best('ask')]
     return {
       symbol,
-      bid: best('bid'),
-      ask: best('ask'),
+      bid,
+      ask,
+      crossed: !!bid && !!ask && bid.price >= ask.price,
       ts: fresh.reduce((t, q) => Math.max(t, q.ts), 0),
     }
   }

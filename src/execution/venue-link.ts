@@ -22,6 +22,11 @@ export interface VenueLinkConfig {
   targetCompId: string
   heartBtInt: number
   clock?: () => number
+  /**
+   * Makes the step's commit durable before its bytes go out (a Durable Object's
+   * storage.sync()): a message the venue got is never one a restart would number again.
+   */
+  durable?: () => Promise<void>
 }
 
 export interface InboxEntry {
@@ -37,12 +42,14 @@ export class VenueLink {
   private readonly session: FixSession
   private writer: WritableStreamDefaultWriter<Uint8Array> | undefined
   private connection: Connection | undefined
+  /** steps run one at a time, so one step's bytes never interleave with another's */
+  private steps: Promise<unknown> = Promise.resolve()
   /** the session's latest events, newest last */
   readonly events: SessionEvent[] = []
 
   constructor(
     private readonly sql: JournalStore,
-    config: VenueLinkConfig,
+    private readonly config: VenueLinkConfig,
   ) {
     sql.exec(`CREATE TABLE IF NOT EXISTS fix_inbox (
       id INTEGER PRIMARY KEY AUTOINCREMENT, message TEXT, error TEXT)`)
@@ -52,7 +59,9 @@ export class VenueLink {
         senderCompId: config.senderCompId,
         targetCompId: config.targetCompId,
         heartBtInt: config.heartBtInt,
-        application: orderFlow,
+        // never a session Reject for the venue's own message: what it reports has happened
+        // there. One we cannot read is kept in the inbox with its error, for a person.
+        application: { msgTypes: orderFlow.msgTypes, validate: () => {} },
         clock: config.clock ?? Date.now,
       },
       new SqlSessionStore(sql),
@@ -90,7 +99,11 @@ export class VenueLink {
     }
   }
 
-  /** Sends an order-flow message (kept and numbered even while disconnected: sent on logon). */
+  /**
+   * Sends an order-flow message. Once this returns it is numbered and kept: if the connection
+   * fails while writing it, the venue gets it on the next logon (its resend), so a caller must
+   * never send it again under a new ClOrdID.
+   */
   send(message: ApplicationMessage): Promise<void> {
     return this.apply(() => this.session.send(toFix(message)))
   }
@@ -112,7 +125,13 @@ export class VenueLink {
   }
 
   /** One session step and its deliveries in one transaction; then its bytes go out. */
-  private async apply(step: () => SessionOutput): Promise<void> {
+  private apply(step: () => SessionOutput): Promise<void> {
+    const done = this.steps.then(() => this.applyNow(step))
+    this.steps = done.catch(() => {})
+    return done
+  }
+
+  private async applyNow(step: () => SessionOutput): Promise<void> {
     const output = this.sql.transaction(() => {
       const out = step()
       for (const fields of out.deliver) {
@@ -125,7 +144,14 @@ export class VenueLink {
       return out
     })
     for (const e of output.events) this.remember(e)
-    for (const bytes of output.send) await this.writer?.write(bytes)
+    await this.config.durable?.()
+    try {
+      for (const bytes of output.send) await this.writer?.write(bytes)
+    } catch (err) {
+      // committed: what did not go out is resent after the next logon
+      this.remember({ type: 'disconnected', reason: `write failed: ${String(err)}` })
+      output.close = true
+    }
     if (output.close) {
       const connection = this.connection
       this.connection = undefined

@@ -53,6 +53,7 @@ marketDataRoutes.get('/nbbo/:symbol', async (c) => {
     symbol,
     bid: side(nbbo.bid),
     ask: side(nbbo.ask),
+    crossed: nbbo.crossed,
     ts: nbbo.ts ? new Date(nbbo.ts).toISOString() : null,
   })
 })

@@ -82,6 +82,7 @@ describe('venue feeds', () => {
       symbol: 'AAPL',
       bid: { price: '149.99', size: 100, venue: 'ARCA' },
       ask: { price: '150.02', size: 200, venue: 'NSIM' },
+      crossed: false,
       ts: new Date(now).toISOString(),
     })
     expect((await api.call('GET', '/v1/nbbo/NOPE', {})).status).toBe(404)

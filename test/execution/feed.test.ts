@@ -40,11 +40,13 @@ describe('LineSplitter', () => {
     )
   })
 
-  test('an over-long line is dropped and counted; the next line still reads', () => {
+  test('an over-long line is dropped whole, however it arrives; the next line still reads', () => {
     const splitter = new LineSplitter()
     expect(splitter.push(bytes('x'.repeat(600)))).toEqual([])
-    expect(splitter.push(bytes('y\nT|NSIM|AAPL|1.00|1|1\n'))).toEqual(['y', 'T|NSIM|AAPL|1.00|1|1'])
-    expect(splitter.dropped).toBe(600)
+    expect(splitter.push(bytes('x'.repeat(10)))).toEqual([])
+    // its tail is not a line of its own
+    expect(splitter.push(bytes('Q|NSIM|AAPL|1.00|100|999.00|100|1\nT|NSIM|AAPL|1.00|1|1\n'))).toEqual(['T|NSIM|AAPL|1.00|1|1'])
+    expect(splitter.dropped).toBe(610 + 'Q|NSIM|AAPL|1.00|100|999.00|100|1'.length)
   })
 })
 

@@ -47,20 +47,42 @@ describe('NBBO', () => {
       symbol: 'AAPL',
       bid: { price: 14_999, size: 80, venue: 'BATS' },
       ask: { price: 15_002, size: 300, venue: 'BATS' },
+      crossed: false,
       ts: 1_000,
     })
   })
 
-  test('a venue’s new quote replaces its old one; an older one is ignored; stale quotes drop out', () => {
+  test('a venue’s new quote replaces its old one; an older one is ignored; quotes age by our clock', () => {
     const book = new NbboBook(5_000)
     book.apply(quote('NSIM', '149.99', 100, '150.01', 100, 1_000), 1_000)
     book.apply(quote('ARCA', '149.90', 100, '150.10', 100, 4_000), 4_000)
-    expect(book.apply(quote('NSIM', '149.95', 100, '150.05', 100, 2_000), 4_000).bid).toEqual({ price: 14_995, size: 100, venue: 'NSIM' })
+    expect(book.apply(quote('NSIM', '149.95', 100, '150.05', 100, 2_000), 2_000).bid).toEqual({ price: 14_995, size: 100, venue: 'NSIM' })
     expect(book.apply(quote('NSIM', '149.99', 100, '150.01', 100, 1_500), 4_000).bid?.price).toBe(14_995)
-    // at 8 s NSIM's quote (2 s) is stale, ARCA's (4 s) is not
+    // at 8 s NSIM's (received at 2 s) is stale, ARCA's (received at 4 s) is not
     expect(book.nbbo('AAPL', 8_000)).toMatchObject({ bid: { venue: 'ARCA' }, ask: { venue: 'ARCA' }, ts: 4_000 })
-    expect(book.nbbo('AAPL', 20_000)).toEqual({ symbol: 'AAPL', bid: null, ask: null, ts: 0 })
-    expect(book.nbbo('MSFT', 0)).toEqual({ symbol: 'MSFT', bid: null, ask: null, ts: 0 })
+    expect(book.nbbo('AAPL', 20_000)).toEqual({ symbol: 'AAPL', bid: null, ask: null, crossed: false, ts: 0 })
+    expect(book.nbbo('MSFT', 0)).toEqual({ symbol: 'MSFT', bid: null, ask: null, crossed: false, ts: 0 })
+  })
+
+  test('a venue clock behind ours still counts; one far ahead is refused; a dropped venue is gone', () => {
+    const book = new NbboBook(5_000)
+    // stamped an hour ago by its clock, received now: fresh
+    expect(book.apply(quote('NSIM', '149.99', 100, '150.01', 100, 1_000), 3_601_000).bid?.venue).toBe('NSIM')
+    // stamped an hour ahead: would freeze the venue's quote, refused
+    book.apply(quote('ARCA', '149.98', 100, '150.02', 100, 7_300_000), 3_601_000)
+    expect(book.nbbo('AAPL', 3_601_000).ask).toEqual({ price: 15_001, size: 100, venue: 'NSIM' })
+    book.drop('NSIM')
+    expect(book.nbbo('AAPL', 3_601_000)).toMatchObject({ bid: null, ask: null })
+  })
+
+  test('venues that cross each other make a crossed NBBO, flagged', () => {
+    const book = new NbboBook(5_000)
+    book.apply(quote('NSIM', '100.05', 100, '100.10', 100, 1), 1)
+    expect(book.apply(quote('ARCA', '99.90', 100, '100.02', 100, 1), 1)).toMatchObject({
+      bid: { price: 10_005, venue: 'NSIM' },
+      ask: { price: 10_002, venue: 'ARCA' },
+      crossed: true,
+    })
   })
 
   test('the NBBO is the best over the venues’ fresh quotes, whatever their order (property)', () => {

@@ -7,14 +7,17 @@ import net from 'node:net'
 import { Readable, Writable } from 'node:stream'
 import { startVenue } from '../../scripts/lib/venue/index.ts'
 import type { Venue } from '../../scripts/lib/venue/index.ts'
+import { orderFlow, toFix } from '../../src/execution/fix/messages.ts'
 import type { ExecutionReport, NewOrderSingle } from '../../src/execution/fix/messages.ts'
+import { FixSession } from '../../src/execution/fix/session.ts'
+import { MemorySessionStore } from '../../src/execution/fix/store.ts'
 import { VenueLink } from '../../src/execution/venue-link.ts'
 import type { Connection } from '../../src/execution/venue-link.ts'
 import { sqliteStore } from '../helpers/sqlite-store.ts'
 
 let venue: Venue
 beforeAll(async () => {
-  venue = await startVenue({ tickMs: 50, requoteMs: 20 })
+  venue = await startVenue({ tickMs: 50, requoteMs: 20, initiators: ['BOURSE', 'BURST'] })
 })
 afterAll(() => venue.stop())
 
@@ -100,5 +103,59 @@ describe('VenueLink', () => {
     expect(link.inbox(0, 1000).every((e) => e.error === null)).toBe(true)
     venue.disconnect()
     await running
+  }, 20_000)
+
+  test('a burst of concurrent sends reaches the venue in sequence: no gap, no resend', async () => {
+    // a session of its own: the venue keeps BOURSE's numbers from the test before
+    const link = new VenueLink(sqliteStore(), { senderCompId: 'BURST', targetCompId: 'NSIM', heartBtInt: 1 })
+    const running = link.run(tcp(venue.fixPort))
+    await until(() => link.state === 'active')
+    const burst = Array.from({ length: 30 }, () => buy(1, venue.quote('AAPL').ask! + 5))
+    await Promise.all(burst.map((o) => link.send(o)))
+    await until(() => burst.every((o) => done(link, o.clOrdId) !== undefined))
+    expect(link.events.filter((e) => e.type === 'resend-served' || e.type === 'gap-detected')).toEqual([])
+    venue.disconnect()
+    await running
+  }, 20_000)
+
+  test('an execution we cannot read is kept in the inbox with its error, never rejected', async () => {
+    // a venue of our own over in-memory streams, writing a price with sub-penny decimals
+    const toUs = new TransformStream<Uint8Array, Uint8Array>()
+    const toVenue = new TransformStream<Uint8Array, Uint8Array>()
+    const venueWriter = toUs.writable.getWriter()
+    const acceptor = new FixSession(
+      { role: 'acceptor', senderCompId: 'NSIM', targetCompId: 'BOURSE', heartBtInt: 30, application: orderFlow, clock: Date.now },
+      new MemorySessionStore(),
+    )
+    const write = async (out: { send: Uint8Array[] }) => {
+      for (const bytes of out.send) await venueWriter.write(bytes)
+    }
+    await write(acceptor.connect())
+    const pumping = (async () => {
+      const reader = toVenue.readable.getReader()
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) return
+        await write(acceptor.receive(value))
+      }
+    })()
+    const link = new VenueLink(sqliteStore(), { senderCompId: 'BOURSE', targetCompId: 'NSIM', heartBtInt: 30 })
+    const running = link.run({ readable: toUs.readable, writable: toVenue.writable, close: async () => {} })
+    await until(() => link.state === 'active' && acceptor.state === 'active')
+
+    const report: ExecutionReport = {
+      type: 'execution-report', orderId: 'V1', clOrdId: 'C1', execId: 'X1', execType: 'trade', ordStatus: 'filled',
+      symbol: 'PENNY', side: 'buy', orderQty: 100, lastQty: 100, lastPx: 12, leavesQty: 0, cumQty: 100, avgPx: '0.1234',
+    }
+    const fields = toFix(report).map(([tag, value]) => [tag, tag === 31 ? '0.1234' : value] as const)
+    await write(acceptor.send(fields))
+    await until(() => link.inbox().length === 1)
+    expect(link.inbox()[0]).toMatchObject({ message: null, error: expect.stringMatching(/tag 31/) })
+    expect(link.events.some((e) => e.type === 'rejected')).toBe(false)
+
+    // the venue hangs up: our side ends its run (the venue's pump is left to the collector)
+    await venueWriter.close()
+    await running
+    void pumping
   }, 20_000)
 })

@@ -77,10 +77,10 @@ export function formatPrice(cents: number): string {
   return formatCents(cents)
 }
 
-/** A FIX Price → integer cents; at most 2 decimals, no sign, no exponent. */
+/** A FIX Price → integer cents; at most 2 decimals (zeros past them allowed), no sign, no exponent. */
 export function parsePrice(tag: number, text: string): number {
   try {
-    return parseCents(text)
+    return parseCents(text.replace(/^(\d+\.\d{2})0+$/, '$1'))
   } catch {
     throw new FixFieldError(
       tag,

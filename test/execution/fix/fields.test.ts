@@ -42,6 +42,7 @@ describe('field values', () => {
     expect(parsePrice(44, '150.2')).toBe(15_020)
     expect(parsePrice(44, '150')).toBe(15_000)
     expect(parsePrice(44, '0.01')).toBe(1)
+    expect(parsePrice(31, '150.2500')).toBe(15_025) // zeros past the cents: the same price
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10 ** 12 }), (cents) => {
         expect(parsePrice(44, formatPrice(cents))).toBe(cents)
