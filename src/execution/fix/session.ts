@@ -70,6 +70,8 @@ export class FixSession {
   /** When we connected (awaiting a Logon) or sent our Logout (awaiting the answer). */
   private waitingSince = 0
   private testRequest: { id: string; sentAt: number } | null = null
+  /** the MsgSeqNum of our Logon on this connection (initiator) */
+  private logonSeq = 0
   private resendRequestedAt: number | null = null
   /** Messages above the expected seq, held until the gap before them is filled. */
   private readonly heldBack = new Map<number, FixMessage | 'already-handled'>()
@@ -103,6 +105,7 @@ export class FixSession {
       const reset = this.config.resetOnLogon === true
       if (reset) this.store.reset()
       this.heartBtIntMs = this.config.heartBtInt * 1000
+      this.logonSeq = this.store.nextOutgoingSeq()
       this.sendSessionMessage(logon(this.config.heartBtInt, reset))
       this.stateNow = 'logon-sent'
     })
@@ -248,6 +251,12 @@ export class FixSession {
     if (this.config.role === 'acceptor') this.sendSessionMessage(logon(heartBtInt, reset))
     this.stateNow = 'active'
     this.out.events.push({ type: 'logged-on', heartBtInt: this.heartBtIntMs / 1000, reset })
+    if (this.config.role === 'initiator') {
+      // what was sent while our Logon was in flight, numbered after it, goes now (not at the
+      // peer's next gap check, a heartbeat away)
+      const queued = this.store.outgoingBetween(this.logonSeq + 1, this.store.nextOutgoingSeq() - 1)
+      for (const m of queued) this.write(m.message)
+    }
     if (seq > expected) {
       this.heldBack.set(seq, 'already-handled')
       this.requestResend(seq)

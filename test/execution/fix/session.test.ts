@@ -116,6 +116,25 @@ describe('logon and logout', () => {
   })
 })
 
+describe('sending while our Logon is in flight', () => {
+  test('the order goes as soon as the Logon is answered, not a heartbeat later', () => {
+    const now = Date.UTC(2026, 0, 5, 14, 30)
+    const config = (role: 'initiator' | 'acceptor', sender: string, target: string) => ({
+      role, senderCompId: sender, targetCompId: target, heartBtInt: 30, application: orderFlow, clock: () => now,
+    })
+    const us = new FixSession(config('initiator', 'BOURSE', 'VENUE'), new MemorySessionStore())
+    const venue = new FixSession(config('acceptor', 'VENUE', 'BOURSE'), new MemorySessionStore())
+    venue.connect()
+    const logon = us.connect().send
+    expect(us.send(order('c-1')).send).toEqual([]) // numbered and kept, not written yet
+    const answer = logon.flatMap((bytes) => venue.receive(bytes).send)
+    const written = answer.flatMap((bytes) => us.receive(bytes).send)
+    expect(written.map(wireText)).toEqual([expect.stringMatching(/\|35=D\|.*\|34=2\|.*\|11=c-1\|/)])
+    const delivered = written.flatMap((bytes) => venue.receive(bytes).deliver)
+    expect(delivered.map((m) => getField(m, 11))).toEqual(['c-1'])
+  })
+})
+
 describe('heartbeats and test requests, on the injected clock', () => {
   test('a Heartbeat after HeartBtInt without sending; none while messages flow', () => {
     const link = loggedOn()
