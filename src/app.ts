@@ -15,6 +15,7 @@ import { authRoutes } from './auth/routes.ts'
 import { complianceRoutes } from './compliance/routes.ts'
 import { executionRoutes } from './execution/routes.ts'
 import { marketDataRoutes } from './marketdata/routes.ts'
+import { readiness } from './monitoring/readiness.ts'
 import { orderRoutes } from './orders/routes.ts'
 import { settlementRoutes } from './settlement/routes.ts'
 import type { AppEnv } from './context.ts'
@@ -75,6 +76,13 @@ export function createApp() {
   app.use('/v1/*', (c, next) => (FILE_UPLOAD.test(c.req.path) ? fileLimit : jsonLimit)(c, next))
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
+
+  /** 200 ready or degraded (Redis down: caches fall back), 503 unready; each dependency's state. */
+  app.get('/readyz', async (c) => {
+    const ready = await readiness(c.env)
+    c.header('Cache-Control', 'no-store')
+    return c.json(ready, ready.status === 'unready' ? 503 : 200)
+  })
 
   app.get('/.well-known/jwks.json', async (c) => {
     c.header('Cache-Control', 'public, max-age=300')

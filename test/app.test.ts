@@ -60,6 +60,17 @@ describe('app shell', () => {
     expect((await badJwks.request('GET', '/.well-known/jwks.json')).status).toBe(503)
   })
 
+  test('readyz: an unreachable database and no objects make the Worker unready (503), each check saying why', async () => {
+    const res = await createApp().request('/readyz', {}, { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' })
+    expect(res.status).toBe(503)
+    const body = (await res.json()) as Json
+    expect(body).toMatchObject({
+      status: 'unready',
+      checks: { postgres: { state: 'down' }, durable_object: { state: 'down' }, redis: { state: 'not_configured' } },
+    })
+    expect(body.checks.postgres.error).toBeString()
+  })
+
   test('an unreachable database is a generic 500 that leaks nothing', async () => {
     const down = await testClient({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' })
     const originalError = console.error

@@ -161,6 +161,16 @@ describe('end of day', () => {
     }
   })
 
+  test('readiness: Postgres, a symbol’s object and Redis (when configured) answer', async () => {
+    const res = await fetch(`${dev.base}/readyz`)
+    expect([res.status, res.headers.get('cache-control')]).toEqual([200, 'no-store'])
+    const redis = process.env.REDIS_URL ? 'up' : 'not_configured'
+    expect(await res.json()).toMatchObject({
+      status: 'ready',
+      checks: { postgres: { state: 'up' }, durable_object: { state: 'up' }, redis: { state: redis } },
+    })
+  })
+
   test('refused for a day without a session, and before the close', async () => {
     const holiday = await api.call('POST', '/v1/admin/eod', admin, { date: '2026-11-26' })
     expect(holiday.status).toBe(422)

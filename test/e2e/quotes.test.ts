@@ -83,6 +83,15 @@ describe('quotes when Redis is down', () => {
     await ex?.dev.stop()
   }, 30_000)
 
+  test('the Worker is ready but degraded: Redis down, Postgres and the objects up', async () => {
+    const res = await fetch(`${ex.dev.base}/readyz`)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({
+      status: 'degraded',
+      checks: { postgres: { state: 'up' }, durable_object: { state: 'up' }, redis: { state: 'down' } },
+    })
+  })
+
   test('orders still trade; reads fall back to the book and say so; bad requests are 4xx', async () => {
     expect((await ex.order(ex.bob, 'sell', 2, '152.00')).status).toBe(201)
     const res = await fetch(`${ex.dev.base}/v1/quotes/AAPL`)
