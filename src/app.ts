@@ -8,7 +8,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { accountRoutes } from './accounts/routes.ts'
 import { streamRoutes } from './accounts/stream-routes.ts'
 import { adminRoutes } from './admin/routes.ts'
-import { withOrigin } from './audit/origin.ts'
+import { requestOrigin, withOrigin } from './audit/origin.ts'
 import { signingKeys } from './auth/keys.ts'
 import { requireAdmin, requireAuth } from './auth/middleware.ts'
 import { authRoutes } from './auth/routes.ts'
@@ -64,7 +64,9 @@ export function createApp() {
     await next()
   })
 
-  app.use('/v1/*', withOrigin)
+  // one log line per request where the Worker runs for real (not in-process tests)
+  const [logged, quiet] = [withOrigin(true), withOrigin(false)]
+  app.use('/v1/*', (c, next) => (c.env?.ENVIRONMENT ? logged : quiet)(c, next))
 
   const limitBody = (maxSize: number) =>
     bodyLimit({
@@ -112,7 +114,8 @@ export function createApp() {
       const code = err.status === 400 ? 'invalid_request' : 'http_error'
       return problem(c, err.status, code, err.message, err.status === 400 ? { errors: [] } : {})
     }
-    console.error('unhandled error', err)
+    const stack = err instanceof Error ? err.stack : String(err)
+    console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', request_id: requestOrigin()?.request_id, stack }))
     return problem(c, 500, 'internal', 'Internal server error')
   })
 

@@ -157,8 +157,26 @@ describe('end of day', () => {
     const trail = await api.call('GET', '/v1/account/audit?limit=50', alice)
     const placed = trail.body.entries.find((e: Json) => e.action === 'order.placed')
     for (const entry of [created, updated, placed]) {
-      expect(entry.data.origin).toEqual({ ip: '127.0.0.1', user_agent: expect.stringMatching(/bun/i) })
+      expect(entry.data.origin).toEqual({
+        request_id: expect.any(String),
+        ip: '127.0.0.1',
+        user_agent: expect.stringMatching(/bun/i),
+      })
     }
+    // a request id the client sends follows its order into the audit trail, and comes back
+    const traced = await fetch(`${dev.base}/v1/orders`, {
+      method: 'POST',
+      headers: { ...alice, 'content-type': 'application/json', 'x-request-id': 'trace-order-0001' },
+      body: JSON.stringify({ symbol: 'AAPL', side: 'buy', type: 'limit', qty: 1, price: '149.00', time_in_force: 'day' }),
+    })
+    expect([traced.status, traced.headers.get('x-request-id')]).toEqual([201, 'trace-order-0001'])
+    const orderId = ((await traced.json()) as Json).id
+    const entries = (await api.call('GET', '/v1/account/audit?limit=10', alice)).body.entries
+    const entry = entries.find((e: Json) => e.action === 'order.placed' && e.data.order_id === orderId)
+    expect(entry.data.origin.request_id).toBe('trace-order-0001')
+    // one the client did not send, or not a sane one, is ours
+    const ours = await fetch(`${dev.base}/v1/symbols`, { headers: { 'x-request-id': 'bad id!' } })
+    expect(ours.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
   })
 
   test('readiness: Postgres, a symbol’s object and Redis (when configured) answer', async () => {
