@@ -16,6 +16,7 @@ import { complianceRoutes } from './compliance/routes.ts'
 import { executionRoutes } from './execution/routes.ts'
 import { marketDataRoutes } from './marketdata/routes.ts'
 import { readiness } from './monitoring/readiness.ts'
+import { monitoringRoutes } from './monitoring/routes.ts'
 import { orderRoutes } from './orders/routes.ts'
 import { settlementRoutes } from './settlement/routes.ts'
 import type { AppEnv } from './context.ts'
@@ -99,6 +100,7 @@ export function createApp() {
   admin.route('/', settlementRoutes)
   admin.route('/', complianceRoutes)
   admin.route('/', executionRoutes)
+  admin.route('/', monitoringRoutes)
   app.route('/v1/admin', admin)
   app.route('/v1', accountRoutes)
   app.route('/v1', streamRoutes)

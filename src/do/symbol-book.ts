@@ -31,6 +31,8 @@ import { outcomeOf } from '../orders/rules.ts'
 import type { AccountStream } from './account-stream.ts'
 import { FillRejected } from '../orders/fills.ts'
 import { NbboBook } from '../execution/nbbo.ts'
+import { SymbolMetrics } from '../monitoring/symbol-metrics.ts'
+import type { SymbolMetricsData } from '../monitoring/symbol-metrics.ts'
 import type { FeedEvent, Nbbo } from '../execution/nbbo.ts'
 
 const RETRY_MS = 2_000
@@ -61,6 +63,7 @@ export class SymbolBook extends DurableObject<Env> {
   private symbol: string | undefined
   /** a drain is scheduled: commands need not schedule another (a storage write each) */
   private drainScheduled = false
+  private readonly metrics = new SymbolMetrics()
   /** the venues' latest quotes: the NBBO (issue 7's routing and price band build on it) */
   private readonly venues = new NbboBook(NBBO_MAX_AGE_MS)
   /** users' AccountStream stubs: calls through one stub arrive in order */
@@ -89,15 +92,29 @@ export class SymbolBook extends DurableObject<Env> {
   }
 
   /** Places an order of this symbol: reserve in Postgres, match, record (src/orders/desk.ts). */
-  place(userId: number, item: DeskItem) {
+  async place(userId: number, item: DeskItem) {
     this.mine([item])
-    return this.desk.place(userId, item)
+    const started = Date.now()
+    const result = await this.desk.place(userId, item)
+    this.metrics.placed(Date.now() - started, result.ok ? undefined : result.problem.code)
+    return result
   }
 
   /** A batch's orders of this symbol, each with its own result. */
-  placeMany(userId: number, items: DeskItem[]): Promise<DeskResult[]> {
+  async placeMany(userId: number, items: DeskItem[]): Promise<DeskResult[]> {
     this.mine(items)
-    return this.desk.placeMany(userId, items)
+    const started = Date.now()
+    const results = await this.desk.placeMany(userId, items)
+    const each = (Date.now() - started) / Math.max(1, results.length)
+    for (const r of results) this.metrics.placed(each, r.ok ? undefined : r.problem.code)
+    return results
+  }
+
+  /** This symbol's counters and latency histograms (src/monitoring/symbol-metrics.ts). */
+  metricsData(): SymbolMetricsData {
+    const [oldest] = this.journal.pendingFills(1)
+    const outbox = { fills: this.journal.outboxSize(), oldestTs: oldest?.ts }
+    return this.metrics.data(this.symbol!, outbox, Date.now())
   }
 
   /** An order of another symbol would match in the wrong book: a caller's bug, refused. */
@@ -107,7 +124,7 @@ export class SymbolBook extends DurableObject<Env> {
   }
 
   submit(order: NewOrder): Ack {
-    const ack = this.run(() => this.journal.submit(order))
+    const ack = this.run('new', () => this.journal.submit(order))
     if (!ack.replayed) {
       // the user's stream hears of it before any fill's update (one stub per user: in order)
       const { status, filledQty } = outcomeOf(order.id, order.qty, ack)
@@ -124,15 +141,15 @@ export class SymbolBook extends DurableObject<Env> {
   }
 
   cancel(id: number): Ack {
-    return this.run(() => this.journal.cancel(id))
+    return this.run('cancel', () => this.journal.cancel(id))
   }
 
   amend(id: number, qty: number): Ack {
-    return this.run(() => this.journal.amend(id, qty))
+    return this.run('amend', () => this.journal.amend(id, qty))
   }
 
   close(): Ack {
-    return this.run(() => this.journal.close())
+    return this.run('close', () => this.journal.close())
   }
 
   /**
@@ -288,10 +305,11 @@ export class SymbolBook extends DurableObject<Env> {
    * Runs one command through the journal, timing it, and schedules the drain when it put fills or
    * order events in the outbox (the alarm runs after this call returns).
    */
-  private run(command: () => Ack): Ack {
+  private run(kind: string, command: () => Ack): Ack {
     const started = performance.now()
     const ack = command()
     ack.engineMs = performance.now() - started
+    this.metrics.command(kind, ack)
     if (!ack.replayed) this.publishMarketData(ack)
     // (a rejected cancel or amend puts nothing there: an alarm for nothing is harmless)
     if (!this.drainScheduled && (ack.fills.length > 0 || ack.events.some((e) => OUTBOXED.has(e.type)))) {

@@ -272,10 +272,15 @@ export class BookJournal {
 
   state(): BookState {
     const hash = this.hash() // opens the book first if needed: seq and fillSeq are its own
+    return { seq: this.seq, fillSeq: this.fillSeq, hash, outbox: this.outboxSize() }
+  }
+
+  /** Fills and order events waiting in the outbox for Postgres (cheap: state() hashes the book). */
+  outboxSize(): number {
     const [{ n }] = this.store.exec(
       'SELECT (SELECT COUNT(*) FROM book_outbox) + (SELECT COUNT(*) FROM book_order_events) AS n',
     )
-    return { seq: this.seq, fillSeq: this.fillSeq, hash, outbox: Number(n) }
+    return Number(n)
   }
 
   /** Fills not yet acknowledged as applied to Postgres, oldest first. */

@@ -29,7 +29,8 @@ export interface HistogramData {
   count: number
   sum: number
   max: number
-  buckets: [bucket: number, count: number][]
+  /** [bucket, count] pairs (plain arrays: what an RPC hands over) */
+  buckets: number[][]
 }
 
 export class Histogram {

@@ -189,6 +189,25 @@ describe('end of day', () => {
     })
   })
 
+  test('metrics: each symbol’s commands, fills, refusals and latencies, in Prometheus text and JSON', async () => {
+    // one refusal of our own, to be counted
+    const refused = await order(alice, 'buy', 1, '10.00', 'day')
+    expect(refused.body.code).toBe('price_out_of_band')
+    const res = await fetch(`${dev.base}/v1/admin/metrics`, { headers: admin })
+    expect(res.headers.get('content-type')).toContain('text/plain; version=0.0.4')
+    const text = await res.text()
+    const value = (line: RegExp) => Number(text.match(line)?.[1] ?? Number.NaN)
+    expect(value(/^bourse_commands_total\{symbol="AAPL",kind="new"\} (\d+)$/m)).toBeGreaterThanOrEqual(4)
+    expect(value(/^bourse_orders_refused_total\{symbol="AAPL",code="price_out_of_band"\} (\d+)$/m)).toBeGreaterThanOrEqual(1)
+    expect(value(/^bourse_order_ack_seconds_count\{symbol="AAPL"\} (\d+)$/m)).toBeGreaterThanOrEqual(5)
+    expect(text).toMatch(/^bourse_outbox_backlog\{symbol="AAPL"\} \d+$/m)
+    const json = await api.call('GET', '/v1/admin/metrics?format=json', admin)
+    const aapl = json.body.symbols.find((x: Json) => x.symbol === 'AAPL')
+    expect(aapl.ack.count).toBeGreaterThanOrEqual(5)
+    expect(aapl.ack.p99_ms).toBeGreaterThanOrEqual(aapl.ack.p50_ms)
+    expect((await api.call('GET', '/v1/admin/metrics', alice)).status).toBe(404)
+  })
+
   test('refused for a day without a session, and before the close', async () => {
     const holiday = await api.call('POST', '/v1/admin/eod', admin, { date: '2026-11-26' })
     expect(holiday.status).toBe(422)
