@@ -114,7 +114,7 @@ export class SymbolBook extends DurableObject<Env> {
   metricsData(): SymbolMetricsData {
     const [oldest] = this.journal.pendingFills(1)
     const outbox = { fills: this.journal.outboxSize(), oldestTs: oldest?.ts }
-    return this.metrics.data(this.symbol!, outbox, Date.now())
+    return this.metrics.data(this.symbol!, this.hub.lag.data(), outbox, Date.now())
   }
 
   /** An order of another symbol would match in the wrong book: a caller's bug, refused. */

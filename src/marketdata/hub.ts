@@ -19,6 +19,7 @@ import { CLOSE, PING, PONG, parseClientMessage } from './protocol.ts'
 import type { Channel, ServerMessage } from './protocol.ts'
 import { TierThrottle, depthSnapshotMessage, depthUpdateMessage, quoteMessage } from './throttle.ts'
 import type { Tier } from './throttle.ts'
+import { Histogram } from '../monitoring/histogram.ts'
 
 /** What a socket keeps across hibernation. */
 interface Attachment {
@@ -72,6 +73,8 @@ interface Connection {
 }
 
 export class MarketDataHub {
+  /** microseconds from a book event to the message carrying it going out, per message sent */
+  readonly lag = new Histogram()
   private feed: MarketFeed | undefined
   private readonly connections = new Map<WebSocket, Connection>()
   /** each tier's throttle, subscribed to every channel */
@@ -169,9 +172,15 @@ export class MarketDataHub {
     for (const message of messages) {
       const channel = CHANNEL_OF[message.type as keyof typeof CHANNEL_OF]
       const text = JSON.stringify(message)
+      let sent = false
       for (const [ws, conn] of this.connections) {
-        if (conn.tier === tier && conn.channels.has(channel)) this.sendText(ws, conn, text)
+        if (conn.tier === tier && conn.channels.has(channel)) {
+          this.sendText(ws, conn, text)
+          sent = true
+        }
       }
+      // market-data lag: the book's event time to its message leaving (throttling included)
+      if (sent && 'ts' in message) this.lag.record((Date.now() - message.ts) * 1000)
     }
   }
 

@@ -26,7 +26,8 @@ function histogramLines(name: string, symbol: string, data: HistogramData): stri
   ]
 }
 
-export function prometheusText(symbols: SymbolMetricsData[]): string {
+/** `reconciliation`: differences found by the latest position reconciliation, if any ran. */
+export function prometheusText(symbols: SymbolMetricsData[], reconciliation?: number): string {
   const family = (name: string, type: string, help: string, lines: string[]) => [
     `# HELP ${name} ${help}`,
     `# TYPE ${name} ${type}`,
@@ -39,6 +40,8 @@ export function prometheusText(symbols: SymbolMetricsData[]): string {
       per((m) => histogramLines('bourse_match_seconds', m.symbol, m.match_us))),
     ...family('bourse_order_ack_seconds', 'histogram', "Time from an order reaching its symbol's object to its ack.",
       per((m) => histogramLines('bourse_order_ack_seconds', m.symbol, m.ack_us))),
+    ...family('bourse_market_data_lag_seconds', 'histogram', 'Time from a book event to its market-data message going out.',
+      per((m) => histogramLines('bourse_market_data_lag_seconds', m.symbol, m.md_lag_us))),
     ...family('bourse_commands_total', 'counter', 'Commands run by the book, by kind.',
       per((m) => Object.entries(m.commands).map(([k, n]) => `bourse_commands_total{${s(m)},kind="${label(k)}"} ${n}`))),
     ...family('bourse_fills_total', 'counter', 'Fills made.', per((m) => [`bourse_fills_total{${s(m)}} ${m.fills}`])),
@@ -50,6 +53,8 @@ export function prometheusText(symbols: SymbolMetricsData[]): string {
       per((m) => [`bourse_outbox_backlog{${s(m)}} ${m.outbox_fills}`])),
     ...family('bourse_outbox_oldest_seconds', 'gauge', 'Age of the oldest fill not yet in Postgres.',
       per((m) => [`bourse_outbox_oldest_seconds{${s(m)}} ${m.outbox_age_ms / 1000}`])),
+    ...family('bourse_reconciliation_differences', 'gauge', 'Differences the latest position reconciliation found.',
+      reconciliation === undefined ? [] : [`bourse_reconciliation_differences ${reconciliation}`]),
   ].join('\n') + '\n'
 }
 
@@ -60,12 +65,14 @@ const percentiles = (data: HistogramData) => {
 }
 
 /** The JSON view: per symbol, percentiles instead of buckets. */
-export function metricsSummary(symbols: SymbolMetricsData[]) {
+export function metricsSummary(symbols: SymbolMetricsData[], reconciliation?: number) {
   return {
-    symbols: symbols.map(({ match_us, ack_us, ...rest }) => ({
+    reconciliation_differences: reconciliation ?? null,
+    symbols: symbols.map(({ match_us, ack_us, md_lag_us, ...rest }) => ({
       ...rest,
       match: percentiles(match_us),
       ack: percentiles(ack_us),
+      market_data_lag: percentiles(md_lag_us),
       fill_rate: rest.commands.new ? rest.fills / rest.commands.new : 0,
     })),
   }

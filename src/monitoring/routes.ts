@@ -3,6 +3,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import type { AppEnv } from '../context.ts'
+import { recentRuns } from '../accounts/reconciliation.ts'
 import { symbols } from '../db/schema.ts'
 import { validate } from '../lib/validate.ts'
 import { metricsSummary, prometheusText } from './prometheus.ts'
@@ -12,10 +13,14 @@ export const monitoringRoutes = new Hono<AppEnv>()
 const metricsQuery = z.strictObject({ format: z.enum(['prometheus', 'json']).default('prometheus') })
 
 monitoringRoutes.get('/metrics', validate('query', metricsQuery), async (c) => {
-  const listed = await c.var.db.select({ symbol: symbols.symbol }).from(symbols)
+  const [listed, [latest]] = await Promise.all([
+    c.var.db.select({ symbol: symbols.symbol }).from(symbols),
+    recentRuns(c.var.db, 1),
+  ])
   const data = await Promise.all(
     listed.map(({ symbol }) => c.env.SYMBOL_BOOK.get(c.env.SYMBOL_BOOK.idFromName(symbol)).metricsData()),
   )
-  if (c.req.valid('query').format === 'json') return c.json(metricsSummary(data))
-  return c.body(prometheusText(data), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+  const differences = latest?.differences
+  if (c.req.valid('query').format === 'json') return c.json(metricsSummary(data, differences))
+  return c.body(prometheusText(data, differences), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
 })

@@ -12,6 +12,8 @@ export interface SymbolMetricsData {
   match_us: HistogramData
   /** microseconds from an order reaching the object to its ack (or refusal) */
   ack_us: HistogramData
+  /** microseconds from a book event to its market-data message going out */
+  md_lag_us: HistogramData
   commands: Record<string, number>
   fills: number
   filled_qty: number
@@ -43,11 +45,17 @@ export class SymbolMetrics {
     if (refusedCode) this.refused[refusedCode] = (this.refused[refusedCode] ?? 0) + 1
   }
 
-  data(symbol: string, outbox: { fills: number; oldestTs?: number }, now: number): SymbolMetricsData {
+  data(
+    symbol: string,
+    mdLag: HistogramData,
+    outbox: { fills: number; oldestTs?: number },
+    now: number,
+  ): SymbolMetricsData {
     return {
       symbol,
       match_us: this.match.data(),
       ack_us: this.ack.data(),
+      md_lag_us: mdLag,
       commands: { ...this.commands },
       fills: this.fills,
       filled_qty: this.filledQty,

@@ -15,6 +15,7 @@ const aapl: SymbolMetricsData = {
   symbol: 'AAPL',
   match_us: histogram([5, 20, 40, 300]),
   ack_us: histogram([2_000, 3_000, 4_000, 90_000]),
+  md_lag_us: histogram([50_000, 120_000]),
   commands: { new: 4, cancel: 1 },
   fills: 2,
   filled_qty: 150,
@@ -24,7 +25,7 @@ const aapl: SymbolMetricsData = {
 }
 
 describe('Prometheus text', () => {
-  const text = prometheusText([aapl, { ...aapl, symbol: 'B"R\\K' }])
+  const text = prometheusText([aapl, { ...aapl, symbol: 'B"R\\K' }], 2)
   const lines = text.trimEnd().split('\n')
 
   test('histograms: cumulative buckets in seconds, +Inf, sum and count', () => {
@@ -40,6 +41,8 @@ describe('Prometheus text', () => {
     expect(lines).toContain('bourse_commands_total{symbol="AAPL",kind="cancel"} 1')
     expect(lines).toContain('bourse_orders_refused_total{symbol="AAPL",code="insufficient_buying_power"} 1')
     expect(lines).toContain('bourse_outbox_oldest_seconds{symbol="AAPL"} 1.5')
+    expect(lines).toContain('bourse_reconciliation_differences 2')
+    expect(lines).toContain('bourse_market_data_lag_seconds_count{symbol="AAPL"} 2')
     expect(lines.filter((l) => l === '# TYPE bourse_fills_total counter')).toHaveLength(1)
     expect(lines).toContain('bourse_fills_total{symbol="B\\"R\\\\K"} 2')
     for (const l of lines) expect(l).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{.*\})? [0-9.e+-]+)$/)
@@ -53,6 +56,8 @@ describe('JSON view', () => {
     expect(s.ack.p50_ms).toBeCloseTo(3, 0)
     expect(s.match.p99_ms).toBeCloseTo(0.3, 1)
     expect(s.fill_rate).toBe(0.5)
+    expect(s.market_data_lag.max_ms).toBe(120)
+    expect(metricsSummary([aapl], 0).reconciliation_differences).toBe(0)
     expect(s).not.toHaveProperty('ack_us')
   })
 })
