@@ -28,14 +28,15 @@ export function problemBody(
   instance: string,
   extra: Record<string, unknown> = {},
 ) {
+  // RFC 9457's members are ours: an extra of the same name never replaces them
   return {
+    ...extra,
     type: PROBLEM_BASE + code,
     title: TITLES[status] ?? 'Error',
     status,
     detail,
     instance,
     code,
-    ...extra,
   }
 }
 

@@ -16,11 +16,25 @@ export function validationError(what: string, error: core.$ZodError): Validation
   return new ValidationError(what, errors)
 }
 
+/** The path of the first string holding a NUL: Postgres text cannot store one. */
+function nulAt(value: unknown, path: string[] = []): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') : undefined
+  if (value === null || typeof value !== 'object') return undefined
+  for (const [key, v] of Object.entries(value)) {
+    const found = nulAt(v, [...path, key])
+    if (found !== undefined) return found
+  }
+}
+
 export function validate<T extends ZodType, Target extends keyof ValidationTargets>(
   target: Target,
   schema: T,
 ) {
   return zValidator(target, schema, (result) => {
     if (!result.success) throw validationError(`Invalid ${target}`, result.error)
+    const path = nulAt(result.data)
+    if (path !== undefined) {
+      throw new ValidationError(`Invalid ${target}`, [{ path, message: 'must not contain NUL (\\u0000)' }])
+    }
   })
 }

@@ -2,16 +2,13 @@
 // the Redis cache (quotes.ts), or from the objects when it cannot answer; and the symbol's
 // WebSocket feed (protocol.ts), which the object serves once the Worker authenticated the upgrade.
 
-import { eq } from 'drizzle-orm'
 import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { userTier } from '../accounts/tier.ts'
 import { rateLimit } from '../auth/rate-limit.ts'
 import type { AppEnv } from '../context.ts'
-import { withDb } from '../db/middleware.ts'
 import { authenticateUpgrade, forwardedUpgrade } from '../auth/upgrade.ts'
 import { redisFrom } from '../db/redis.ts'
-import { symbols } from '../db/schema.ts'
 import { AppError, ValidationError } from '../errors.ts'
 import type { BestPrice } from '../execution/nbbo.ts'
 import { formatCents } from '../lib/money.ts'
@@ -24,7 +21,6 @@ const MAX_DEPTH = 1000
 
 export const marketDataRoutes = new Hono<AppEnv>()
 
-marketDataRoutes.use('/book/*', withDb)
 marketDataRoutes.use('/book/*', rateLimit('reads'))
 marketDataRoutes.use('/nbbo/*', rateLimit('reads'))
 
@@ -32,8 +28,7 @@ marketDataRoutes.use('/nbbo/*', rateLimit('reads'))
 marketDataRoutes.get('/book/:symbol', async (c) => {
   const symbol = c.req.param('symbol')
   const depth = parseDepth(c.req.query('depth'))
-  const [listed] = await c.var.db.select({ symbol: symbols.symbol }).from(symbols).where(eq(symbols.symbol, symbol))
-  if (!listed) throw notListed(symbol)
+  if (!(await isListed(c.env, symbol))) throw notListed(symbol)
   const book = c.env.SYMBOL_BOOK.get(c.env.SYMBOL_BOOK.idFromName(symbol))
   const { seq, bids, asks } = await book.depth(depth)
   return c.json({ symbol, seq, bids: bids.map(level), asks: asks.map(level) })

@@ -495,7 +495,7 @@ export async function listOrders(
 const notCancelable = (o: OrderRow) =>
   new AppError(409, 'not_cancelable', `The order is ${o.status}: nothing left to cancel`, {
     order_id: o.id,
-    status: o.status,
+    order_status: o.status,
   })
 
 /**
@@ -534,7 +534,7 @@ export async function amendOrder(db: Db, books: Books, userId: number, id: numbe
   if (order.status !== 'open' && order.status !== 'partial') {
     throw new AppError(409, 'not_amendable', `The order is ${order.status}`, {
       order_id: order.id,
-      status: order.status,
+      order_status: order.status,
     })
   }
   const book = books(order.symbol)
