@@ -17,6 +17,8 @@ import { executionRoutes } from './execution/routes.ts'
 import { marketDataRoutes } from './marketdata/routes.ts'
 import { readiness } from './monitoring/readiness.ts'
 import { monitoringRoutes } from './monitoring/routes.ts'
+import { openApiDocument } from './openapi.ts'
+import { DOCS_PAGE } from './docs-page.ts'
 import { orderRoutes } from './orders/routes.ts'
 import { settlementRoutes } from './settlement/routes.ts'
 import type { AppEnv } from './context.ts'
@@ -106,6 +108,11 @@ export function createApp() {
   app.route('/v1', streamRoutes)
   app.route('/v1', marketDataRoutes)
   app.route('/v1', orderRoutes)
+
+  // the API's own description, read off the routes above (src/openapi.ts), and a page of it
+  let described: ReturnType<typeof openApiDocument> | undefined
+  app.get('/openapi.json', (c) => c.json((described ??= openApiDocument(app))))
+  app.get('/docs', (c) => c.html(DOCS_PAGE))
 
   app.notFound((c) => problem(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`))
 

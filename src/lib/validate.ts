@@ -26,15 +26,20 @@ function nulAt(value: unknown, path: string[] = []): string | undefined {
   }
 }
 
+/** Each validator middleware's target and schema: the OpenAPI document reads them (src/openapi.ts). */
+export const validators = new WeakMap<object, { target: keyof ValidationTargets; schema: ZodType }>()
+
 export function validate<T extends ZodType, Target extends keyof ValidationTargets>(
   target: Target,
   schema: T,
 ) {
-  return zValidator(target, schema, (result) => {
+  const middleware = zValidator(target, schema, (result) => {
     if (!result.success) throw validationError(`Invalid ${target}`, result.error)
     const path = nulAt(result.data)
     if (path !== undefined) {
       throw new ValidationError(`Invalid ${target}`, [{ path, message: 'must not contain NUL (\\u0000)' }])
     }
   })
+  validators.set(middleware, { target, schema })
+  return middleware
 }
