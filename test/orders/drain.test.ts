@@ -5,8 +5,6 @@ import { beforeAll, describe, expect, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
 import type { Db } from '../../src/db/client.ts'
 import { orders, positions } from '../../src/db/schema.ts'
-import { BookJournal } from '../../src/engine/journal.ts'
-import { bookModule } from '../../src/engine/wasm-file.ts'
 import { positionView } from '../../src/accounts/routes.ts'
 import { getAccountSummary, getPosition } from '../../src/accounts/service.ts'
 import type { AccountEvent } from '../../src/accounts/stream.ts'
@@ -15,7 +13,7 @@ import { applyFills } from '../../src/orders/fills.ts'
 import { applyOrderEvents } from '../../src/orders/order-events.ts'
 import { testDatabase } from '../helpers/db.ts'
 import { orderFixtures } from '../helpers/orders.ts'
-import { sqliteStore } from '../helpers/sqlite-store.ts'
+import { newJournal } from '../helpers/sqlite-store.ts'
 
 let d: Db
 beforeAll(async () => {
@@ -25,11 +23,6 @@ beforeAll(async () => {
 const { newSymbol, newTrader, giveShares, placeBuy, placeSell, account, position, order } =
   orderFixtures(() => d)
 
-function newJournal(): BookJournal {
-  const journal = new BookJournal(sqliteStore(), bookModule())
-  journal.open()
-  return journal
-}
 
 describe('drainOutbox', () => {
   test('the seed scenario, from the book to both accounts, exact to the cent', async () => {

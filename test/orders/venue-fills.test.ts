@@ -9,13 +9,11 @@ import { verifyAuditChain } from '../../src/audit/chain.ts'
 import { tradePage } from '../../src/compliance/service.ts'
 import type { Db } from '../../src/db/client.ts'
 import { fills } from '../../src/db/schema.ts'
-import { BookJournal } from '../../src/engine/journal.ts'
-import { bookModule } from '../../src/engine/wasm-file.ts'
 import { drainOutbox } from '../../src/orders/drain.ts'
 import { applyFills } from '../../src/orders/fills.ts'
 import { testDatabase } from '../helpers/db.ts'
 import { orderFixtures } from '../helpers/orders.ts'
-import { sqliteStore } from '../helpers/sqlite-store.ts'
+import { newJournal } from '../helpers/sqlite-store.ts'
 
 let d: Db
 beforeAll(async () => {
@@ -32,11 +30,6 @@ const refusedBy = (statement: Promise<unknown>) =>
     (err: { cause?: { constraint?: string } }) => err.cause?.constraint,
   )
 
-function newJournal() {
-  const journal = new BookJournal(sqliteStore(), bookModule())
-  journal.open()
-  return journal
-}
 
 describe('venue fills', () => {
   test('a routed buy and a routed sell fill at the venue: orders, positions and cash exact, once', async () => {

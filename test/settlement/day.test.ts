@@ -10,15 +10,13 @@ import type { Difference } from '../../src/accounts/reconciliation.ts'
 import { unsettledProceeds } from '../../src/accounts/service.ts'
 import type { Db } from '../../src/db/client.ts'
 import { cashLedger, positions, settlementObligations, users } from '../../src/db/schema.ts'
-import { BookJournal } from '../../src/engine/journal.ts'
-import { bookModule } from '../../src/engine/wasm-file.ts'
 import { drainOutbox } from '../../src/orders/drain.ts'
 import { receiveConfirmations } from '../../src/settlement/confirmations.ts'
 import { runEndOfDay } from '../../src/settlement/eod.ts'
 import { clearingSubmission } from '../../src/settlement/service.ts'
 import { testDatabase } from '../helpers/db.ts'
 import { orderFixtures } from '../helpers/orders.ts'
-import { sqliteStore } from '../helpers/sqlite-store.ts'
+import { newJournal } from '../helpers/sqlite-store.ts'
 
 let d: Db
 beforeAll(async () => {
@@ -47,9 +45,7 @@ describe('a simulated day', () => {
 
     const books = new Map(
       [s1, s2].map((s) => {
-        const journal = new BookJournal(sqliteStore(), bookModule(), { now: () => TRADING })
-        journal.open()
-        return [s, journal]
+        return [s, newJournal({ now: () => TRADING })]
       }),
     )
     const book = (s: string) => books.get(s)!
