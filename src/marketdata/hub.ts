@@ -46,6 +46,7 @@ export const UPGRADE_TIER = 'x-bourse-tier'
 export const MAX_CONNECTIONS_PER_USER = 10
 /** Messages a client may send per CLIENT_WINDOW_MS. */
 const MAX_CLIENT_MESSAGES = 50
+const MAX_CLIENT_MESSAGE_BYTES = 4096
 const CLIENT_WINDOW_MS = 10_000
 /** Default for how far (bytes sent, unacknowledged) a reader may fall behind. */
 export const MAX_UNACKED_BYTES = 4 << 20
@@ -127,6 +128,11 @@ export class MarketDataHub {
     }
     if (++conn.received > MAX_CLIENT_MESSAGES) {
       ws.close(CLOSE.tooManyMessages, `at most ${MAX_CLIENT_MESSAGES} messages per 10 s`)
+      return this.forget(ws)
+    }
+    // a client's messages are a few dozen bytes: a big one is not parsed at all
+    if ((typeof data === 'string' ? data.length : data.byteLength) > MAX_CLIENT_MESSAGE_BYTES) {
+      ws.close(CLOSE.messageTooBig, `messages are at most ${MAX_CLIENT_MESSAGE_BYTES} bytes`)
       return this.forget(ws)
     }
     const msg = parseClientMessage(data)

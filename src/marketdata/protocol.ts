@@ -120,6 +120,8 @@ export const CLOSE = {
   slowConsumer: 4008,
   /** too many messages from the client */
   tooManyMessages: 4029,
+  /** a client message over the size limit (RFC 6455's Message Too Big) */
+  messageTooBig: 1009,
 } as const
 
 /** How many top levels of each side the checksum covers. */

@@ -177,6 +177,32 @@ describe('GET /v1/market-data/:symbol', () => {
     c.close()
   })
 
+  test('abuse: garbage and binary frames get errors and keep the socket; an oversized frame or a flood closes it', async () => {
+    const c = await Client.open('/v1/market-data/AAPL', token.alice, { ping: false })
+    for (const garbage of ['{', 'null', '[]', '{"op":"subscribe","channels":"quotes"}', '\u0000', '{"op":"subscribe","channels":["quotes"],"since":-1}']) {
+      c.ws.send(garbage)
+      expect(await c.next('error')).toMatchObject({ type: 'error', code: 'invalid_message' })
+    }
+    c.ws.send(new Uint8Array([1, 2, 3]))
+    expect(await c.next('error')).toMatchObject({ code: 'invalid_message' })
+    c.ws.send(JSON.stringify({ op: 'ping', pad: 'x'.repeat(5_000) }))
+    await Bun.sleep(300)
+    expect(c.closed?.code).toBe(1009)
+
+    const flood = await Client.open('/v1/market-data/AAPL', token.alice, { ping: false })
+    // (pings are answered by the platform without the object: they are not what floods it)
+    for (let i = 0; i < 60; i++) flood.send({ op: 'unsubscribe', channels: ['trades'] })
+    await Bun.sleep(500)
+    expect(flood.closed?.code).toBe(4029)
+
+    // subscribing over and over to the same channels is one subscription, not many
+    const again = await Client.open('/v1/market-data/AAPL', token.alice, { ping: false })
+    for (let i = 0; i < 5; i++) again.send({ op: 'subscribe', channels: ['quotes'] })
+    for (let i = 0; i < 5; i++) expect(await again.next('subscribed')).toEqual({ type: 'subscribed', channels: ['quotes'] })
+    expect(again.closed).toBeUndefined()
+    again.close()
+  })
+
   test('retail and pro while orders trade: rates by tier, trades, gap-free depth equal to the book', async () => {
     const retail = await Client.open('/v1/market-data/AAPL', token.alice)
     const pro = await Client.open('/v1/market-data/AAPL', token.bob)
