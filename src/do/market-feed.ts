@@ -11,6 +11,7 @@ import { isListed } from '../orders/listed.ts'
 
 const RECONNECT_MS = 5_000
 const ADDRESS_KEY = 'address'
+const VENUE_KEY = 'venue'
 const UNLISTED_TTL_MS = 60_000
 
 export interface FeedStatus {
@@ -34,6 +35,9 @@ export class MarketFeed extends DurableObject<Env> {
 
   /** Reads the feed at `address` (host:port) from now on, and keeps reading it. */
   async follow(address: string): Promise<FeedStatus> {
+    const venue = this.ctx.id.name
+    if (!venue) throw new Error('a MarketFeed is reached by its venue name (idFromName)')
+    if ((await this.ctx.storage.get(VENUE_KEY)) !== venue) await this.ctx.storage.put(VENUE_KEY, venue)
     if ((await this.ctx.storage.get(ADDRESS_KEY)) !== address) {
       await this.ctx.storage.put(ADDRESS_KEY, address)
     }
@@ -44,7 +48,8 @@ export class MarketFeed extends DurableObject<Env> {
 
   async status(): Promise<FeedStatus> {
     const address = (await this.ctx.storage.get<string>(ADDRESS_KEY)) ?? null
-    return { venue: this.ctx.id.name ?? '', address, connected: !!this.reading, ...this.stats }
+    const venue = (await this.ctx.storage.get<string>(VENUE_KEY)) ?? ''
+    return { venue, address, connected: !!this.reading, ...this.stats }
   }
 
   override async alarm(): Promise<void> {
@@ -88,7 +93,8 @@ export class MarketFeed extends DurableObject<Env> {
 
   /** The feed is gone: its quotes must not stand in any symbol's NBBO. */
   private async venueDown() {
-    const venue = this.ctx.id.name
+    // (an alarm may have started this object by its id alone: the name is in storage)
+    const venue = await this.ctx.storage.get<string>(VENUE_KEY)
     if (!venue) return
     const symbols = [...this.seen]
     this.seen.clear()
