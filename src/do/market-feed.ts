@@ -8,10 +8,9 @@ import type { Env } from '../env.ts'
 import { readFeed } from '../execution/feed.ts'
 import type { FeedEvent } from '../execution/nbbo.ts'
 import { isListed } from '../orders/listed.ts'
+import { keepTarget, keptTarget, rearm } from './venue-target.ts'
+import type { VenueTarget } from './venue-target.ts'
 
-const RECONNECT_MS = 5_000
-const ADDRESS_KEY = 'address'
-const VENUE_KEY = 'venue'
 const UNLISTED_TTL_MS = 60_000
 
 export interface FeedStatus {
@@ -35,36 +34,29 @@ export class MarketFeed extends DurableObject<Env> {
 
   /** Reads the feed at `address` (host:port) from now on, and keeps reading it. */
   async follow(address: string): Promise<FeedStatus> {
-    const venue = this.ctx.id.name
-    if (!venue) throw new Error('a MarketFeed is reached by its venue name (idFromName)')
-    if ((await this.ctx.storage.get(VENUE_KEY)) !== venue) await this.ctx.storage.put(VENUE_KEY, venue)
-    if ((await this.ctx.storage.get(ADDRESS_KEY)) !== address) {
-      await this.ctx.storage.put(ADDRESS_KEY, address)
-    }
-    this.start(address)
-    await this.ctx.storage.setAlarm(Date.now() + RECONNECT_MS)
+    this.start(await keepTarget(this.ctx, address))
     return this.status()
   }
 
   async status(): Promise<FeedStatus> {
-    const address = (await this.ctx.storage.get<string>(ADDRESS_KEY)) ?? null
-    const venue = (await this.ctx.storage.get<string>(VENUE_KEY)) ?? ''
-    return { venue, address, connected: !!this.reading, ...this.stats }
+    const target = await keptTarget(this.ctx)
+    const kept = { venue: target?.venue ?? '', address: target?.address ?? null }
+    return { ...kept, connected: !!this.reading, ...this.stats }
   }
 
   override async alarm(): Promise<void> {
-    const address = await this.ctx.storage.get<string>(ADDRESS_KEY)
-    if (!address) return
-    this.start(address)
-    await this.ctx.storage.setAlarm(Date.now() + RECONNECT_MS)
+    const target = await keptTarget(this.ctx)
+    if (!target) return
+    this.start(target)
+    await rearm(this.ctx)
   }
 
-  private start(address: string) {
+  private start(target: VenueTarget) {
     if (this.reading) return
-    this.reading = this.read(address).finally(() => (this.reading = undefined))
+    this.reading = this.read(target).finally(() => (this.reading = undefined))
   }
 
-  private async read(address: string) {
+  private async read({ venue, address }: VenueTarget) {
     const socket = connect(address)
     try {
       const read = await readFeed(socket.readable, (events) => this.handOn(events))
@@ -74,7 +66,7 @@ export class MarketFeed extends DurableObject<Env> {
       this.stats.lastError = String(err)
     } finally {
       await socket.close().catch(() => {})
-      await this.venueDown()
+      await this.venueDown(venue)
     }
   }
 
@@ -92,10 +84,7 @@ export class MarketFeed extends DurableObject<Env> {
   }
 
   /** The feed is gone: its quotes must not stand in any symbol's NBBO. */
-  private async venueDown() {
-    // (an alarm may have started this object by its id alone: the name is in storage)
-    const venue = await this.ctx.storage.get<string>(VENUE_KEY)
-    if (!venue) return
+  private async venueDown(venue: string) {
     const symbols = [...this.seen]
     this.seen.clear()
     await Promise.all(

@@ -10,13 +10,11 @@ import type { SessionEvent, SessionState } from '../execution/fix/session.ts'
 import { VenueLink } from '../execution/venue-link.ts'
 import type { InboxEntry } from '../execution/venue-link.ts'
 import { sqlStore } from './sql-store.ts'
+import { keepTarget, keptTarget, rearm } from './venue-target.ts'
+import type { VenueTarget } from './venue-target.ts'
 
-const RECONNECT_MS = 5_000
 const TICK_MS = 1_000
 const HEARTBEAT_SECONDS = 30
-const ADDRESS_KEY = 'address'
-/** the venue's name: an alarm can start this object by its id alone, without it */
-const VENUE_KEY = 'venue'
 /** our CompID at every venue */
 export const SENDER_COMP_ID = 'BOURSE'
 
@@ -35,21 +33,15 @@ export class VenueSession extends DurableObject<Env> {
 
   /** Keeps a session with the venue at `address` (host:port) from now on. */
   async open(address: string): Promise<VenueSessionStatus> {
-    const venue = this.ctx.id.name
-    if (!venue) throw new Error('a VenueSession is opened by its venue name (idFromName)')
-    if ((await this.ctx.storage.get(VENUE_KEY)) !== venue) await this.ctx.storage.put(VENUE_KEY, venue)
-    if ((await this.ctx.storage.get(ADDRESS_KEY)) !== address) {
-      await this.ctx.storage.put(ADDRESS_KEY, address)
-    }
-    this.start(venue, address)
-    await this.ctx.storage.setAlarm(Date.now() + RECONNECT_MS)
+    this.start(await keepTarget(this.ctx, address))
     return this.status()
   }
 
   async status(): Promise<VenueSessionStatus> {
+    const target = await keptTarget(this.ctx)
     return {
-      venue: (await this.ctx.storage.get<string>(VENUE_KEY)) ?? '',
-      address: (await this.ctx.storage.get<string>(ADDRESS_KEY)) ?? null,
+      venue: target?.venue ?? '',
+      address: target?.address ?? null,
       connected: this.link?.connected ?? false,
       state: this.link?.state ?? 'disconnected',
       events: this.link?.events.slice(-10) ?? [],
@@ -67,19 +59,16 @@ export class VenueSession extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    const [venue, address] = await Promise.all([
-      this.ctx.storage.get<string>(VENUE_KEY),
-      this.ctx.storage.get<string>(ADDRESS_KEY),
-    ])
-    if (!venue || !address) return
-    this.start(venue, address)
-    await this.ctx.storage.setAlarm(Date.now() + RECONNECT_MS)
+    const target = await keptTarget(this.ctx)
+    if (!target) return
+    this.start(target)
+    await rearm(this.ctx)
   }
 
   private async session(): Promise<VenueLink> {
-    const venue = await this.ctx.storage.get<string>(VENUE_KEY)
-    if (!venue) throw new Error('this venue session was never opened')
-    return this.linkTo(venue)
+    const target = await keptTarget(this.ctx)
+    if (!target) throw new Error('this venue session was never opened')
+    return this.linkTo(target.venue)
   }
 
   private linkTo(venue: string): VenueLink {
@@ -92,7 +81,7 @@ export class VenueSession extends DurableObject<Env> {
     return this.link
   }
 
-  private start(venue: string, address: string) {
+  private start({ venue, address }: VenueTarget) {
     if (this.running) return
     const link = this.linkTo(venue)
     const ticks = setInterval(() => void link.tick().catch(() => {}), TICK_MS)
