@@ -14,7 +14,16 @@ export { SymbolBook } from './do/symbol-book.ts'
 const app = createApp()
 
 export default {
-  fetch: app.fetch,
+  fetch(request, env, ctx) {
+    // chaos harness only (scripts/lib/chaos/faults.ts): POST /__chaos/evict?symbol=S evicts
+    // that symbol's object (src/do/symbol-book.ts); deployed builds drop this (wrangler.toml)
+    if (typeof __CHAOS_HOOKS__ !== 'undefined' && __CHAOS_HOOKS__) {
+      const url = new URL(request.url)
+      const symbol = url.pathname === '/__chaos/evict' && url.searchParams.get('symbol')
+      if (symbol) return env.SYMBOL_BOOK.get(env.SYMBOL_BOOK.idFromName(symbol)).fetch(request)
+    }
+    return app.fetch(request, env, ctx)
+  },
   scheduled(_controller, env, ctx) {
     ctx.waitUntil(Promise.all([sweepOrders(env), closeDayIfDue(env), followFeeds(env), openVenues(env)]))
   },

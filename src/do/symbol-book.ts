@@ -219,6 +219,10 @@ export class SymbolBook extends DurableObject<Env> {
    */
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url)
+    // chaos harness only (src/index.ts): evict this object mid-stream; its storage stays
+    if (typeof __CHAOS_HOOKS__ !== 'undefined' && __CHAOS_HOOKS__) {
+      if (url.pathname === '/__chaos/evict') this.ctx.abort('chaos: evicted')
+    }
     const since = url.searchParams.get('since')
     return this.hub.accept({
       userId: Number(request.headers.get(UPGRADE_USER)),
