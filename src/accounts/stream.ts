@@ -18,6 +18,8 @@ export type OrderUpdate =
   | 'expired'
   | 'rejected'
   | 'reduced'
+  /** what the book did not fill went to a venue (issue 7) */
+  | 'routed'
 
 export type AccountEvent = { key: string; userId: number; ts: number } & (
   | { type: 'order'; event: OrderUpdate; order: Record<string, unknown>; fill?: Record<string, unknown> }

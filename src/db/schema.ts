@@ -385,6 +385,36 @@ export const orderEvents = pgTable(
 )
 
 /**
+ * Best execution (issue 7): for every order routed to a venue, the NBBO when the route was
+ * decided and where it went. Its fills there are `fills` with that venue; price improvement or
+ * slippage is each fill's price against the NBBO side it took (the trade report shows both).
+ */
+export const routedOrders = pgTable(
+  'routed_orders',
+  {
+    orderId: id('order_id')
+      .primaryKey()
+      .references(() => orders.id),
+    symbol: text('symbol')
+      .notNull()
+      .references(() => symbols.symbol),
+    venue: text('venue').notNull(),
+    clOrdId: text('cl_ord_id').notNull(),
+    /** shares sent to the venue (what the internal leg left), at the order's own limit */
+    qty: bigint('qty', { mode: 'number' }).notNull(),
+    limitCents: cents('limit_cents').notNull(),
+    nbboBidCents: cents('nbbo_bid_cents'),
+    nbboBidVenue: text('nbbo_bid_venue'),
+    nbboAskCents: cents('nbbo_ask_cents'),
+    nbboAskVenue: text('nbbo_ask_venue'),
+    /** when the route was decided (the book's time) */
+    decidedAt: timestamp('decided_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [check('routed_orders_qty_pos', sql`${t.qty} > 0`)],
+)
+
+/**
  * Append-only audit trail, one hash chain per user: hash = SHA-256 over the entry and the
  * previous entry's hash (src/audit/chain.ts). Appending locks the user's row, the same lock
  * every money change takes, so chains never fork and users never contend with each other.

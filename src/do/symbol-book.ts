@@ -34,6 +34,11 @@ import { NbboBook } from '../execution/nbbo.ts'
 import { SymbolMetrics } from '../monitoring/symbol-metrics.ts'
 import type { SymbolMetricsData } from '../monitoring/symbol-metrics.ts'
 import type { FeedEvent, Nbbo } from '../execution/nbbo.ts'
+import type { ExecutionReport } from '../execution/fix/messages.ts'
+import { venueAddresses } from '../execution/feeds.ts'
+import { planRoute } from '../execution/routing.ts'
+import type { RoutingMode } from '../execution/routing.ts'
+import type { RoutedChild } from '../engine/journal.ts'
 
 const RETRY_MS = 2_000
 /** connections this object keeps: its concurrent placements and its drain */
@@ -41,13 +46,15 @@ const POOL_SIZE = 16
 /** A batch Postgres refuses needs a person; retrying often would only flood the logs. */
 const REJECTED_RETRY_MS = 60_000
 /** events that put an order event in the outbox */
-const OUTBOXED = new Set(['canceled', 'expired', 'amended', 'rejected'])
+const OUTBOXED = new Set(['canceled', 'expired', 'amended', 'rejected', 'routed'])
 /** stubs kept at most (the users trading this symbol lately) */
 const MAX_STREAM_STUBS = 10_000
 /** a venue quote received longer ago than this no longer counts in the NBBO (feeds re-send) */
 const NBBO_MAX_AGE_MS = 60_000
 /** the object's symbol, kept in its storage (see the constructor) */
 const SYMBOL_KEY = 'symbol'
+/** how the symbol's orders match and route (src/execution/routing.ts), kept in its storage */
+const ROUTING_KEY = 'routing'
 
 export class SymbolBook extends DurableObject<Env> {
   private readonly journal: BookJournal
@@ -68,10 +75,14 @@ export class SymbolBook extends DurableObject<Env> {
   private readonly venues = new NbboBook(NBBO_MAX_AGE_MS)
   /** users' AccountStream stubs: calls through one stub arrive in order */
   private readonly streams = new Map<number, DurableObjectStub<AccountStream>>()
+  private routing: RoutingMode = 'internal'
+  /** the venues we have a FIX session with (VENUES): where an order can be routed */
+  private readonly routable: ReadonlySet<string>
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.journal = new BookJournal(sqlStore(ctx.storage), bookWasm)
+    this.routable = new Set(venueAddresses('VENUES', env.VENUES).map((v) => v.venue))
     this.desk = new OrderDesk(() => this.database(), this)
     const host = { ctx, symbol: () => this.symbol!, depth: (n: number) => this.journal.depth(n) }
     this.hub = new MarketDataHub(host, Number(env.MD_MAX_UNACKED_BYTES) || MAX_UNACKED_BYTES)
@@ -85,9 +96,10 @@ export class SymbolBook extends DurableObject<Env> {
       const stored = await ctx.storage.get<string>(SYMBOL_KEY)
       if (ctx.id.name && stored !== ctx.id.name) await ctx.storage.put(SYMBOL_KEY, ctx.id.name)
       this.symbol = ctx.id.name ?? stored
+      this.routing = (await ctx.storage.get<RoutingMode>(ROUTING_KEY)) ?? 'internal'
       // (not state(): that hashes the whole book)
       const waiting = this.journal.pendingFills(1).length + this.journal.pendingOrderEvents(1).length
-      if (waiting > 0) await ctx.storage.setAlarm(Date.now())
+      if (waiting + this.journal.unsentChildren().length > 0) await ctx.storage.setAlarm(Date.now())
     })
   }
 
@@ -124,7 +136,11 @@ export class SymbolBook extends DurableObject<Env> {
   }
 
   submit(order: NewOrder): Ack {
-    const ack = this.run('new', () => this.journal.submit(order))
+    const now = Date.now()
+    const [national, routable] = [this.venues.nbbo(this.symbol!, now), this.venues.nbbo(this.symbol!, now, this.routable)]
+    const route = planRoute(order, this.routing, national, routable)
+    const ack = this.run('new', () => this.journal.submit(order, route))
+    if (ack.events.some((e) => e.type === 'routed')) this.ctx.waitUntil(this.sendChildren())
     if (!ack.replayed) {
       // the user's stream hears of it before any fill's update (one stub per user: in order)
       const { status, filledQty } = outcomeOf(order.id, order.qty, ack)
@@ -140,8 +156,38 @@ export class SymbolBook extends DurableObject<Env> {
     return orders.map((order) => this.submit(order))
   }
 
+  /** Cancels an order; one at a venue is asked to cancel there, and ends when the venue says. */
   cancel(id: number): Ack {
-    return this.run('cancel', () => this.journal.cancel(id))
+    const child = this.journal.requestCancel(id, 'user')
+    if (!child) return this.run('cancel', () => this.journal.cancel(id))
+    this.ctx.waitUntil(this.sendChildren())
+    const { seq, fillSeq } = this.journal.position()
+    const pending = { type: 'cancel_pending', id, venue: child.venue } as const
+    return { seq, ts: Date.now(), fillsBefore: fillSeq, events: [pending], fills: [], replayed: false }
+  }
+
+  /** How this symbol's orders match: internally only, or internal first and routed (issue 7). */
+  async setRouting(mode: RoutingMode): Promise<RoutingMode> {
+    await this.ctx.storage.put(ROUTING_KEY, mode)
+    this.routing = mode
+    return mode
+  }
+
+  routingMode(): RoutingMode {
+    return this.routing
+  }
+
+  /**
+   * A venue's ExecutionReports for this symbol's children, in the order the venue sent them
+   * (src/do/venue-session.ts forwards them at least once; each changes the book's log once).
+   */
+  venueReports(venue: string, reports: ExecutionReport[]): void {
+    for (const report of reports) {
+      const ack = this.journal.venueReport(venue, report)
+      if (!ack || ack.replayed) continue
+      this.metrics.command('venue', ack)
+      this.scheduleDrain()
+    }
   }
 
   amend(id: number, qty: number): Ack {
@@ -168,6 +214,10 @@ export class SymbolBook extends DurableObject<Env> {
     if (done) return { seq: done.seq, expired: 0, closedBefore: true }
     const ack = this.close()
     sql.exec('INSERT INTO book_days_closed (date, seq) VALUES (?, ?)', date, ack.seq)
+    // DAY orders resting at venues end with the day too: their cancels go out, the venue ends them
+    const day = this.journal.openChildren().filter((c) => c.tif === 'DAY')
+    for (const child of day) this.journal.requestCancel(child.order, 'close')
+    if (day.length > 0) this.ctx.waitUntil(this.sendChildren())
     const expired = ack.events.filter((e) => e.type === 'expired').length
     return { seq: ack.seq, expired, closedBefore: false }
   }
@@ -256,6 +306,7 @@ export class SymbolBook extends DurableObject<Env> {
     if (!symbol) throw new Error('a SymbolBook must be reached through idFromName(symbol)')
     // what commands add from here on is either drained now or schedules the next alarm
     this.drainScheduled = false
+    await this.sendChildren()
     try {
       await drainOutbox(this.journal, this.database(), symbol, { publish: (e) => this.publish(e) })
     } catch (error) {
@@ -316,10 +367,55 @@ export class SymbolBook extends DurableObject<Env> {
     this.metrics.command(kind, ack)
     if (!ack.replayed) this.publishMarketData(ack)
     // (a rejected cancel or amend puts nothing there: an alarm for nothing is harmless)
-    if (!this.drainScheduled && (ack.fills.length > 0 || ack.events.some((e) => OUTBOXED.has(e.type)))) {
-      this.drainScheduled = true
-      this.ctx.storage.setAlarm(Date.now()).catch(() => (this.drainScheduled = false))
-    }
+    if (ack.fills.length > 0 || ack.events.some((e) => OUTBOXED.has(e.type))) this.scheduleDrain()
     return ack
   }
+
+  private scheduleDrain() {
+    if (this.drainScheduled) return
+    this.drainScheduled = true
+    this.ctx.storage.setAlarm(Date.now()).catch(() => (this.drainScheduled = false))
+  }
+
+  /**
+   * Sends children's orders, and cancels, to their venues' sessions (which send each ClOrdID
+   * once); what fails to reach a session, the alarm sends again.
+   */
+  private async sendChildren(): Promise<void> {
+    for (const child of this.journal.unsentChildren()) {
+      const session = this.env.VENUE_SESSION.get(this.env.VENUE_SESSION.idFromName(child.venue))
+      try {
+        if (!child.sent) {
+          await session.sendOnce(newOrderSingle(this.symbol!, child))
+          this.journal.markSent(child.clOrdId, 'order')
+        }
+        if (child.cancel !== 'none' && !child.cancelSent) {
+          await session.sendOnce(cancelRequest(this.symbol!, child))
+          this.journal.markSent(child.clOrdId, 'cancel')
+        }
+      } catch (error) {
+        console.error(JSON.stringify({ msg: 'routing to venue failed', venue: child.venue, clOrdId: child.clOrdId, error: String(error) }))
+        await this.ctx.storage.setAlarm(Date.now() + RETRY_MS)
+      }
+    }
+  }
+}
+
+const TIF = { DAY: 'day', GTC: 'gtc', IOC: 'ioc', FOK: 'fok' } as const
+
+function newOrderSingle(symbol: string, child: RoutedChild) {
+  const { clOrdId, side, qty, price, tif, ts } = child
+  return {
+    type: 'new-order-single', clOrdId, symbol, side, orderQty: qty, ordType: 'limit', price,
+    timeInForce: TIF[tif], transactTime: ts,
+  } as const
+}
+
+/** The cancel of a child: its own ClOrdID, the child's as OrigClOrdID. */
+function cancelRequest(symbol: string, child: RoutedChild) {
+  const { clOrdId, side, qty } = child
+  return {
+    type: 'order-cancel-request', clOrdId: `${clOrdId}-cancel`, origClOrdId: clOrdId, symbol, side,
+    orderQty: qty, transactTime: Date.now(),
+  } as const
 }

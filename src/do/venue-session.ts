@@ -2,10 +2,14 @@
 // venue-link.ts) over a TCP connection from cloudflare:sockets, its sequence numbers, sent
 // messages and received executions in the object's SQLite storage, so they survive restarts. It
 // ticks every second while connected; its alarm reconnects a dropped session every few seconds.
+// The venue's ExecutionReports go on to their symbols' objects (SymbolBook.venueReports) in the
+// order they came, behind a cursor kept in storage: at least once, and each applied once there.
 import { connect } from 'cloudflare:sockets'
 import { DurableObject } from 'cloudflare:workers'
 import type { Env } from '../env.ts'
-import type { ApplicationMessage } from '../execution/fix/messages.ts'
+import type {
+  ApplicationMessage, ExecutionReport, NewOrderSingle, OrderCancelRequest,
+} from '../execution/fix/messages.ts'
 import type { SessionEvent, SessionState } from '../execution/fix/session.ts'
 import { VenueLink } from '../execution/venue-link.ts'
 import type { InboxEntry } from '../execution/venue-link.ts'
@@ -17,6 +21,9 @@ const TICK_MS = 1_000
 const HEARTBEAT_SECONDS = 30
 /** our CompID at every venue */
 export const SENDER_COMP_ID = 'BOURSE'
+/** the last inbox entry handed on to the symbols' objects */
+const FORWARDED_KEY = 'forwarded'
+const FORWARD_BATCH = 100
 
 export interface VenueSessionStatus {
   venue: string
@@ -30,6 +37,8 @@ export class VenueSession extends DurableObject<Env> {
   /** our session with the venue; made once its name is known (stored by open()) */
   private link: VenueLink | undefined
   private running: Promise<void> | undefined
+  /** a forward() is running; `again`: more arrived meanwhile */
+  private forwarding: { again: boolean } | undefined
 
   /** Keeps a session with the venue at `address` (host:port) from now on. */
   async open(address: string): Promise<VenueSessionStatus> {
@@ -53,6 +62,11 @@ export class VenueSession extends DurableObject<Env> {
     return (await this.session()).send(message)
   }
 
+  /** A child order or its cancel (src/do/symbol-book.ts): sent once per ClOrdID. */
+  async sendOnce(message: NewOrderSingle | OrderCancelRequest): Promise<void> {
+    return (await this.session()).sendOnce(message)
+  }
+
   /** What the venue sent, in order, after `afterId`. */
   async inbox(afterId: number, limit = 100): Promise<InboxEntry[]> {
     return (await this.session()).inbox(afterId, limit)
@@ -62,7 +76,40 @@ export class VenueSession extends DurableObject<Env> {
     const target = await keptTarget(this.ctx)
     if (!target) return
     this.start(target)
+    await this.forward()
     await rearm(this.ctx)
+  }
+
+  /**
+   * Hands the inbox's ExecutionReports after the cursor to their symbols' objects, in order; the
+   * cursor moves only past what they took. A failure waits for the next tick or alarm.
+   */
+  private async forward(): Promise<void> {
+    if (this.forwarding) {
+      this.forwarding.again = true
+      return
+    }
+    this.forwarding = { again: true }
+    try {
+      const target = await keptTarget(this.ctx)
+      const link = target && this.linkTo(target.venue)
+      while (link && this.forwarding.again) {
+        this.forwarding.again = false
+        let cursor = (await this.ctx.storage.get<number>(FORWARDED_KEY)) ?? 0
+        for (let entries = link.inbox(cursor, FORWARD_BATCH); entries.length > 0; entries = link.inbox(cursor, FORWARD_BATCH)) {
+          for (const [symbol, reports] of bySymbol(entries)) {
+            const book = this.env.SYMBOL_BOOK.get(this.env.SYMBOL_BOOK.idFromName(symbol))
+            await book.venueReports(target.venue, reports)
+          }
+          cursor = entries.at(-1)!.id
+          await this.ctx.storage.put(FORWARDED_KEY, cursor)
+        }
+      }
+    } catch (error) {
+      console.error(JSON.stringify({ msg: 'forwarding executions failed', error: String(error) }))
+    } finally {
+      this.forwarding = undefined
+    }
   }
 
   private async session(): Promise<VenueLink> {
@@ -77,6 +124,7 @@ export class VenueSession extends DurableObject<Env> {
       targetCompId: venue,
       heartBtInt: HEARTBEAT_SECONDS,
       durable: () => this.ctx.storage.sync(),
+      delivered: () => void this.forward(),
     })
     return this.link
   }
@@ -84,7 +132,7 @@ export class VenueSession extends DurableObject<Env> {
   private start({ venue, address }: VenueTarget) {
     if (this.running) return
     const link = this.linkTo(venue)
-    const ticks = setInterval(() => void link.tick().catch(() => {}), TICK_MS)
+    const ticks = setInterval(() => void link.tick().then(() => this.forward()).catch(() => {}), TICK_MS)
     this.running = link
       .run(connect(address))
       .catch(() => {})
@@ -93,4 +141,14 @@ export class VenueSession extends DurableObject<Env> {
         this.running = undefined
       })
   }
+}
+
+/** The inbox's ExecutionReports by symbol, in order (the rest is the session's or a person's). */
+function bySymbol(entries: InboxEntry[]): Map<string, ExecutionReport[]> {
+  const reports = new Map<string, ExecutionReport[]>()
+  for (const { message } of entries) {
+    if (message?.type !== 'execution-report') continue
+    reports.set(message.symbol, [...(reports.get(message.symbol) ?? []), message])
+  }
+  return reports
 }

@@ -9,6 +9,8 @@
 // The storage is an interface so that this runs on a Durable Object's SQLite
 // (src/do/symbol-book.ts) and, in tests, on bun:sqlite: the same SQL either way.
 
+import type { ExecutionReport } from '../execution/fix/messages.ts'
+import type { NbboAtDecision, RoutePlan } from '../execution/routing.ts'
 import { OrderBook } from './book.ts'
 import type { BookEvent, Command, Depth, NewOrder } from './types.ts'
 
@@ -62,15 +64,60 @@ export interface OutboxOrderEvent {
   event: OrderEvent
 }
 
-export type OrderEvent = Extract<BookEvent, { type: 'canceled' | 'expired' | 'amended' | 'rejected' }>
+export type OrderEvent =
+  | Extract<BookEvent, { type: 'canceled' | 'expired' | 'amended' | 'rejected' }>
+  | RoutedEvent
+
+/**
+ * What is left of an order after its internal leg went to a venue (issue 7): `qty` shares as a
+ * child order `clOrdId`, with the NBBO when it was decided (the best-execution record).
+ */
+export interface RoutedEvent {
+  type: 'routed'
+  id: number
+  qty: number
+  venue: string
+  clOrdId: string
+  price: number
+  tif: NewOrder['tif']
+  nbbo: NbboAtDecision
+}
+
+/** A routed order's cancel request is on its way to the venue: it ends when the venue says so. */
+export interface CancelPendingEvent {
+  type: 'cancel_pending'
+  id: number
+  venue: string
+}
+
+/** What an ack reports: the book's events, and the routing of what the book did not fill. */
+export type AckEvent = BookEvent | RoutedEvent | CancelPendingEvent
+
+/** A child order at a venue, as the journal keeps it until the venue ends it. */
+export interface RoutedChild {
+  clOrdId: string
+  order: number
+  venue: string
+  side: 'buy' | 'sell'
+  qty: number
+  price: number
+  tif: NewOrder['tif']
+  ts: number
+  /** the NewOrderSingle went to the venue's session (which numbers and keeps it) */
+  sent: boolean
+  /** a cancel was asked for (by the user, or the close for a DAY order) and sent */
+  cancel: 'none' | 'user' | 'close'
+  cancelSent: boolean
+}
 
 /**
  * The events of a command that Postgres must see: cancels, expiries and amends, and rejections of
  * new orders (a rejected cancel or amend leaves its order as it was).
  */
-export function orderEvents(op: Command['op'], events: BookEvent[]): OrderEvent[] {
+export function orderEvents(op: Command['op'], events: AckEvent[]): OrderEvent[] {
   return events.filter(
     (e): e is OrderEvent =>
+      e.type === 'routed' ||
       e.type === 'canceled' ||
       e.type === 'expired' ||
       e.type === 'amended' ||
@@ -83,7 +130,7 @@ export interface Ack {
   ts: number
   /** the symbol's fill count before this command */
   fillsBefore: number
-  events: BookEvent[]
+  events: AckEvent[]
   fills: OutboxFill[]
   /** True when this order id had already been submitted: the first outcome, not a new one. */
   replayed: boolean
@@ -121,6 +168,12 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS book_order_events (
      id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, fills_before INTEGER NOT NULL,
      event TEXT NOT NULL, ts INTEGER NOT NULL)`,
+  // orders' children at venues, kept after they end (the log names them; this is their state)
+  `CREATE TABLE IF NOT EXISTS routed_orders (
+     cl_ord_id TEXT PRIMARY KEY, order_id INTEGER NOT NULL UNIQUE, venue TEXT NOT NULL,
+     side TEXT NOT NULL, qty INTEGER NOT NULL, price INTEGER NOT NULL, tif TEXT NOT NULL,
+     ts INTEGER NOT NULL, sent INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0,
+     cancel TEXT NOT NULL DEFAULT 'none', cancel_sent INTEGER NOT NULL DEFAULT 0)`,
 ]
 
 export interface JournalOptions {
@@ -181,10 +234,11 @@ export class BookJournal {
       if (row.seq !== this.seq + 1 || row.fills_before !== this.fillSeq) {
         throw new JournalCorrupt(`the log has a gap or a wrong fill count at command ${row.seq}`)
       }
-      if (row.op === VENUE_FILL) {
-        // a venue's fill: numbered in the symbol's fill sequence, the book untouched
+      if (row.op === VENUE_FILL || row.op === ROUTE_END) {
+        // a venue's fill (numbered in the symbol's fill sequence) or the end of a routed order:
+        // the book untouched
         this.seq = row.seq as number
-        this.fillSeq += 1
+        this.fillSeq += row.op === VENUE_FILL ? 1 : 0
         replayed++
         continue
       }
@@ -200,13 +254,20 @@ export class BookJournal {
     return { seq: this.seq, snapshotSeq: snapshot.seq, replayed, ms: performance.now() - started }
   }
 
-  /** Places an order; a second submit of the same id returns the first outcome. */
-  submit(order: NewOrder): Ack {
+  /**
+   * Places an order; a second submit of the same id returns the first outcome. With a route
+   * (src/execution/routing.ts), the order first matches as an IOC at the plan's cap, and what
+   * that leaves becomes a child order for the venue (unsentChildren()).
+   */
+  submit(order: NewOrder, route?: RoutePlan): Ack {
     const first = this.store.exec(
-      `SELECT seq, events, ts, fills_before FROM book_commands WHERE op = 'new' AND order_id = ?`,
+      `SELECT seq, command, events, ts, fills_before FROM book_commands WHERE op = 'new' AND order_id = ?`,
       order.id,
     )[0]
-    return first ? replay(first) : this.apply({ ...order, op: 'new' })
+    if (first) return replay(first)
+    if (!route) return this.apply({ ...order, op: 'new' })
+    const { postOnly: _, ...taking } = order
+    return this.apply({ ...taking, op: 'new', price: route.internalCap, tif: 'IOC', route })
   }
 
   /**
@@ -260,6 +321,64 @@ export class BookJournal {
     this.seq = seq
     this.fillSeq += 1
     return { seq, ts, fillsBefore, events: [], fills: [fill], replayed: false }
+  }
+
+  /**
+   * A venue's ExecutionReport for a child of this symbol's: a trade is logged as a fill (once per
+   * ExecID); the end of the child (canceled, expired, rejected with nothing left there) releases
+   * what it did not fill, once. Undefined for a report that changes nothing here.
+   */
+  venueReport(venue: string, report: ExecutionReport): Ack | undefined {
+    this.opened()
+    const child = this.child('cl_ord_id', report.origClOrdId ?? report.clOrdId)
+    if (!child || child.venue !== venue) return undefined
+    if (report.execType === 'trade' && report.lastQty && report.lastPx) {
+      const { order, side } = child
+      const ack = this.venueFill({ order, side, price: report.lastPx, qty: report.lastQty, venue, execId: report.execId })
+      if (report.leavesQty === 0) this.store.exec('UPDATE routed_orders SET done = 1 WHERE cl_ord_id = ?', child.clOrdId)
+      return ack
+    }
+    const ended = CHILD_ENDS.has(report.ordStatus) && report.leavesQty === 0
+    return ended && !child.done ? this.endChild(child, report) : undefined
+  }
+
+  /** The order's child at a venue, while the venue has not ended it. */
+  openChild(order: number): RoutedChild | undefined {
+    const child = this.child('order_id', order)
+    return child && !child.done ? child : undefined
+  }
+
+  /** Marks the order's open child to be canceled at its venue (sent by the caller). */
+  requestCancel(order: number, why: 'user' | 'close'): RoutedChild | undefined {
+    this.store.exec(
+      `UPDATE routed_orders SET cancel = ? WHERE order_id = ? AND done = 0 AND cancel = 'none'`,
+      why, order,
+    )
+    return this.openChild(order)
+  }
+
+  /** Children the venues have not ended. */
+  openChildren(): RoutedChild[] {
+    return this.store.exec('SELECT * FROM routed_orders WHERE done = 0').map(routedChild)
+  }
+
+  /** The last command in the log and the symbol's fill count (cheap: state() hashes the book). */
+  position(): { seq: number; fillSeq: number } {
+    this.opened()
+    return { seq: this.seq, fillSeq: this.fillSeq }
+  }
+
+  /** Open children with an order or a cancel still to send to their venue. */
+  unsentChildren(): RoutedChild[] {
+    return this.store
+      .exec(`SELECT * FROM routed_orders WHERE done = 0 AND (sent = 0 OR (cancel != 'none' AND cancel_sent = 0))`)
+      .map(routedChild)
+  }
+
+  /** The child's order (or its cancel) is in its venue session's hands. */
+  markSent(clOrdId: string, what: 'order' | 'cancel'): void {
+    const column = what === 'order' ? 'sent' : 'cancel_sent'
+    this.store.exec(`UPDATE routed_orders SET ${column} = 1 WHERE cl_ord_id = ?`, clOrdId)
   }
 
   depth(maxLevels?: number): Depth & { seq: number } {
@@ -323,26 +442,31 @@ export class BookJournal {
     this.store.exec('DELETE FROM book_order_events WHERE id <= ?', id)
   }
 
-  private apply(command: Command): Ack {
+  private apply(command: LoggedCommand): Ack {
     const book = this.opened()
     const seq = this.seq + 1
     const ts = this.now()
+    const op = command.op
     let events: BookEvent[]
     let fills: OutboxFill[]
+    let acked: AckEvent[]
     try {
       events = book.apply(command)
       fills = numberFills(events, seq, ts, this.fillSeq)
+      acked = ackEvents(command, events)
       this.store.transaction(() => {
         const orderId = command.op === 'close' ? null : command.id
         this.store.exec(
           'INSERT INTO book_commands (seq, op, order_id, command, events, ts, fills_before) VALUES (?, ?, ?, ?, ?, ?, ?)',
-          seq, command.op, orderId, JSON.stringify(command), JSON.stringify(events), ts, this.fillSeq,
+          seq, op, orderId, JSON.stringify(command), JSON.stringify(events), ts, this.fillSeq,
         )
         for (const f of fills) insertOutboxFill(this.store, f)
-        for (const e of orderEvents(command.op, events)) {
+        this.insertOrderEvents(orderEvents(op, acked), seq, ts)
+        const routed = acked.find((e): e is RoutedEvent => e.type === 'routed')
+        if (routed && command.op === 'new') {
           this.store.exec(
-            'INSERT INTO book_order_events (seq, fills_before, event, ts) VALUES (?, ?, ?, ?)',
-            seq, this.fillSeq, JSON.stringify(e), ts,
+            'INSERT INTO routed_orders (cl_ord_id, order_id, venue, side, qty, price, tif, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+            routed.clOrdId, routed.id, routed.venue, command.side, routed.qty, routed.price, routed.tif, ts,
           )
         }
         if (seq % this.snapshotEvery === 0) this.writeSnapshot(book, seq, this.fillSeq + fills.length)
@@ -356,7 +480,46 @@ export class BookJournal {
     const fillsBefore = this.fillSeq
     this.seq = seq
     this.fillSeq += fills.length
-    return { seq, ts, fillsBefore, events, fills, replayed: false }
+    return { seq, ts, fillsBefore, events: acked, fills, replayed: false }
+  }
+
+  private insertOrderEvents(events: OrderEvent[], seq: number, ts: number) {
+    for (const e of events) {
+      this.store.exec(
+        'INSERT INTO book_order_events (seq, fills_before, event, ts) VALUES (?, ?, ?, ?)',
+        seq, this.fillSeq, JSON.stringify(e), ts,
+      )
+    }
+  }
+
+  /** Logs the venue's end of a child; what it did not fill leaves the order (the outbox). */
+  private endChild(child: RoutedChild, report: ExecutionReport): Ack {
+    const seq = this.seq + 1
+    const ts = this.now()
+    const left = child.qty - report.cumQty
+    const reason = report.ordStatus === 'rejected' ? 'venue_rejected' : child.cancel === 'user' ? 'user' : 'ioc'
+    const expired = report.ordStatus === 'expired' || report.ordStatus === 'done-for-day' || child.cancel === 'close'
+    const events: OrderEvent[] =
+      left <= 0 ? []
+      : expired ? [{ type: 'expired', id: child.order, qty: left }]
+      : [{ type: 'canceled', id: child.order, qty: left, reason }]
+    const { execId, ordStatus } = report
+    this.store.transaction(() => {
+      this.store.exec(
+        'INSERT INTO book_commands (seq, op, order_id, command, events, ts, fills_before) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        seq, ROUTE_END, child.order, JSON.stringify({ venue: child.venue, clOrdId: child.clOrdId, execId, ordStatus }),
+        JSON.stringify(events), ts, this.fillSeq,
+      )
+      this.insertOrderEvents(events, seq, ts)
+      this.store.exec('UPDATE routed_orders SET done = 1 WHERE cl_ord_id = ?', child.clOrdId)
+    })
+    this.seq = seq
+    return { seq, ts, fillsBefore: this.fillSeq, events, fills: [], replayed: false }
+  }
+
+  private child(by: 'cl_ord_id' | 'order_id', key: string | number): (RoutedChild & { done: boolean }) | undefined {
+    const [row] = this.store.exec(`SELECT * FROM routed_orders WHERE ${by} = ?`, key)
+    return row && { ...routedChild(row), done: row.done === 1 }
   }
 
   private writeSnapshot(book: OrderBook, seq: number, fillSeq: number): void {
@@ -410,7 +573,44 @@ function replay(row: Record<string, SqlValue>): Ack {
   const seq = row.seq as number
   const ts = row.ts as number
   const fillsBefore = row.fills_before as number
-  return { seq, ts, fillsBefore, events, fills: numberFills(events, seq, ts, fillsBefore), replayed: true }
+  const fills = numberFills(events, seq, ts, fillsBefore)
+  const acked = row.command ? ackEvents(JSON.parse(row.command as string) as LoggedCommand, events) : events
+  return { seq, ts, fillsBefore, events: acked, fills, replayed: true }
+}
+
+/** What the journal logs: the book's commands; an order's internal leg with its route. */
+type LoggedCommand = Command & { route?: RoutePlan }
+
+/** The ack's events: the book's, where what an internal leg left (its IOC cancel) is routed instead. */
+function ackEvents(command: LoggedCommand, events: BookEvent[]): AckEvent[] {
+  const plan = command.op === 'new' ? command.route : undefined
+  if (!plan || command.op !== 'new') return events
+  const routed = (qty: number): RoutedEvent => ({
+    type: 'routed', id: command.id, qty, venue: plan.venue, clOrdId: String(command.id),
+    price: plan.price, tif: plan.tif, nbbo: plan.nbbo,
+  })
+  const left = events.findIndex((e) => e.type === 'canceled' && e.id === command.id && e.reason === 'ioc')
+  if (left < 0) return events
+  return events.map((e, i) => (i === left && e.type === 'canceled' ? routed(e.qty) : e))
+}
+
+/** The reports that end a child at its venue (with nothing left there). */
+const CHILD_ENDS = new Set<ExecutionReport['ordStatus']>(['canceled', 'expired', 'rejected', 'done-for-day'])
+
+function routedChild(row: Record<string, SqlValue>): RoutedChild {
+  return {
+    clOrdId: row.cl_ord_id as string,
+    order: row.order_id as number,
+    venue: row.venue as string,
+    side: row.side as 'buy' | 'sell',
+    qty: row.qty as number,
+    price: row.price as number,
+    tif: row.tif as NewOrder['tif'],
+    ts: row.ts as number,
+    sent: row.sent === 1,
+    cancel: row.cancel as RoutedChild['cancel'],
+    cancelSent: row.cancel_sent === 1,
+  }
 }
 
 /** The outbox rows of a command's fills, numbered on from the symbol's `fillsBefore` fills. */
@@ -425,6 +625,7 @@ function numberFills(events: BookEvent[], seq: number, ts: number, fillsBefore: 
 }
 
 const VENUE_FILL = 'venue_fill'
+const ROUTE_END = 'route_end'
 
 function venueOutboxFill(e: VenueExecution, seq: number, ts: number, fillsBefore: number): OutboxFill {
   const { order, side, price, qty, venue, execId } = e

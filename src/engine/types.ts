@@ -30,7 +30,8 @@ export type Command =
   | { op: 'amend'; id: number; qty: number }
   | { op: 'close' }
 
-export type CancelReason = 'self_trade' | 'fok' | 'ioc' | 'no_liquidity' | 'user'
+/** (`venue_rejected`: a venue refused an order's routed part — the journal's, never the engine's) */
+export type CancelReason = 'self_trade' | 'fok' | 'ioc' | 'no_liquidity' | 'user' | 'venue_rejected'
 export type RejectReason = 'post_only' | 'duplicate_id' | 'invalid' | 'unknown_order' | 'invalid_amend'
 
 /**

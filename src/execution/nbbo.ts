@@ -113,9 +113,10 @@ export class NbboBook {
     for (const venues of this.quotes.values()) venues.delete(venue)
   }
 
-  nbbo(symbol: string, now: number): Nbbo {
+  /** The best bid and offer over the venues' fresh quotes (of `only` those venues, if given). */
+  nbbo(symbol: string, now: number, only?: ReadonlySet<string>): Nbbo {
     const fresh = [...(this.quotes.get(symbol)?.values() ?? [])]
-      .filter((held) => now - held.at <= this.maxAgeMs)
+      .filter((held) => now - held.at <= this.maxAgeMs && (!only || only.has(held.quote.venue)))
       .map((held) => held.quote)
     const best = (side: 'bid' | 'ask'): BestPrice | null => {
       let top: BestPrice | null = null

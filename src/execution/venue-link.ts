@@ -5,7 +5,7 @@
 // acknowledged the venue resends (the session's gap recovery).
 import type { JournalStore } from '../engine/journal.ts'
 import { fromFix, orderFlow, toFix } from './fix/messages.ts'
-import type { ApplicationMessage } from './fix/messages.ts'
+import type { ApplicationMessage, NewOrderSingle, OrderCancelRequest } from './fix/messages.ts'
 import { FixSession } from './fix/session.ts'
 import type { SessionEvent, SessionOutput, SessionState } from './fix/session.ts'
 import { SqlSessionStore } from './sql-session-store.ts'
@@ -27,6 +27,8 @@ export interface VenueLinkConfig {
    * storage.sync()): a message the venue got is never one a restart would number again.
    */
   durable?: () => Promise<void>
+  /** The inbox got messages (committed): the owner forwards them. */
+  delivered?: () => void
 }
 
 export interface InboxEntry {
@@ -53,6 +55,8 @@ export class VenueLink {
   ) {
     sql.exec(`CREATE TABLE IF NOT EXISTS fix_inbox (
       id INTEGER PRIMARY KEY AUTOINCREMENT, message TEXT, error TEXT)`)
+    // the ClOrdIDs sent: an order or cancel a caller sends again (a retry) goes out once
+    sql.exec('CREATE TABLE IF NOT EXISTS fix_sent_orders (cl_ord_id TEXT PRIMARY KEY)')
     this.session = new FixSession(
       {
         role: 'initiator',
@@ -108,6 +112,20 @@ export class VenueLink {
     return this.apply(() => this.session.send(toFix(message)))
   }
 
+  /**
+   * Sends an order or a cancel once per ClOrdID, whoever asks again (the ClOrdID is recorded in
+   * the step that numbers the message): what a symbol's object retries after a crash is no second
+   * order at the venue.
+   */
+  sendOnce(message: NewOrderSingle | OrderCancelRequest): Promise<void> {
+    return this.apply(() => {
+      const [seen] = this.sql.exec('SELECT 1 FROM fix_sent_orders WHERE cl_ord_id = ?', message.clOrdId)
+      if (seen) return { send: [], deliver: [], events: [], close: false }
+      this.sql.exec('INSERT INTO fix_sent_orders (cl_ord_id) VALUES (?)', message.clOrdId)
+      return this.session.send(toFix(message))
+    })
+  }
+
   /** Time passes: heartbeats, test requests, timeouts. */
   tick(): Promise<void> {
     return this.apply(() => this.session.tick())
@@ -145,6 +163,7 @@ export class VenueLink {
     })
     for (const e of output.events) this.remember(e)
     await this.config.durable?.()
+    if (output.deliver.length > 0) this.config.delivered?.()
     try {
       for (const bytes of output.send) await this.writer?.write(bytes)
     } catch (err) {

@@ -15,8 +15,8 @@ import { accountUpdate, orderUpdate } from '../accounts/stream.ts'
 import type { AccountEvent } from '../accounts/stream.ts'
 import { appendAudit } from '../audit/chain.ts'
 import type { Db, Tx } from '../db/client.ts'
-import { fills, orderEvents, orders, positions, users } from '../db/schema.ts'
-import type { OutboxOrderEvent } from '../engine/journal.ts'
+import { fills, orderEvents, orders, positions, routedOrders, users } from '../db/schema.ts'
+import type { OutboxOrderEvent, RoutedEvent } from '../engine/journal.ts'
 import { FillRejected, withRetries } from './fills.ts'
 
 type OrderRow = typeof orders.$inferSelect
@@ -97,6 +97,7 @@ const UPDATES = {
   expired: 'expired',
   rejected: 'rejected',
   amended: 'reduced',
+  routed: 'routed',
 } as const
 
 /**
@@ -116,6 +117,7 @@ export async function applyOrderEvent(
   if (order.symbol !== symbol) {
     throw new FillRejected(symbol, undefined, `order ${order.id} is an order of ${order.symbol}`)
   }
+  if (ev.type === 'routed') return recordRoute(tx, symbol, e.ts, ev, order)
   // an order Postgres already ended (or one acked before order events existed) holds nothing more
   const active = ACTIVE.has(order.status)
   let released = 0
@@ -147,6 +149,36 @@ export async function applyOrderEvent(
   if (!recorded) return undefined
   if (!active || released === 0) return order
   return release(tx, order, ev.type, released, 'reason' in ev ? ev.reason : null)
+}
+
+/**
+ * The best-execution record of a routed order (once); the order keeps what it holds for the
+ * routed quantity until the venue's fills or its end arrive.
+ */
+async function recordRoute(tx: Tx, symbol: string, ts: number, ev: RoutedEvent, order: OrderRow) {
+  const { bid, ask } = ev.nbbo
+  const [recorded] = await tx
+    .insert(routedOrders)
+    .values({
+      orderId: order.id,
+      symbol,
+      venue: ev.venue,
+      clOrdId: ev.clOrdId,
+      qty: ev.qty,
+      limitCents: ev.price,
+      nbboBidCents: bid?.price ?? null,
+      nbboBidVenue: bid?.venue ?? null,
+      nbboAskCents: ask?.price ?? null,
+      nbboAskVenue: ask?.venue ?? null,
+      decidedAt: new Date(ts),
+    })
+    .onConflictDoNothing()
+    .returning()
+  if (!recorded) return undefined
+  await appendAudit(tx, order.userId, 'order.routed', {
+    order_id: order.id, symbol, venue: ev.venue, qty: ev.qty, cl_ord_id: ev.clOrdId,
+  })
+  return order
 }
 
 /** The order's fills with fill sequence ≤ `fillSeq`, which Postgres must have all of. */

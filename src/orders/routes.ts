@@ -167,12 +167,14 @@ orderRoutes.delete(
   requireTwoFactor,
   validate('param', orderIdParam),
   async (c) => {
-    const { order, canceledQty } = await gateway.cancelOrder(
+    const { order, canceledQty, pending } = await gateway.cancelOrder(
       c.var.db,
       books(c),
       c.var.auth.userId,
       c.req.valid('param').id,
     )
+    // 202: the order is at a venue, which cancels it (the user's stream and GET show when)
+    if (pending) return c.json({ ...orderView(order), canceled_qty: 0, cancel_pending: true }, 202)
     return c.json({ ...orderView(order), canceled_qty: canceledQty })
   },
 )

@@ -512,6 +512,10 @@ export async function cancelOrder(db: Db, books: Books, userId: number, id: numb
     await recordAck(db, { order, fresh: false }, ack)
   }
   const ack = await call(order, () => book.cancel(order.id))
+  // at a venue (issue 7): the cancel went there; the venue's answer ends the order (the drain)
+  if (ack.events.some((e) => e.type === 'cancel_pending' && e.id === order.id)) {
+    return { order, ack, canceledQty: 0, pending: true }
+  }
   const canceled = ack.events.find((e) => e.type === 'canceled' && e.id === order.id)
   if (!canceled || canceled.type !== 'canceled') {
     // the book no longer has it: filled (the drain brings Postgres up to date) or ended already
@@ -519,7 +523,7 @@ export async function cancelOrder(db: Db, books: Books, userId: number, id: numb
     throw notCancelable(order)
   }
   await recordEvents(db, order.symbol, ack, 'cancel')
-  return { order: await getOrder(db, userId, id), ack, canceledQty: canceled.qty }
+  return { order: await getOrder(db, userId, id), ack, canceledQty: canceled.qty, pending: false }
 }
 
 /**
