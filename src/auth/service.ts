@@ -310,6 +310,8 @@ export async function disableTotp(
 
 /** Revokes every session of the user (all refresh-token families). */
 export async function logoutEverywhere(db: Db, userId: number): Promise<void> {
+  // a deleted user's token is 401 unknown_user, like on the other account routes (was a 500)
+  await userById(db, userId)
   await db.transaction(async (tx) => {
     await tx
       .update(refreshTokens)

@@ -8,13 +8,12 @@
 //  - refused requests change nothing: the accounts' cash, reserved cash, positions, orders and
 //    ledger read the same before and after each property (GET /v1/account, /v1/positions,
 //    /v1/orders, /v1/account/ledger).
-// Also idempotency abuse (one key, other parameters; one key, concurrent requests; a key whose
-// first request failed) and mass assignment (role, tier, cash, status, filled_qty, user_id, …).
+// Idempotency abuse and mass assignment have their own suites in test/security/.
 //
 // Reproducible: FUZZ_SEED (printed with every failure) and FUZZ_RUNS (runs per property).
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { DEMO_PASSWORD, DEMO_USERS } from '../../src/db/seed.ts'
+import { DEMO_PASSWORD } from '../../src/db/seed.ts'
 import { apiClient } from '../helpers/api.ts'
 import type { Auth, Json } from '../helpers/api.ts'
 import { startDevServer } from '../helpers/dev-server.ts'
@@ -22,7 +21,7 @@ import type { DevServer } from '../helpers/dev-server.ts'
 import {
   FUZZ_SEED, PRIVILEGED_FIELDS, answered, asRaw, badAuthorization, badIdempotencyKey,
   badMoney, badQty, badQuery, badSegment, checkProblem, fuzzParams, hostileBodies, nastyString,
-  refused, send, wrongContentType,
+  refused, wrongContentType,
 } from '../helpers/fuzz.ts'
 import type { Body, Raw } from '../helpers/fuzz.ts'
 import { UNLIMITED } from '../helpers/rate-limit.ts'
@@ -38,7 +37,6 @@ let ids: { alice: number; bob: number; carol: number }
 let aliceOpen: number // alice's open GTC buy of 10 AAPL at 140.00
 let aliceDone: number // alice's canceled order
 let bobOpen: number // bob's open GTC buy
-let msftPrice: string
 
 const J = { 'content-type': 'application/json' }
 
@@ -139,8 +137,6 @@ beforeAll(async () => {
   aliceDone = await place(alice, { ...ORDER, qty: 1, price: '139.00' })
   expect((await api.call('DELETE', `/v1/orders/${aliceDone}`, alice)).status).toBe(200)
   bobOpen = await place(bob, { ...ORDER, qty: 2, price: '137.00' })
-  const symbols = (await api.call('GET', '/v1/symbols', {})).body.symbols as Json[]
-  msftPrice = symbols.find((s) => s.symbol === 'MSFT')!.reference_price
   // the drain brings the cancel's release to Postgres: wait for a steady state
   for (let i = 0; i < 100; i++) {
     const o = (await api.call('GET', `/v1/orders/${aliceDone}`, alice)).body
@@ -738,194 +734,5 @@ describe('fuzz: admin', () => {
     ))
 })
 
-describe('idempotency abuse', () => {
-  let n = 0
-  const key = () => `fz-${FUZZ_SEED}-${++n}`
-  const post = (auth: Auth, body: Body, headers: Record<string, string> = {}) =>
-    send(base, { method: 'POST', path: '/v1/orders', headers: { ...auth, ...J, ...headers }, body: JSON.stringify(body) })
-  const orderCount = async (auth: Auth) => (await api.call('GET', '/v1/orders?limit=200', auth)).body.orders.length as number
-
-  test('one key, other parameters: 422 idempotency_mismatch, the first order alone; the same again replays it', () =>
-    check(
-      fc.tuple(
-        fc.integer({ min: 1, max: 3 }),
-        fc.integer({ min: 13600, max: 14000 }),
-        fc.constantFrom('qty', 'price', 'side', 'tif', 'type', 'symbol', 'client_order_id', 'post_only'),
-      ),
-      async ([qty, cents, change]) => {
-        const k = key()
-        const first: Body = { ...ORDER, qty, price: (cents / 100).toFixed(2) }
-        const a = await post(bob, first, { 'idempotency-key': k })
-        expect(a.status).toBe(201)
-        const before = await snapshot(bob)
-        const other: Body = {
-          qty: { ...first, qty: qty + 1 },
-          price: { ...first, price: '135.50' },
-          side: { ...first, side: 'sell' },
-          tif: { ...first, time_in_force: 'day' },
-          type: { ...first, type: 'market', price: undefined },
-          symbol: { ...first, symbol: 'MSFT', price: msftPrice },
-          client_order_id: { ...first, client_order_id: `c-${k}` },
-          post_only: { ...first, post_only: true },
-        }[change]!
-        const b = await post(bob, other, { 'idempotency-key': k })
-        const raw: Raw = { method: 'POST', path: '/v1/orders', headers: { 'idempotency-key': k }, body: JSON.stringify(other) }
-        if (b.status !== 422 || b.json?.code !== 'idempotency_mismatch') {
-          throw new Error(`same key, ${change} changed: expected 422 idempotency_mismatch, got ${b.status} ${b.text.slice(0, 300)} (FUZZ_SEED=${FUZZ_SEED})`)
-        }
-        checkProblem(raw, b)
-        expect(await snapshot(bob)).toEqual(before)
-        const again = await post(bob, first, { 'idempotency-key': k })
-        expect(again.status).toBe(201)
-        expect(again.headers.get('idempotent-replayed')).toBe('true')
-        expect(again.json.id).toBe(a.json.id)
-        expect(await snapshot(bob)).toEqual(before)
-      },
-      12,
-    ))
-
-  test('a repeated client_order_id with other parameters: 422 idempotency_mismatch', async () => {
-    const id = `coid-${FUZZ_SEED}`
-    const a = await post(bob, { ...ORDER, client_order_id: id })
-    expect(a.status).toBe(201)
-    const before = await snapshot(bob)
-    const b = await post(bob, { ...ORDER, qty: 2, client_order_id: id })
-    expect([b.status, b.json.code]).toEqual([422, 'idempotency_mismatch'])
-    expect(await snapshot(bob)).toEqual(before)
-  })
-
-  test('concurrent requests with one key: one order, one reservation', () =>
-    check(
-      fc.tuple(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 1, max: 3 }), fc.boolean()),
-      async ([clients, qty, sameBody]) => {
-        const k = key()
-        const before = (await api.call('GET', '/v1/account', bob)).body
-        const count = await orderCount(bob)
-        const answers = await Promise.all(
-          Array.from({ length: clients }, (_, i) =>
-            post(bob, { ...ORDER, qty: sameBody ? qty : qty + i, price: '136.00' }, { 'idempotency-key': k }),
-          ),
-        )
-        for (const a of answers) {
-          expect(a.status).toBeLessThan(500)
-          if (a.status !== 201) {
-            expect(a.status === 409 || a.status === 422).toBe(true)
-            expect(a.json.code).toBeOneOf(['idempotency_in_flight', 'idempotency_mismatch'])
-          }
-        }
-        const placed = new Set(answers.filter((a) => a.status === 201).map((a) => a.json.id))
-        expect(placed.size).toBe(1)
-        expect(await orderCount(bob)).toBe(count + 1)
-        const winner = answers.find((a) => a.status === 201)!.json
-        const after = (await api.call('GET', '/v1/account', bob)).body
-        const cents = (s: string) => Math.round(Number(s) * 100)
-        expect(cents(after.reserved_cash) - cents(before.reserved_cash)).toBe(winner.qty * 13600)
-        expect(after.cash).toBe(before.cash)
-      },
-      8,
-    ))
-
-  test('deposits: one key, another amount → 409 idempotency_key_reused; concurrent ones move the cash once', () =>
-    check(
-      fc.tuple(fc.integer({ min: 1, max: 99_999 }), fc.integer({ min: 2, max: 6 })),
-      async ([cents, clients]) => {
-        const k = key()
-        const amount = (c: number) => `${Math.trunc(c / 100)}.${String(c % 100).padStart(2, '0')}`
-        const before = (await api.call('GET', '/v1/account', carol)).body
-        const dep = (body: Body) => send(base, { method: 'POST', path: '/v1/account/deposits', headers: { ...carol, ...J, 'idempotency-key': k }, body: JSON.stringify(body) })
-        const answers = await Promise.all(Array.from({ length: clients }, () => dep({ amount: amount(cents) })))
-        for (const a of answers) {
-          expect(a.status).toBeLessThan(500)
-          if (a.status >= 400) expect(a.headers.get('content-type')).toStartWith('application/problem+json')
-        }
-        expect(new Set(answers.filter((a) => a.status < 300).map((a) => a.json.id)).size).toBe(1)
-        const mid = await snapshot(carol)
-        expect(Math.round(Number(mid.account[0]) * 100) - Math.round(Number(before.cash) * 100)).toBe(cents)
-        const other = await dep({ amount: amount(cents + 1) })
-        expect([other.status, other.json.code]).toEqual([409, 'idempotency_key_reused'])
-        checkProblem({ method: 'POST', path: '/v1/account/deposits' }, other)
-        expect(await snapshot(carol)).toEqual(mid)
-      },
-      8,
-    ))
-
-  test('a key whose first request was refused: the retry is judged on its own, at most one order', () =>
-    check(
-      fc.constantFrom<Body>(
-        { ...ORDER, qty: 700, price: '150.00' }, // beyond buying power
-        { ...ORDER, price: '1.00' }, // out of band
-        { ...ORDER, symbol: 'ZZZZ' },
-        { ...ORDER, side: 'sell', qty: 5000, price: '150.00' }, // shares not held
-      ),
-      async (bad) => {
-        const k = key()
-        const count = await orderCount(alice)
-        const first = await post(alice, bad, { 'idempotency-key': k })
-        expect(first.status).toBe(422)
-        const retry = await post(alice, { ...ORDER, qty: 1, price: '135.00' }, { 'idempotency-key': k })
-        const raw: Raw = { method: 'POST', path: '/v1/orders', headers: { 'idempotency-key': k }, body: JSON.stringify(ORDER) }
-        if (retry.status >= 500) throw new Error(`retry after a refusal: ${retry.status} ${retry.text}`)
-        if (retry.status >= 400) checkProblem(raw, retry)
-        expect(await orderCount(alice)).toBeLessThanOrEqual(count + 1)
-        if (retry.status === 201) {
-          // the placed order is the retry's, and it goes away again so alice's state stays put
-          expect(retry.json.qty).toBe(1)
-          expect((await api.call('DELETE', `/v1/orders/${retry.json.id}`, alice)).status).toBe(200)
-        }
-      },
-      4,
-    ))
-})
-
-describe('mass assignment', () => {
-  const fields: [string, unknown][] = [
-    ['role', 'admin'], ['tier', 'pro'], ['cash', '99999999.00'], ['cash_cents', 9_999_999_999],
-    ['reserved_cash', '0.00'], ['status', 'filled'], ['filled_qty', 1], ['user_id', 1], ['id', 1],
-    ['short_limit', 1_000_000], ['two_factor_enabled', false], ['avg_fill_price', '0.01'],
-  ]
-  const targets = (): [string, string, Auth, Body][] => [
-    ['POST', '/v1/auth/register', {}, { email: `m${Date.now()}@fuzz.example`, password: DEMO_PASSWORD }],
-    ['POST', '/v1/auth/login', {}, { email: DEMO_USERS[1].email, password: DEMO_PASSWORD }],
-    ['PATCH', '/v1/account', alice, { display_name: 'Alice' }],
-    ['POST', '/v1/account/deposits', alice, { amount: '1.00' }],
-    ['POST', '/v1/account/withdrawals', alice, { amount: '1.00' }],
-    ['POST', '/v1/account/transfers', alice, { symbol: 'AAPL', qty: 1, cost_basis: '1.00' }],
-    ['POST', '/v1/orders', alice, ORDER],
-    ['PATCH', `/v1/orders/${aliceOpen}`, alice, { qty: 9 }],
-    ['PATCH', `/v1/admin/users/${ids.carol}`, admin, { tier: 'retail' }],
-    ['POST', `/v1/admin/accounts/${ids.carol}/deposits`, admin, { amount: '1.00' }],
-  ]
-
-  test('role, tier, cash, status, filled_qty, user_id… in any body: 400 naming the field, never applied', () =>
-    unchanged(() =>
-      check(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.constantFrom(...fields)), async ([i, [field, value]]) => {
-        const [method, path, auth, body] = targets()[i]
-        if (path === '/v1/admin/users/' + ids.carol && field === 'role') return // a real field of that route
-        if (path === '/v1/admin/users/' + ids.carol && field === 'short_limit') return
-        const a = await refused(base, { method, path, headers: { ...auth, ...J }, body: JSON.stringify({ ...body, [field]: value }) }, [400])
-        expect(a.json.code).toBe('invalid_request')
-        expect(a.json.errors.map((e: Json) => e.path)).toContain(field)
-      }, 60),
-    ))
-
-  test('a batch order carrying filled_qty, status or user_id is refused on its own; none placed', () =>
-    unchanged(async () => {
-      const orders = [{ ...ORDER, filled_qty: 1 }, { ...ORDER, status: 'filled' }, { ...ORDER, user_id: ids.bob }, { ...ORDER, id: 1 }]
-      const r = await api.call('POST', '/v1/orders/batch', alice, { orders })
-      expect(r.status).toBe(200)
-      expect(r.body).toMatchObject({ placed: 0, refused: 4 })
-      for (const x of r.body.results) expect([x.status, x.error.code]).toEqual([400, 'invalid_request'])
-    }))
-
-  test('carol cannot make herself admin or pro, nor read what admins read', () =>
-    unchanged(async () => {
-      for (const body of [{ role: 'admin' }, { tier: 'pro' }]) {
-        const r = await api.call('PATCH', `/v1/admin/users/${ids.carol}`, carol, body)
-        expect([r.status, r.body.code]).toEqual([404, 'not_found'])
-        const p = await api.call('PATCH', '/v1/account', carol, body)
-        expect([p.status, p.body.code]).toEqual([400, 'invalid_request'])
-      }
-      const me = (await api.call('GET', '/v1/account', carol)).body
-      expect([me.role, me.tier]).toEqual(['trader', 'retail'])
-    }))
-})
+// Idempotency abuse and mass assignment: test/security/idempotency-abuse.test.ts and
+// test/security/auth-attacks.test.ts (every route with a JSON body, read off the app).
