@@ -33,6 +33,14 @@ export interface ExecutedTrade {
   sell: TradeSide | null
   /** the side that took liquidity */
   aggressor: 'buy' | 'sell'
+  /** a routed order's fill at a venue: the NBBO when it was routed (best execution, issue 7) */
+  route: RouteDecision | null
+}
+
+export interface RouteDecision {
+  nbboBidCents: number | null
+  nbboAskCents: number | null
+  routedQty: number
 }
 
 export const TRADE_REPORT_COLUMNS = [
@@ -49,6 +57,10 @@ export const TRADE_REPORT_COLUMNS = [
   'aggressor_side',
   'buyer_capacity',
   'seller_capacity',
+  'nbbo_bid',
+  'nbbo_ask',
+  'routed_qty',
+  'price_improvement',
 ] as const
 
 export type TradeReportRecord = Record<(typeof TRADE_REPORT_COLUMNS)[number], string | number | null>
@@ -71,7 +83,22 @@ export function tradeReportRecord(t: ExecutedTrade): TradeReportRecord {
     aggressor_side: t.aggressor,
     buyer_capacity: t.buy ? capacityOf(t.buy.role) : null,
     seller_capacity: t.sell ? capacityOf(t.sell.role) : null,
+    nbbo_bid: t.route?.nbboBidCents != null ? formatCents(t.route.nbboBidCents) : null,
+    nbbo_ask: t.route?.nbboAskCents != null ? formatCents(t.route.nbboAskCents) : null,
+    routed_qty: t.route?.routedQty ?? null,
+    price_improvement: priceImprovement(t),
   }
+}
+
+/**
+ * Per share, against the NBBO side a routed order took when it was routed: positive is
+ * improvement, negative slippage; null for an execution that was not routed.
+ */
+function priceImprovement(t: ExecutedTrade): string | null {
+  const side = t.buy ? 'buy' : 'sell'
+  const far = side === 'buy' ? t.route?.nbboAskCents : t.route?.nbboBidCents
+  if (far == null) return null
+  return formatCents(side === 'buy' ? far - t.priceCents : t.priceCents - far)
 }
 
 export interface ReportFormat {

@@ -5,7 +5,7 @@ import { and, asc, eq, gte, isNull, lt, or, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import type { Db } from '../db/client.ts'
 import { instantKey } from '../db/instant.ts'
-import { fills, users } from '../db/schema.ts'
+import { fills, routedOrders, users } from '../db/schema.ts'
 import { tradeReportRecord } from './reports.ts'
 import type { ExecutedTrade, ReportFormat, Role } from './reports.ts'
 
@@ -39,6 +39,9 @@ type TradeRow = {
   otherOrderId: number | null
   otherUserId: number | null
   otherRole: Role | null
+  nbboBidCents: number | null
+  nbboAskCents: number | null
+  routedQty: number | null
 }
 
 /** Our side and the other (null: the street, at a venue), as the buy and the sell side. */
@@ -56,6 +59,7 @@ function executedTrade(r: TradeRow): ExecutedTrade {
     buy,
     sell,
     aggressor: r.took === (r.side === 'buy') ? 'buy' : 'sell',
+    route: r.routedQty === null ? null : { nbboBidCents: r.nbboBidCents, nbboAskCents: r.nbboAskCents, routedQty: r.routedQty },
   }
 }
 
@@ -83,6 +87,9 @@ export async function tradePage(
       otherOrderId: sellSide.orderId,
       otherUserId: sellSide.userId,
       otherRole: seller.role,
+      nbboBidCents: routedOrders.nbboBidCents,
+      nbboAskCents: routedOrders.nbboAskCents,
+      routedQty: routedOrders.qty,
     })
     .from(fills)
     .leftJoin(
@@ -95,6 +102,7 @@ export async function tradePage(
     )
     .innerJoin(buyer, eq(buyer.id, fills.userId))
     .leftJoin(seller, eq(seller.id, sellSide.userId))
+    .leftJoin(routedOrders, and(eq(routedOrders.orderId, fills.orderId), isNull(fills.counterpartyOrderId)))
     .where(
       and(
         // an execution once: our book's from its buy side, a venue's from our only side

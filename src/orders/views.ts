@@ -29,8 +29,15 @@ const ackFillView = (orderId: number) => (f: OutboxFill) => ({
   qty: f.qty,
   price: formatCents(f.price),
   liquidity: f.taker === orderId ? 'taker' : 'maker',
+  venue: f.venue ?? 'BOURSE',
   ts: new Date(f.ts).toISOString(),
 })
+
+/** what the book left of the order went to a venue (issue 7): where, and how many shares */
+function routedView(ack: Ack, orderId: number) {
+  const routed = ack.events.find((e) => e.type === 'routed' && e.id === orderId)
+  return routed?.type === 'routed' ? { venue: routed.venue, qty: routed.qty } : null
+}
 
 /** POST's answer: the order as the book acked it (fills reach Postgres through the drain). */
 export const ackView = (o: OrderRow, ack: Ack, out: AckOutcome) => ({
@@ -41,6 +48,7 @@ export const ackView = (o: OrderRow, ack: Ack, out: AckOutcome) => ({
   avg_fill_price: money(out.avgPriceCents),
   fills: out.fills.map(ackFillView(o.id)),
   reason: out.reason,
+  routed: routedView(ack, o.id),
   book_seq: ack.seq,
   created_at: o.createdAt.toISOString(),
   acked_at: new Date(ack.ts).toISOString(),
@@ -61,6 +69,7 @@ export const orderView = (o: OrderRow, rows?: (typeof fills.$inferSelect)[]) => 
       qty: f.qty,
       price: formatCents(f.priceCents),
       liquidity: f.taker ? 'taker' : 'maker',
+      venue: f.venue,
       ts: f.ts.toISOString(),
     })),
   }),

@@ -19,6 +19,7 @@ const trade: ExecutedTrade = {
   buy: { orderId: 7, accountId: 1, role: 'trader' },
   sell: { orderId: 9, accountId: 2, role: 'market_maker' },
   aggressor: 'sell',
+  route: null,
 }
 
 describe('a report record', () => {
@@ -37,6 +38,10 @@ describe('a report record', () => {
       aggressor_side: 'sell',
       buyer_capacity: 'agency',
       seller_capacity: 'principal',
+      nbbo_bid: null,
+      nbbo_ask: null,
+      routed_qty: null,
+      price_improvement: null,
     })
     const bought = tradeReportRecord({ ...trade, aggressor: 'buy', sell: { ...trade.sell!, role: 'admin' } })
     expect(bought).toMatchObject({ aggressor_side: 'buy', seller_capacity: 'agency' })
@@ -52,11 +57,22 @@ describe('a report record', () => {
       seller_account_id: null,
       seller_capacity: null,
     })
-    expect(REPORT_FORMATS.csv.line(routed)).toBe('2026-11-25T15:04:05.067Z,AAPL-42,NSIM,AAPL,10,150.05,7,,1,,buy,agency,\n')
+    expect(REPORT_FORMATS.csv.line(routed)).toBe('2026-11-25T15:04:05.067Z,AAPL-42,NSIM,AAPL,10,150.05,7,,1,,buy,agency,,,,,\n')
+  })
+
+  test('a routed order’s fill at a venue carries the NBBO it was routed at, and the improvement on it', () => {
+    const route = { nbboBidCents: 14_990, nbboAskCents: 15_010, routedQty: 40 }
+    const bought = tradeReportRecord({ ...trade, venue: 'NSIM', sell: null, aggressor: 'buy', route })
+    expect(bought).toMatchObject({ nbbo_bid: '149.90', nbbo_ask: '150.10', routed_qty: 40, price_improvement: '0.05' })
+    const sold = tradeReportRecord({ ...trade, venue: 'NSIM', buy: null, route })
+    expect(sold).toMatchObject({ price_improvement: '0.15' })
+    const slipped = tradeReportRecord({ ...trade, venue: 'NSIM', sell: null, priceCents: 15_012, route })
+    expect(slipped.price_improvement).toBe('-0.02')
   })
 
   test('CSV (header, then one line per record) and JSON Lines carry the same fields', () => {
-    const record = tradeReportRecord(trade)
+    const route = { nbboBidCents: 14_990, nbboAskCents: 15_010, routedQty: 40 }
+    const record = tradeReportRecord({ ...trade, route })
     const csv = REPORT_FORMATS.csv.header + REPORT_FORMATS.csv.line(record)
     const [header, line, end] = csv.split('\n')
     expect(header.split(',')).toEqual([...TRADE_REPORT_COLUMNS])

@@ -8,6 +8,7 @@ import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { startVenue } from '../../scripts/lib/venue/index.ts'
 import type { Venue } from '../../scripts/lib/venue/index.ts'
+import { formatCents, parseCents } from '../../src/lib/money.ts'
 import { apiClient } from '../helpers/api.ts'
 import type { Auth, Json } from '../helpers/api.ts'
 import { startDevServer } from '../helpers/dev-server.ts'
@@ -35,6 +36,8 @@ let venue: Venue
 let dev: DevServer
 let api: ReturnType<typeof apiClient>
 let admin: Auth
+let alice: Auth
+let bob: Auth
 
 async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms
@@ -55,7 +58,7 @@ beforeAll(async () => {
     },
   })
   api = apiClient(dev.base)
-  ;({ admin } = await api.demoTraders())
+  ;({ admin, alice, bob } = await api.demoTraders())
 }, 90_000)
 
 afterAll(async () => {
@@ -121,4 +124,87 @@ describe('venue feeds', () => {
     expect(back.events.filter((e: Json) => e.type === 'logged-on')).toHaveLength(2)
     expect((await api.call('GET', '/v1/admin/venues', {})).status).toBe(401)
   }, 30_000)
+})
+
+describe('routing to the venue (both: internal first, within the NBBO)', () => {
+  const cents = (text: string) => parseCents(text)
+  const account = async (auth: Auth) => (await api.call('GET', '/v1/account', auth)).body
+  const position = async (auth: Auth) => (await api.call('GET', '/v1/positions/MSFT', auth)).body
+  const order = (auth: Auth, id: number) => async () => (await api.call('GET', `/v1/orders/${id}`, auth)).body
+  const ended = (o: Json) => ['filled', 'canceled', 'expired'].includes(o.status)
+
+  /** Our feed of NSIM shows the simulated venue's own top of book. */
+  async function quoteVenue() {
+    const q = venue.quote('MSFT')
+    feeds[0].send([`Q|NSIM|MSFT|${formatCents(q.bid!)}|${q.bidSize}|${formatCents(q.ask!)}|${q.askSize}|${Date.now()}`])
+    await until(async () => (await api.call('GET', '/v1/nbbo/MSFT', {})).body, (b) => b.ask?.price === formatCents(q.ask!))
+    return q
+  }
+
+  beforeAll(async () => {
+    expect((await api.call('PUT', '/v1/admin/symbols/MSFT/routing', admin, { mode: 'both' })).body).toEqual({ symbol: 'MSFT', mode: 'both' })
+    expect((await api.call('PUT', '/v1/admin/symbols/MSFT/routing', admin, { mode: 'sideways' })).status).toBe(400)
+    expect((await api.call('PUT', '/v1/admin/symbols/MSFT/routing', alice, { mode: 'both' })).status).toBe(404) // admin routes are hidden
+    await api.call('POST', '/v1/admin/feeds', admin)
+    await api.call('POST', '/v1/admin/venues', admin)
+    const status = async () => (await api.call('GET', '/v1/admin/venues', admin)).body.venues[0]
+    await until(status, (v) => v.state === 'active', 15_000)
+  }, 30_000)
+
+  test('partially filled internally, the rest filled at the venue: positions and cash exact', async () => {
+    const q = await quoteVenue()
+    const [aliceBefore, bobBefore] = [await account(alice), await account(bob)]
+    const [alicePos, bobPos] = [await position(alice), await position(bob)]
+    // alice rests 20 at the NBBO's offer (a sell there does not reach the bid: it stays here);
+    // bob takes 60 at up to 10 cents over it: 20 from alice, first, then 40 at the venue
+    const inside = q.ask!
+    const sell = await api.call('POST', '/v1/orders', alice, { symbol: 'MSFT', side: 'sell', type: 'limit', qty: 20, price: formatCents(inside), time_in_force: 'day' })
+    expect(sell.status).toBe(201)
+    const buy = await api.call('POST', '/v1/orders', bob, { symbol: 'MSFT', side: 'buy', type: 'limit', qty: 60, price: formatCents(q.ask! + 10), time_in_force: 'ioc' })
+    expect(buy.status).toBe(201)
+    expect(buy.body).toMatchObject({ status: 'partial', filled_qty: 20, routed: { venue: 'NSIM', qty: 40 } })
+
+    const done = await until(order(bob, buy.body.id), ended, 20_000)
+    expect(done).toMatchObject({ status: 'filled', filled_qty: 60 })
+    const venueFills = done.fills.filter((f: Json) => f.venue === 'NSIM')
+    expect(venueFills.reduce((n: number, f: Json) => n + f.qty, 0)).toBe(40)
+    for (const f of venueFills) expect(cents(f.price)).toBeLessThanOrEqual(q.ask! + 10)
+    const notional = done.fills.reduce((n: number, f: Json) => n + f.qty * cents(f.price), 0)
+    expect(notional).toBe(20 * inside + venueFills.reduce((n: number, f: Json) => n + f.qty * cents(f.price), 0))
+
+    await until(() => account(bob), (a) => a.reserved_cash === bobBefore.reserved_cash)
+    const [aliceAfter, bobAfter] = [await account(alice), await account(bob)]
+    expect(cents(bobAfter.cash)).toBe(cents(bobBefore.cash) - notional)
+    expect(cents(aliceAfter.cash)).toBe(cents(aliceBefore.cash) + 20 * inside)
+    expect((await position(bob)).qty).toBe((bobPos.qty ?? 0) + 60)
+    expect((await position(alice)).qty).toBe(alicePos.qty - 20)
+
+    // the best-execution record: the NBBO when it was routed, and where the 40 went
+    // (trade dates: a fill on a holiday or after the close belongs to the next trading day)
+    const [from, to] = [0, 7].map((days) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10))
+    const report = await fetch(`${dev.base}/v1/admin/reports/trades?from=${from}&to=${to}&format=jsonl`, { headers: admin })
+    const rows = (await report.text()).trim().split('\n').map((l) => JSON.parse(l))
+    const routed = rows.filter((r) => r.buy_order_id === buy.body.id && r.venue === 'NSIM')
+    expect(routed.length).toBe(venueFills.length)
+    expect(routed[0]).toMatchObject({ nbbo_ask: formatCents(q.ask!), routed_qty: 40 })
+    expect(cents(routed[0].price_improvement)).toBe(q.ask! - cents(routed[0].price))
+  }, 40_000)
+
+  test('a DAY order resting at the venue is canceled there: 202, then canceled and released', async () => {
+    const q = await quoteVenue()
+    const before = await account(bob)
+    venue.pause() // the venue acknowledges orders and does not trade them
+    try {
+      const buy = await api.call('POST', '/v1/orders', bob, { symbol: 'MSFT', side: 'buy', type: 'limit', qty: 30, price: formatCents(q.ask!), time_in_force: 'day' })
+      expect(buy.body).toMatchObject({ status: 'open', filled_qty: 0 })
+      const cancel = await api.call('DELETE', `/v1/orders/${buy.body.id}`, bob)
+      expect(cancel.status).toBe(202)
+      expect(cancel.body).toMatchObject({ id: buy.body.id, cancel_pending: true })
+      const done = await until(order(bob, buy.body.id), ended, 20_000)
+      expect(done).toMatchObject({ status: 'canceled', filled_qty: 0 })
+      expect((await until(() => account(bob), (a) => a.reserved_cash === before.reserved_cash)).cash).toBe(before.cash)
+    } finally {
+      venue.resume()
+    }
+  }, 40_000)
 })
