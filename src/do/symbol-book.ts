@@ -84,7 +84,12 @@ export class SymbolBook extends DurableObject<Env> {
     this.journal = new BookJournal(sqlStore(ctx.storage), bookWasm)
     this.routable = new Set(venueAddresses('VENUES', env.VENUES).map((v) => v.venue))
     this.desk = new OrderDesk(() => this.database(), this)
-    const host = { ctx, symbol: () => this.symbol!, depth: (n: number) => this.journal.depth(n) }
+    const host = {
+      ctx,
+      symbol: () => this.symbol!,
+      depth: (n: number) => this.journal.depth(n),
+      nbbo: () => this.nbbo(),
+    }
     this.hub = new MarketDataHub(host, Number(env.MD_MAX_UNACKED_BYTES) || MAX_UNACKED_BYTES)
     this.quotes = new QuoteWriter(redisFrom(env), env.CACHE_PREFIX, (error) =>
       console.error(JSON.stringify({ msg: 'quote cache write failed', error: String(error) })),
@@ -230,12 +235,15 @@ export class SymbolBook extends DurableObject<Env> {
   venueEvents(events: FeedEvent[]): Nbbo {
     const now = Date.now()
     for (const e of events) if (e.type === 'quote') this.venues.apply(e, now)
-    return this.venues.nbbo(this.symbol!, now)
+    const nbbo = this.venues.nbbo(this.symbol!, now)
+    this.hub.publishNbbo(nbbo)
+    return nbbo
   }
 
   /** A venue's feed went away: its quotes leave the NBBO. */
   venueDown(venue: string): void {
     this.venues.drop(venue)
+    this.hub.publishNbbo(this.nbbo())
   }
 
   /** The national best bid and offer over the venues' fresh quotes. */

@@ -17,9 +17,10 @@ import { DEPTH_LEVELS, MarketFeed } from './feed.ts'
 import type { Trade } from './feed.ts'
 import { CLOSE, PING, PONG, parseClientMessage } from './protocol.ts'
 import type { Channel, ServerMessage } from './protocol.ts'
-import { TierThrottle, depthSnapshotMessage, depthUpdateMessage, quoteMessage } from './throttle.ts'
+import { TierThrottle, depthSnapshotMessage, depthUpdateMessage, nbboMessage, quoteMessage } from './throttle.ts'
 import type { Tier } from './throttle.ts'
 import { Histogram } from '../monitoring/histogram.ts'
+import type { Nbbo } from '../execution/nbbo.ts'
 
 /** What a socket keeps across hibernation. */
 interface Attachment {
@@ -36,6 +37,7 @@ const CHANNEL_OF = {
   trade: 'trades',
   trades: 'trades',
   depth_update: 'depth',
+  nbbo: 'nbbo',
 } as const satisfies Record<string, Channel>
 
 /** Headers the Worker passes with an upgrade it authenticated (routes.ts). */
@@ -57,6 +59,8 @@ export interface HubHost {
   symbol(): string
   /** the book now: its command seq and its top levels */
   depth(levels: number): Depth & { seq: number }
+  /** the venues' NBBO now */
+  nbbo(): Nbbo
 }
 
 interface Connection {
@@ -163,6 +167,15 @@ export class MarketDataHub {
     this.scheduleFlush()
   }
 
+  /** The venues' NBBO changed: to the `nbbo` subscribers, as each tier's throttle allows. */
+  publishNbbo(nbbo: Nbbo) {
+    this.wake()
+    if (this.connections.size === 0) return
+    const now = Date.now()
+    for (const [tier, throttle] of this.tiers) this.distribute(tier, throttle.offerNbbo(nbbo, now))
+    this.scheduleFlush()
+  }
+
   /**
    * The sockets this instance did not accept itself (it woke from hibernation, or restarted)
    * join once, each with a snapshot of its depth; from then on `connections` has them all.
@@ -210,6 +223,7 @@ export class MarketDataHub {
     this.send(ws, conn, { type: 'subscribed', channels: [...conn.channels] })
     const symbol = this.host.symbol()
     if (channels.includes('quotes')) this.send(ws, conn, quoteMessage(symbol, feed.currentQuote()))
+    if (channels.includes('nbbo')) this.send(ws, conn, nbboMessage(this.host.nbbo()))
     if (channels.includes('depth')) {
       // nothing can change the book between these lines and the replies (one thread, no await)
       const missed = since === undefined ? undefined : feed.since(since)

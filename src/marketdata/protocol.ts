@@ -4,7 +4,8 @@
 import { z } from 'zod'
 import { formatCents } from '../lib/money.ts'
 
-export const CHANNELS = ['quotes', 'trades', 'depth'] as const
+/** `nbbo`: the venues' best bid and offer (issue 7), a source distinct from our book's quotes */
+export const CHANNELS = ['quotes', 'trades', 'depth', 'nbbo'] as const
 export type Channel = (typeof CHANNELS)[number]
 
 const channels = z.array(z.enum(CHANNELS)).min(1).max(CHANNELS.length)
@@ -61,6 +62,24 @@ export interface WireTrade {
   ts: number
 }
 
+/** One side of the NBBO: its price, size and the venue showing it. */
+export interface WireBestPrice {
+  price: string
+  size: number
+  venue: string
+}
+
+export interface NbboMessage {
+  type: 'nbbo'
+  symbol: string
+  /** always 'venues': the external market, not our book */
+  source: 'venues'
+  bid: WireBestPrice | null
+  ask: WireBestPrice | null
+  crossed: boolean
+  ts: number
+}
+
 export type TradeMessage = { type: 'trade'; symbol: string } & WireTrade
 export interface TradesMessage {
   type: 'trades'
@@ -105,6 +124,7 @@ export type ServerMessage =
   | TradesMessage
   | DepthSnapshotMessage
   | DepthUpdateMessage
+  | NbboMessage
   | { type: 'pong' }
   | ErrorMessage
 

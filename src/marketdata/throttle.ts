@@ -8,6 +8,7 @@ import type { DepthDelta, DepthSnapshot, FeedUpdate, Level, Quote, Trade } from 
 import { mergeDeltas } from './feed.ts'
 import type { Channel, ServerMessage, WireLevel, WireTrade } from './protocol.ts'
 import { formatCents } from '../lib/money.ts'
+import type { BestPrice, Nbbo } from '../execution/nbbo.ts'
 
 export type Tier = 'retail' | 'pro'
 
@@ -24,6 +25,7 @@ export class TierThrottle {
   private trades: Trade[] = []
   private droppedTrades = 0
   private deltas: DepthDelta[] = []
+  private nbbo: Nbbo | undefined
 
   constructor(
     readonly symbol: string,
@@ -47,6 +49,12 @@ export class TierThrottle {
     return this.flush(now)
   }
 
+  /** Takes the venues' NBBO after a change; returns the messages due now (the latest wins). */
+  offerNbbo(nbbo: Nbbo, now: number): ServerMessage[] {
+    this.nbbo = nbbo
+    return this.flush(now)
+  }
+
   /** The conflated messages whose interval has passed. */
   flush(now: number): ServerMessage[] {
     const out: ServerMessage[] = []
@@ -63,6 +71,10 @@ export class TierThrottle {
       out.push(depthUpdateMessage(this.symbol, mergeDeltas(this.deltas)))
       this.deltas = []
     }
+    if (this.nbbo && this.due('nbbo', now)) {
+      out.push(nbboMessage(this.nbbo))
+      this.nbbo = undefined
+    }
     return out
   }
 
@@ -72,6 +84,7 @@ export class TierThrottle {
     if (this.quote) waiting.push('quotes')
     if (this.trades.length > 0) waiting.push('trades')
     if (this.deltas.length > 0) waiting.push('depth')
+    if (this.nbbo) waiting.push('nbbo')
     if (waiting.length === 0) return undefined
     return Math.min(...waiting.map((c) => (this.lastSent.get(c) ?? -Infinity) + this.interval))
   }
@@ -101,6 +114,20 @@ export function quoteMessage(symbol: string, q: Quote): ServerMessage {
     ask: q.ask === null ? null : formatCents(q.ask),
     ask_size: q.askSize,
     ts: q.ts,
+  }
+}
+
+const wireBest = (b: BestPrice | null) => b && { price: formatCents(b.price), size: b.size, venue: b.venue }
+
+export function nbboMessage(n: Nbbo): ServerMessage {
+  return {
+    type: 'nbbo',
+    symbol: n.symbol,
+    source: 'venues',
+    bid: wireBest(n.bid),
+    ask: wireBest(n.ask),
+    crossed: n.crossed,
+    ts: n.ts,
   }
 }
 

@@ -151,6 +151,23 @@ describe('routing to the venue (both: internal first, within the NBBO)', () => {
     await until(status, (v) => v.state === 'active', 15_000)
   }, 30_000)
 
+  test('market-data subscribers of the nbbo channel get the venues\' best prices, a source apart from ours', async () => {
+    const bearer = bob.authorization.slice('Bearer '.length)
+    const ws = new WebSocket(`${dev.base.replace('http', 'ws')}/v1/market-data/MSFT`, ['bourse.v1', `bearer.${bearer}`])
+    const received: Json[] = []
+    ws.addEventListener('message', (e) => received.push(JSON.parse(String(e.data))))
+    await new Promise((ok, fail) => { ws.addEventListener('open', ok); ws.addEventListener('error', fail) })
+    try {
+      ws.send(JSON.stringify({ op: 'subscribe', channels: ['nbbo'] }))
+      const q = await quoteVenue()
+      const seen = await until(async () => received.filter((m) => m.type === 'nbbo').at(-1), (m) => m?.ask?.price === formatCents(q.ask!))
+      expect(seen).toMatchObject({ symbol: 'MSFT', source: 'venues', ask: { price: formatCents(q.ask!), size: q.askSize, venue: 'NSIM' }, crossed: false })
+      expect(received.some((m) => m.type === 'quote' || m.type === 'depth_update')).toBe(false)
+    } finally {
+      ws.close()
+    }
+  }, 20_000)
+
   test('partially filled internally, the rest filled at the venue: positions and cash exact', async () => {
     const q = await quoteVenue()
     const [aliceBefore, bobBefore] = [await account(alice), await account(bob)]

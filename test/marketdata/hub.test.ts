@@ -4,6 +4,7 @@
 // what each socket receives when subscribers of a tier come and go.
 import { beforeAll, describe, expect, test } from 'bun:test'
 import type { Depth } from '../../src/engine/types.ts'
+import type { Nbbo } from '../../src/execution/nbbo.ts'
 import { MarketDataHub } from '../../src/marketdata/hub.ts'
 
 /** What the platform keeps of an accepted socket, and what it was sent. */
@@ -39,6 +40,7 @@ function exchange() {
   const sockets: Socket[] = []
   let book: Depth = { bids: [], asks: [] }
   let seq = 0
+  let nbbo: Nbbo = { symbol: 'AAPL', bid: null, ask: null, crossed: false, ts: 0 }
   const ctx = {
     getWebSockets: () => sockets.filter((s) => s.closed === undefined),
     setWebSocketAutoResponse: () => {},
@@ -48,6 +50,7 @@ function exchange() {
     ctx: ctx as unknown as DurableObjectState,
     symbol: () => 'AAPL',
     depth: () => ({ seq, ...book }),
+    nbbo: () => nbbo,
   })
   return {
     hub,
@@ -62,6 +65,18 @@ function exchange() {
     leave(ws: Socket) {
       ws.closed = 1000
       hub.close(ws as unknown as WebSocket)
+    },
+    /** a subscriber of `tier` to the venues' NBBO */
+    watchNbbo(tier: 'retail' | 'pro') {
+      const ws = new Socket({ userId: sockets.length + 1, tier, channels: [] })
+      sockets.push(ws)
+      hub.message(ws as unknown as WebSocket, JSON.stringify({ op: 'subscribe', channels: ['nbbo'] }))
+      return ws
+    },
+    /** the venues' best offer moves to `ask` (cents) at NSIM */
+    venueQuote(ask: number) {
+      nbbo = { ...nbbo, ask: { price: ask, size: 100, venue: 'NSIM' }, ts: nbbo.ts + 1 }
+      hub.publishNbbo(nbbo)
     },
     /** a command that leaves one bid at `price` with `qty` */
     command(price: number, qty: number) {
@@ -100,6 +115,22 @@ describe('MarketDataHub', () => {
     // (had retail's window missed the update that took 100.50 away, it would bring it back)
     expect(depthOf(again.sent)).toEqual([['101.00', 2]])
     expect(depthOf(pro.sent)).toEqual([['101.00', 2]])
+  })
+
+  test('the venues\' NBBO goes to its subscribers only, a distinct source, conflated by tier', async () => {
+    const ex = exchange()
+    const depthOnly = ex.join('pro')
+    ex.venueQuote(15_010)
+    const retail = ex.watchNbbo('retail')
+    expect(retail.sent.filter((m) => m.type === 'nbbo')).toEqual([
+      { type: 'nbbo', symbol: 'AAPL', source: 'venues', bid: null, ask: { price: '150.10', size: 100, venue: 'NSIM' }, crossed: false, ts: 1 },
+    ])
+    ex.venueQuote(15_009) // retail's window is open: out at once
+    ex.venueQuote(15_008) // waits, and is replaced by
+    ex.venueQuote(15_007)
+    await Bun.sleep(1_100)
+    expect(retail.sent.filter((m) => m.type === 'nbbo').map((m) => m.ask.price)).toEqual(['150.10', '150.09', '150.07'])
+    expect(depthOnly.sent.some((m) => m.type === 'nbbo')).toBe(false)
   })
 
   test('sockets back from hibernation get a snapshot before any update', () => {
