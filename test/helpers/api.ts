@@ -1,8 +1,11 @@
-// A small HTTP client for the e2e tests (Worker under wrangler dev): JSON calls, demo logins, and
-// turning on the second factor through the real endpoints (POST /v1/orders needs it).
+// A small HTTP client for the e2e tests (Worker under wrangler dev): raw JSON calls (status and body,
+// for tests of refusals), and demo logins with the second factor turned on through the real
+// endpoints (POST /v1/orders needs it), made with the typed client.
 import { expect } from 'bun:test'
 import { currentStep, totpAt } from '../../src/auth/totp.ts'
+import { createClient } from '../../src/client/index.ts'
 import { DEMO_PASSWORD, DEMO_USERS } from '../../src/db/seed.ts'
+import { enableTwoFactor } from './two-factor.ts'
 
 export type Json = Record<string, any>
 export type Auth = Record<string, string>
@@ -32,21 +35,15 @@ export function apiClient(base: string) {
     return { status: res.status, headers: res.headers, body: (await res.json()) as Json }
   }
 
+  // logins and two-factor go through the typed client (src/client): a refusal throws its problem
   async function login(email: string, otp?: string, password = DEMO_PASSWORD): Promise<Auth> {
-    const res = await call('POST', '/v1/auth/login', {}, { email, password, ...(otp && { otp }) })
-    expect(res.status).toBe(200)
-    return { authorization: `Bearer ${res.body.access_token}` }
+    const { access_token } = await createClient(base).login({ email, password, ...(otp && { otp }) })
+    return { authorization: `Bearer ${access_token}` }
   }
 
   /** enables TOTP through the real endpoints; returns a token from a login with a code */
   async function withTwoFactor(email: string, password = DEMO_PASSWORD): Promise<Auth> {
-    const plain = await login(email, undefined, password)
-    const { body } = await call('POST', '/v1/auth/totp/enroll', plain)
-    const secret = body.secret as string
-    const verified = await call('POST', '/v1/auth/totp/verify', plain, {
-      code: await totpAt(secret, currentStep()),
-    })
-    expect(verified.status).toBe(200)
+    const secret = await enableTwoFactor(base, email, password)
     // each code works once: log in with the next step's (accepted within ±1 step)
     return login(email, await totpAt(secret, currentStep() + 1), password)
   }
