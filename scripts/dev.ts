@@ -11,7 +11,7 @@
 // REDIS_URL; PBKDF2_ITERATIONS, CACHE_PREFIX, MARKET_ALWAYS_OPEN (default 1 here), VENUE_FEEDS,
 // VENUES and RATE_LIMIT_* are passed to the Worker. Extra arguments are
 // passed to wrangler dev.
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { generateSigningKey } from '../src/auth/keys.ts'
@@ -105,6 +105,10 @@ writeFileSync(
 if (existsSync(join(root, '.dev.vars'))) {
   log('warning: ./.dev.vars exists; wrangler may prefer it over the generated .bourse/dev.vars')
 }
+
+// the web terminal's files (wrangler.toml [assets]; wrangler will not start without them), built
+// here too so that every way of starting the Worker (tests, benchmarks) serves the current one
+execFileSync(process.execPath, [join(root, 'scripts/build-terminal.mjs')], { stdio: 'inherit' })
 
 const args = [
   'dev',

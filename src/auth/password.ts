@@ -8,7 +8,7 @@ const PREFIX = 'pbkdf2-sha256'
 const SALT_BYTES = 16
 const HASH_BITS = 256
 
-async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+async function derive(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey(
     'raw',
     new TextEncoder().encode(password),
@@ -48,6 +48,6 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const iterations = Number(parts[1])
   if (!Number.isInteger(iterations) || iterations < 1) return false
   const expected = base64url.decode(parts[3])
-  const actual = await derive(password, base64url.decode(parts[2]), iterations)
+  const actual = await derive(password, new Uint8Array(base64url.decode(parts[2])), iterations)
   return timingSafeEqual(actual, expected)
 }

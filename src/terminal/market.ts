@@ -1,0 +1,116 @@
+// The symbol's market-data WebSocket (README, "Market data over WebSockets"): the quote, the
+// trades and the depth, applied in order. A gap in the depth's sequence resubscribes; a dropped
+// connection comes back with since=<last seq>; a ping every 15 s acknowledges what arrived.
+import { streamProtocols } from '../client/index.ts'
+import type { ServerMessage, WireLevel } from '../client/index.ts'
+import { cents } from './dom.ts'
+import { api, freshToken } from './session.ts'
+import { changed, state } from './state.ts'
+
+const MAX_TRADES = 500
+let socket: WebSocket | undefined
+let seq: number | undefined
+let pinger: ReturnType<typeof setInterval> | undefined
+let retry: ReturnType<typeof setTimeout> | undefined
+
+/** Follows `symbol` from now on (a new symbol starts from its snapshot). */
+export function watch(symbol: string) {
+  stop()
+  state.symbol = symbol
+  state.bids.clear()
+  state.asks.clear()
+  state.trades = []
+  state.quote = null
+  seq = undefined
+  changed('symbol', 'book', 'trades')
+  connect(symbol)
+}
+
+export function stop() {
+  clearTimeout(retry)
+  clearInterval(pinger)
+  if (socket) {
+    socket.onclose = null
+    socket.close(1000)
+  }
+  socket = undefined
+}
+
+async function connect(symbol: string) {
+  setMarket('connecting')
+  let token: string
+  try {
+    token = await freshToken()
+  } catch {
+    return setMarket('down')
+  }
+  if (state.symbol !== symbol) return
+  const ws = new WebSocket(api.marketDataUrl(symbol, seq), streamProtocols(token))
+  socket = ws
+  ws.onopen = () => {
+    ws.send(api.subscribe(['quotes', 'trades', 'depth'], seq))
+    pinger = setInterval(() => ws.send('{"op":"ping"}'), 15_000)
+    setMarket('live')
+  }
+  ws.onmessage = (e) => receive(JSON.parse(String(e.data)) as ServerMessage)
+  ws.onclose = () => {
+    clearInterval(pinger)
+    setMarket('down')
+    retry = setTimeout(() => connect(symbol), 1_000)
+  }
+}
+
+function receive(msg: ServerMessage) {
+  switch (msg.type) {
+    case 'depth_snapshot':
+      state.bids.clear()
+      state.asks.clear()
+      apply(msg.bids, msg.asks)
+      seq = msg.seq
+      return changed('book')
+    case 'depth_update':
+      // (none before the snapshot: a resubscription waits for its own)
+      if (seq === undefined || msg.seq <= seq) return
+      if (msg.first_seq > seq + 1) return resubscribe()
+      apply(msg.bids, msg.asks)
+      seq = msg.seq
+      return changed('book')
+    case 'quote':
+      state.quote = { bid: msg.bid, bidSize: msg.bid_size, ask: msg.ask, askSize: msg.ask_size }
+      return changed('book')
+    case 'trade':
+      return addTrades([msg])
+    case 'trades':
+      return addTrades(msg.trades)
+  }
+}
+
+/** levels are absolute quantities; 0 removes one */
+function apply(bids: WireLevel[], asks: WireLevel[]) {
+  for (const [side, levels] of [
+    [state.bids, bids],
+    [state.asks, asks],
+  ] as const) {
+    for (const [p, q] of levels) {
+      if (q === 0) side.delete(cents(p))
+      else side.set(cents(p), q)
+    }
+  }
+}
+
+function addTrades(trades: { price: string; qty: number; side: 'buy' | 'sell'; ts: number }[]) {
+  state.trades.push(...trades.map(({ price, qty, side, ts }) => ({ price, qty, side, ts })))
+  if (state.trades.length > MAX_TRADES) state.trades.splice(0, state.trades.length - MAX_TRADES)
+  changed('trades')
+}
+
+/** a missed update: start again from a snapshot */
+function resubscribe() {
+  seq = undefined
+  socket?.send(api.subscribe(['depth']))
+}
+
+function setMarket(status: typeof state.market) {
+  state.market = status
+  changed('market')
+}

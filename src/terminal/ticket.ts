@@ -1,0 +1,135 @@
+// The order ticket: side, type, quantity, prices, time in force → POST /v1/orders with an
+// Idempotency-Key, so a double submit places one order. The answer (or the API's refusal, code
+// and detail as given) shows under it.
+import type { OrderBody, PlacedOrder } from '../client/index.ts'
+import { h, money, problemText, qty } from './dom.ts'
+import { reloadSoon } from './account.ts'
+import { api, authed } from './session.ts'
+import { lastPrice, on, state, symbolInfo } from './state.ts'
+
+type Side = OrderBody['side']
+type OrderType = OrderBody['type']
+
+export function ticket() {
+  let side: Side = 'buy'
+  const sideButtons = (['buy', 'sell'] as const).map((s) =>
+    h(`button.side.${s}`, { type: 'button', 'data-side': s, onclick: () => setSide(s) }, s === 'buy' ? 'Buy (B)' : 'Sell (S)'),
+  )
+  const type = select('type', ['limit', 'market', 'stop', 'stop_limit'])
+  const tif = select('time_in_force', ['day', 'gtc', 'ioc', 'fok'])
+  const quantity = h('input', { name: 'qty', inputmode: 'numeric', autocomplete: 'off', value: '100', 'aria-label': 'Quantity' })
+  const limit = h('input', { name: 'price', inputmode: 'decimal', autocomplete: 'off', 'aria-label': 'Limit price' })
+  const stop = h('input', { name: 'stop_price', inputmode: 'decimal', autocomplete: 'off', 'aria-label': 'Stop price' })
+  const postOnly = h('input', { type: 'checkbox', name: 'post_only' })
+  const submit = h('button.submit', { type: 'submit' })
+  const notional = h('span.dim')
+  const result = h('output.result', { 'aria-live': 'polite' })
+  const field = (label: string, input: Node, cls = '') =>
+    h(`label${cls}`, {}, h('span', {}, label), input)
+  const priceField = field('Price', limit, '.for-price')
+  const stopField = field('Stop', stop, '.for-stop')
+  const form = h(
+    'form.ticket-form',
+    { autocomplete: 'off' },
+    h('div.sides', {}, ...sideButtons),
+    h('div.fields', {}, field('Type', type), field('Qty', quantity), priceField, stopField, field('TIF', tif)),
+    h('label.check', {}, postOnly, h('span', {}, 'Post only')),
+    h('div.row', {}, submit, notional),
+    result,
+  )
+  const root = h('section.panel.ticket', { 'aria-label': 'Order ticket' }, h('header', {}, h('h2', {}, 'Order')), form)
+
+  function setSide(s: Side) {
+    side = s
+    for (const b of sideButtons) b.classList.toggle('active', b.dataset.side === s)
+    form.dataset.side = s
+    refresh()
+  }
+
+  function refresh() {
+    const t = type.value as OrderType
+    priceField.hidden = !(t === 'limit' || t === 'stop_limit')
+    stopField.hidden = !(t === 'stop' || t === 'stop_limit')
+    submit.textContent = `${side === 'buy' ? 'Buy' : 'Sell'} ${state.symbol} ⏎`
+    const at = Number(priceField.hidden ? lastPrice() : limit.value)
+    const shares = Number(quantity.value)
+    notional.textContent = at > 0 && shares > 0 ? `≈ ${money(String(at * shares))}` : ''
+  }
+
+  function body(): OrderBody {
+    const t = type.value as OrderType
+    return {
+      symbol: state.symbol,
+      side,
+      type: t,
+      // sent as typed: the API says what is wrong with it
+      qty: Number(quantity.value),
+      ...(!priceField.hidden && { price: limit.value.trim() }),
+      ...(!stopField.hidden && { stop_price: stop.value.trim() }),
+      time_in_force: tif.value as OrderBody['time_in_force'],
+      ...(postOnly.checked && { post_only: true }),
+    }
+  }
+
+  form.addEventListener('input', refresh)
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault()
+    submit.disabled = true
+    result.className = 'result'
+    result.textContent = 'sending…'
+    try {
+      const order = await authed(() => api.placeOrder(body(), { idempotencyKey: newKey() }))
+      result.className = 'result ok'
+      result.textContent = describe(order)
+      reloadSoon()
+    } catch (err) {
+      result.className = 'result error'
+      result.textContent = problemText(err)
+    } finally {
+      submit.disabled = false
+    }
+  })
+
+  on('symbol', () => {
+    limit.value = symbolInfo()?.reference_price ?? ''
+    refresh()
+  })
+  on('trades', refresh)
+  setSide('buy')
+
+  return {
+    root,
+    /** B / S: this side, the quantity selected to type over */
+    focus(s: Side) {
+      setSide(s)
+      quantity.focus()
+      quantity.select()
+    },
+    setPrice(p: string) {
+      if (type.value === 'market' || type.value === 'stop') type.value = 'limit'
+      limit.value = p
+      refresh()
+      quantity.focus()
+    },
+    clear() {
+      result.textContent = ''
+      result.className = 'result'
+    },
+  }
+}
+
+function select(name: string, options: string[]) {
+  return h('select', { name, 'aria-label': name }, ...options.map((o) => h('option', { value: o }, o.replace('_', ' '))))
+}
+
+function describe(o: PlacedOrder): string {
+  const head = `#${o.id} ${o.side} ${qty(o.qty)} ${o.symbol} ${o.price ?? o.collar_price ?? ''}: ${o.status}`
+  const filled = o.filled_qty ? `, filled ${qty(o.filled_qty)} @ ${o.avg_fill_price}` : ''
+  return `${head}${filled}${o.reason ? ` (${o.reason})` : ''}`
+}
+
+/** an Idempotency-Key per submission (getRandomValues: also outside secure contexts) */
+function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12))
+  return `term-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`
+}

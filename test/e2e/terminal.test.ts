@@ -1,0 +1,148 @@
+// The web terminal end to end in a real browser: the Worker under wrangler dev serves it, Debian's
+// Chromium runs it (playwright-core, nothing downloaded). Alice and Bob, each in a browser context
+// of their own, log in with their second factor and trade AAPL against each other from the
+// ticket: each sees the resting order on the ladder, then the fill, the level gone and the new
+// position. Alice also amends and cancels an order from the blotter, and a refusal shows as the
+// API gave it. Skipped, saying so, where /usr/bin/chromium is absent (CI installs it).
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import type { Browser, Page } from 'playwright-core'
+import { DEMO_USERS } from '../../src/db/seed.ts'
+import { startDevServer } from '../helpers/dev-server.ts'
+import type { DevServer } from '../helpers/dev-server.ts'
+import { UNLIMITED } from '../helpers/rate-limit.ts'
+import { CHROMIUM, enableTwoFactor, hasChromium, launchChromium, logIn } from '../helpers/terminal.ts'
+
+if (!hasChromium) {
+  console.warn(`terminal browser test skipped: no ${CHROMIUM} (apt-get install -y chromium)`)
+}
+
+const [ALICE, BOB] = [DEMO_USERS[0].email, DEMO_USERS[1].email]
+const PRICE = '190.00' // AAPL's reference price in the seed
+
+let dev: DevServer
+let browser: Browser
+let alice: Page
+let bob: Page
+
+const ladderLevel = (page: Page, side: 'ask' | 'bid', price: string) =>
+  page.locator(`.ladder tr.${side}[data-price="${price}"] td.qty.${side}`)
+const positionQty = (page: Page, symbol: string) =>
+  page.locator(`.positions tr[data-symbol="${symbol}"] td.qty`)
+
+/** B or S, then the quantity and the limit price typed into the ticket, then Enter */
+async function order(page: Page, side: 'b' | 's', qty: number, price: string) {
+  await page.locator('body').press(side)
+  await page.keyboard.type(String(qty))
+  await page.fill('input[name=price]', price)
+  await page.locator('input[name=price]').press('Enter')
+}
+
+describe.skipIf(!hasChromium)('web terminal in Chromium', () => {
+  beforeAll(async () => {
+    dev = await startDevServer({ env: UNLIMITED })
+    const [aliceSecret, bobSecret] = await Promise.all([
+      enableTwoFactor(dev.base, ALICE),
+      enableTwoFactor(dev.base, BOB),
+    ])
+    browser = await launchChromium()
+    const open = async (email: string, secret: string, viewport: { width: number; height: number }) => {
+      const context = await browser.newContext({ viewport })
+      context.setDefaultTimeout(15_000)
+      const page = await context.newPage()
+      await logIn(page, dev.base, email, secret)
+      return page
+    }
+    // Bob on a phone's width: the same terminal, one column
+    ;[alice, bob] = await Promise.all([
+      open(ALICE, aliceSecret, { width: 1440, height: 900 }),
+      open(BOB, bobSecret, { width: 375, height: 812 }),
+    ])
+  }, 90_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await dev?.stop()
+  }, 30_000)
+
+  test('the terminal is served at /, and the API keeps its paths (run_worker_first)', async () => {
+    const page = await fetch(`${dev.base}/`)
+    expect(page.headers.get('content-type')).toStartWith('text/html')
+    expect(await page.text()).toContain('<script type="module" src="/app.js">')
+    expect((await fetch(`${dev.base}/app.js`)).status).toBe(200)
+    expect(await (await fetch(`${dev.base}/healthz`)).json()).toEqual({ status: 'ok' })
+    expect((await (await fetch(`${dev.base}/openapi.json`)).json()).openapi).toBe('3.1.0')
+    expect((await fetch(`${dev.base}/docs`)).headers.get('content-type')).toStartWith('text/html')
+    const missing = await fetch(`${dev.base}/no-such-file`)
+    expect(missing.status).toBe(404)
+    expect((await missing.json()).code).toBe('not_found')
+  })
+
+  test('each side logs in with two-factor and sees its account', async () => {
+    for (const [page, email] of [
+      [alice, ALICE],
+      [bob, BOB],
+    ] as const) {
+      expect(await page.locator('.user').textContent()).toBe(email)
+      await positionQty(page, 'AAPL').waitFor()
+      expect(await page.locator('.cash dd[data-field="Cash"]').textContent()).toMatch(/^\d{1,3}(,\d{3})*\.\d\d$/)
+    }
+    expect(await positionQty(alice, 'AAPL').textContent()).toBe('100')
+    expect(await positionQty(bob, 'AAPL').textContent()).toBe('200')
+  })
+
+  test('a refusal shows the API’s code and detail', async () => {
+    await order(bob, 'b', 10, '500.00')
+    const error = bob.locator('.ticket .result.error')
+    await error.waitFor()
+    expect(await error.textContent()).toMatch(/^price_out_of_band — /)
+  })
+
+  test('Alice’s resting sell reaches both ladders; Bob buys it; each sees the fill and the position', async () => {
+    await order(alice, 's', 10, PRICE)
+    await alice.locator('.ticket .result.ok', { hasText: 'open' }).waitFor()
+    for (const page of [alice, bob]) {
+      await ladderLevel(page, 'ask', PRICE).filter({ hasText: /^10$/ }).waitFor()
+    }
+    // Alice sees her own shares at the level
+    await alice.locator(`.ladder tr.ask[data-price="${PRICE}"] td.mine`, { hasText: '10' }).waitFor()
+
+    await order(bob, 'b', 10, PRICE)
+    await bob.locator('.ticket .result.ok', { hasText: 'filled' }).waitFor()
+
+    for (const [page, side, shares] of [
+      [alice, 'sell', '90'],
+      [bob, 'buy', '210'],
+    ] as const) {
+      // the level is gone from the ladder, the trade is on the tape and the chart's count
+      await ladderLevel(page, 'ask', PRICE).waitFor({ state: 'detached' })
+      await page.locator('.tape tbody tr td.price', { hasText: PRICE }).first().waitFor()
+      // the fill in the blotter
+      await page.locator('.blotter .tab', { hasText: 'Fills' }).click()
+      const fill = page.locator(`.blotter tr.${side}`, { hasText: 'AAPL' }).first()
+      await fill.waitFor()
+      expect(await fill.locator('td.qty').textContent()).toBe('10')
+      expect(await fill.locator('td.price').first().textContent()).toBe('190.00')
+      // the new position
+      await positionQty(page, 'AAPL').filter({ hasText: new RegExp(`^${shares}$`) }).waitFor()
+    }
+  })
+
+  test('Alice amends an open order down and cancels it from the blotter', async () => {
+    const price = '191.00'
+    await order(alice, 's', 20, price)
+    await ladderLevel(bob, 'ask', price).filter({ hasText: /^20$/ }).waitFor()
+
+    await alice.locator('.blotter .tab', { hasText: 'Open orders' }).click()
+    const row = alice.locator('.blotter tbody tr', { hasText: price })
+    await row.locator('button', { hasText: 'Amend' }).click()
+    await alice.locator('input.amend').fill('5')
+    await alice.locator('input.amend').press('Enter')
+    await alice.locator('.blotter .result.ok', { hasText: 'amended' }).waitFor()
+    await ladderLevel(bob, 'ask', price).filter({ hasText: /^5$/ }).waitFor()
+
+    await row.locator('button', { hasText: 'Cancel' }).click()
+    await alice.locator('.blotter .result.ok', { hasText: 'canceled' }).waitFor()
+    await ladderLevel(bob, 'ask', price).waitFor({ state: 'detached' })
+    await alice.locator('.blotter tbody td.empty', { hasText: 'no open orders' }).waitFor()
+  })
+})
