@@ -83,7 +83,7 @@ export class SymbolBook extends DurableObject<Env> {
     super(ctx, env)
     this.journal = new BookJournal(sqlStore(ctx.storage), bookWasm)
     this.routable = new Set(venueAddresses('VENUES', env.VENUES).map((v) => v.venue))
-    this.desk = new OrderDesk(() => this.database(), this)
+    this.desk = new OrderDesk(() => this.database(), this, () => this.marketQuote())
     const host = {
       ctx,
       symbol: () => this.symbol!,
@@ -244,6 +244,12 @@ export class SymbolBook extends DurableObject<Env> {
   venueDown(venue: string): void {
     this.venues.drop(venue)
     this.hub.publishNbbo(this.nbbo())
+  }
+
+  /** The venues' prices for market orders' collars: none while the NBBO is crossed. */
+  private marketQuote() {
+    const { bid, ask, crossed } = this.nbbo()
+    return crossed ? undefined : { bidCents: bid?.price ?? null, askCents: ask?.price ?? null }
   }
 
   /** The national best bid and offer over the venues' fresh quotes. */

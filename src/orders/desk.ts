@@ -16,6 +16,7 @@ import { AppError } from '../errors.ts'
 import type { OrderBody } from './schema.ts'
 import { placeBatch, placeOrder } from './service.ts'
 import type { Placed, Span, Submitter } from './service.ts'
+import type { MarketQuote } from './rules.ts'
 
 /** An AppError as plain data (what crosses the RPC boundary). */
 export interface Problem {
@@ -60,6 +61,8 @@ export class OrderDesk {
   constructor(
     private readonly db: () => Db,
     book: LocalBook,
+    /** the venues' prices now, for market orders' collars */
+    private readonly market: () => MarketQuote | undefined = () => undefined,
   ) {
     this.client = {
       submit: async (order) => book.submit(order),
@@ -80,7 +83,7 @@ export class OrderDesk {
     const result = await withOriginOf(item.origin, () =>
       this.inTurn(userId, () =>
         settle(() =>
-          placeOrder(this.db(), () => this.client, userId, item.body, item.idempotencyKey, span),
+          placeOrder(this.db(), () => this.client, userId, item.body, item.idempotencyKey, span, this.market()),
         ),
       ),
     )
@@ -91,7 +94,7 @@ export class OrderDesk {
   async placeMany(userId: number, items: DeskItem[]): Promise<DeskResult[]> {
     // one request's orders: one origin
     const results = await withOriginOf(items[0]?.origin, () =>
-      this.inTurn(userId, () => placeBatch(this.db(), this.client, userId, items)),
+      this.inTurn(userId, () => placeBatch(this.db(), this.client, userId, items, this.market())),
     )
     return results.map((r) =>
       r instanceof AppError ? { ok: false, problem: toProblem(r) } : { ok: true, placed: r },

@@ -35,6 +35,14 @@ export interface SymbolInfo {
   referencePriceCents: number
   /** the last trade in Postgres, if any: the market collar's anchor */
   lastPriceCents?: number | null
+  /** the venues' best bid and offer (issue 7), when fresh and not crossed: the collar's anchor first */
+  nbbo?: MarketQuote
+}
+
+/** The venues' best prices as the symbol's object holds them (null: no quote on that side). */
+export interface MarketQuote {
+  bidCents: number | null
+  askCents: number | null
 }
 
 /** 422 with the rule's numbers in the problem body */
@@ -63,10 +71,14 @@ export function collarPrice(anchorCents: number, side: 'buy' | 'sell', tickCents
   return Math.max(scaledCeil(anchorCents, 10_000 - COLLAR_BPS, tickCents), tickCents)
 }
 
-/** A market order's collar: around the last trade (else the reference), inside the band. */
+/**
+ * A market order's collar: around the venues' best price on the side it takes (what it could get
+ * now), else the last trade, else the reference; inside the band.
+ */
 export function marketCollar(sym: SymbolInfo, side: 'buy' | 'sell'): number {
   const [low, high] = priceBand(sym.referencePriceCents, sym.tickCents)
-  const collar = collarPrice(sym.lastPriceCents ?? sym.referencePriceCents, side, sym.tickCents)
+  const far = side === 'buy' ? sym.nbbo?.askCents : sym.nbbo?.bidCents
+  const collar = collarPrice(far ?? sym.lastPriceCents ?? sym.referencePriceCents, side, sym.tickCents)
   return Math.min(Math.max(collar, low), high)
 }
 

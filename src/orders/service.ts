@@ -17,6 +17,7 @@ import { applyOrderEvent, lockOrders } from './order-events.ts'
 import { writeReservation } from './reserve.ts'
 import type { AccountSnapshot } from './reserve.ts'
 import { OrderRejected, engineOrder, outcomeOf, planOrder } from './rules.ts'
+import type { MarketQuote } from './rules.ts'
 import type { AckOutcome, OrderPlan } from './rules.ts'
 import { nyDate, nyDayStart, nyInstant, tradingDaysEndingAt } from '../settlement/calendar.ts'
 import {
@@ -95,8 +96,9 @@ export async function placeOrder(
   body: OrderBody,
   idempotencyKey: string | undefined,
   span: Span = untimed,
+  market?: MarketQuote,
 ): Promise<Placed> {
-  const reserved = await span('risk', () => reserveOrder(db, userId, body, idempotencyKey))
+  const reserved = await span('risk', () => reserveOrder(db, userId, body, idempotencyKey, market))
   const { order } = reserved
   const ack = await span('book', () =>
     submitted(db, order, () => books(order.symbol).submit(engineOrder(order))),
@@ -116,11 +118,12 @@ export async function placeBatch(
   book: Submitter,
   userId: number,
   items: { body: OrderBody; idempotencyKey?: string }[],
+  market?: MarketQuote,
 ): Promise<BatchResult[]> {
   const results: BatchResult[] = []
   const held: { index: number; reserved: Reserved }[] = []
   for (const [index, { body, idempotencyKey }] of items.entries()) {
-    const reserved = await refusal(() => reserveOrder(db, userId, body, idempotencyKey))
+    const reserved = await refusal(() => reserveOrder(db, userId, body, idempotencyKey, market))
     if (reserved instanceof AppError) results[index] = reserved
     else held.push({ index, reserved })
   }
@@ -201,10 +204,11 @@ async function reserveOrder(
   userId: number,
   body: OrderBody,
   idempotencyKey: string | undefined,
+  market: MarketQuote | undefined,
 ): Promise<Reserved> {
   const keys = { clientOrderId: body.client_order_id ?? null, idempotencyKey: idempotencyKey ?? null }
   for (let attempt = 1; attempt <= RESERVE_ATTEMPTS; attempt++) {
-    const reserved = await tryReserve(db, userId, body, keys)
+    const reserved = await tryReserve(db, userId, body, keys, market)
     if (reserved) return reserved
     // another change to the account came first (or the same key, just now): read again
     await new Promise((r) => setTimeout(r, Math.random() * 2 * attempt))
@@ -220,9 +224,10 @@ async function tryReserve(
   userId: number,
   body: OrderBody,
   keys: { clientOrderId: string | null; idempotencyKey: string | null },
+  market: MarketQuote | undefined,
 ): Promise<Reserved | undefined> {
   const { snap, user, sym, repeatedId, boughtToday } = await readAccount(q, userId, body, keys)
-  const plan = planOrder(body, sym)
+  const plan = planOrder(body, sym && { ...sym, nbbo: market })
   if (repeatedId !== null) {
     const [order] = await q.select().from(orders).where(eq(orders.id, repeatedId))
     return repeatedOrder(order, plan, keys.clientOrderId)

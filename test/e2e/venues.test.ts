@@ -207,6 +207,17 @@ describe('routing to the venue (both: internal first, within the NBBO)', () => {
     expect(cents(routed[0].price_improvement)).toBe(q.ask! - cents(routed[0].price))
   }, 40_000)
 
+  test('a market order\'s collar is anchored at the venues\' offer; what our book lacks fills at the venue', async () => {
+    const q = await quoteVenue()
+    const buy = await api.call('POST', '/v1/orders', bob, { symbol: 'MSFT', side: 'buy', type: 'market', qty: 5, time_in_force: 'ioc' })
+    expect(buy.status).toBe(201)
+    expect(cents(buy.body.collar_price)).toBe(Math.floor((q.ask! * 10_500) / 10_000)) // ask + 5%, the tick 0.01
+    expect(buy.body.routed).toEqual({ venue: 'NSIM', qty: 5 })
+    const done = await until(order(bob, buy.body.id), ended, 20_000)
+    expect(done).toMatchObject({ status: 'filled', filled_qty: 5, reserved_cash: '0.00' })
+    expect(done.fills.every((f: Json) => f.venue === 'NSIM' && cents(f.price) <= cents(buy.body.collar_price))).toBe(true)
+  }, 30_000)
+
   test('a DAY order resting at the venue is canceled there: 202, then canceled and released', async () => {
     const q = await quoteVenue()
     const before = await account(bob)

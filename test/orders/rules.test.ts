@@ -60,6 +60,13 @@ describe('price band and collar', () => {
     expect(marketCollar({ ...sym, lastPriceCents: null }, 'sell')).toBe(14_250)
   })
 
+  test('market collar: the venues\' best price on the side taken comes first, then the last trade', () => {
+    const sym = { ...AAPL, lastPriceCents: 14_000, nbbo: { bidCents: 14_990, askCents: 15_010 } }
+    expect(marketCollar(sym, 'buy')).toBe(15_760) // 150.10 + 5%
+    expect(marketCollar(sym, 'sell')).toBe(14_241) // 149.90 − 5%, rounded up
+    expect(marketCollar({ ...sym, nbbo: { bidCents: null, askCents: 15_010 } }, 'sell')).toBe(13_500) // last, band low
+  })
+
   test('collar: reference ±5%, buys rounded down, sells up, never below one tick', () => {
     expect(collarPrice(15_000, 'buy', 1)).toBe(15_750)
     expect(collarPrice(15_000, 'sell', 1)).toBe(14_250)
