@@ -70,11 +70,12 @@ describe.skipIf(!hasChromium)('web terminal in Chromium', () => {
     expect(await page.text()).toContain('<script type="module" src="/app.js">')
     expect((await fetch(`${dev.base}/app.js`)).status).toBe(200)
     expect(await (await fetch(`${dev.base}/healthz`)).json()).toEqual({ status: 'ok' })
-    expect((await (await fetch(`${dev.base}/openapi.json`)).json()).openapi).toBe('3.1.0')
+    const described = (await (await fetch(`${dev.base}/openapi.json`)).json()) as { openapi: string }
+    expect(described.openapi).toBe('3.1.0')
     expect((await fetch(`${dev.base}/docs`)).headers.get('content-type')).toStartWith('text/html')
     const missing = await fetch(`${dev.base}/no-such-file`)
     expect(missing.status).toBe(404)
-    expect((await missing.json()).code).toBe('not_found')
+    expect(((await missing.json()) as { code: string }).code).toBe('not_found')
   })
 
   test('each side logs in with two-factor and sees its account', async () => {
