@@ -10,7 +10,7 @@
 // (src/do/symbol-book.ts) and, in tests, on bun:sqlite: the same SQL either way.
 
 import type { ExecutionReport } from '../execution/fix/messages.ts'
-import type { NbboAtDecision, RoutePlan } from '../execution/routing.ts'
+import type { NbboAtDecision, RouteDecision, RoutePlan } from '../execution/routing.ts'
 import { OrderBook } from './book.ts'
 import type { BookEvent, Command, Depth, NewOrder } from './types.ts'
 
@@ -242,7 +242,7 @@ export class BookJournal {
         replayed++
         continue
       }
-      const events = book.apply(JSON.parse(row.command as string) as Command)
+      const events = bookEvents(book, JSON.parse(row.command as string) as LoggedCommand)
       if (JSON.stringify(events) !== row.events) {
         throw new JournalCorrupt(`replaying command ${row.seq} produced different events`)
       }
@@ -256,16 +256,19 @@ export class BookJournal {
 
   /**
    * Places an order; a second submit of the same id returns the first outcome. With a route
-   * (src/execution/routing.ts), the order first matches as an IOC at the plan's cap, and what
-   * that leaves becomes a child order for the venue (unsentChildren()).
+   * (src/execution/routing.ts), the order first matches as an IOC at the plan's cap (not at all
+   * without one), and what that leaves becomes a child order for the venue (unsentChildren());
+   * a refused route rejects the order without the book.
    */
-  submit(order: NewOrder, route?: RoutePlan): Ack {
+  submit(order: NewOrder, route?: RouteDecision): Ack {
     const first = this.store.exec(
       `SELECT seq, command, events, ts, fills_before FROM book_commands WHERE op = 'new' AND order_id = ?`,
       order.id,
     )[0]
     if (first) return replay(first)
     if (!route) return this.apply({ ...order, op: 'new' })
+    if ('refused' in route) return this.apply({ ...order, op: 'refuse', reason: route.refused })
+    if (route.internalCap === undefined) return this.apply({ ...order, op: 'route', route })
     const { postOnly: _, ...taking } = order
     return this.apply({ ...taking, op: 'new', price: route.internalCap, tif: 'IOC', route })
   }
@@ -446,12 +449,13 @@ export class BookJournal {
     const book = this.opened()
     const seq = this.seq + 1
     const ts = this.now()
-    const op = command.op
+    // a routed or refused order is logged as a new one: a submit again finds it
+    const op = command.op === 'route' || command.op === 'refuse' ? 'new' : command.op
     let events: BookEvent[]
     let fills: OutboxFill[]
     let acked: AckEvent[]
     try {
-      events = book.apply(command)
+      events = bookEvents(book, command)
       fills = numberFills(events, seq, ts, this.fillSeq)
       acked = ackEvents(command, events)
       this.store.transaction(() => {
@@ -463,7 +467,7 @@ export class BookJournal {
         for (const f of fills) insertOutboxFill(this.store, f)
         this.insertOrderEvents(orderEvents(op, acked), seq, ts)
         const routed = acked.find((e): e is RoutedEvent => e.type === 'routed')
-        if (routed && command.op === 'new') {
+        if (routed && (command.op === 'new' || command.op === 'route')) {
           this.store.exec(
             'INSERT INTO routed_orders (cl_ord_id, order_id, venue, side, qty, price, tif, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
             routed.clOrdId, routed.id, routed.venue, command.side, routed.qty, routed.price, routed.tif, ts,
@@ -578,17 +582,34 @@ function replay(row: Record<string, SqlValue>): Ack {
   return { seq, ts, fillsBefore, events: acked, fills, replayed: true }
 }
 
-/** What the journal logs: the book's commands; an order's internal leg with its route. */
-type LoggedCommand = Command & { route?: RoutePlan }
+/**
+ * What the journal logs: the book's commands (an order's internal leg with its route), and
+ * orders that do not reach the book: routed whole, or refused a route.
+ */
+type LoggedCommand =
+  | (Command & { route?: RoutePlan })
+  | ({ op: 'route'; route: RoutePlan } & NewOrder)
+  | ({ op: 'refuse'; reason: 'no_venue' | 'not_routable' } & NewOrder)
 
-/** The ack's events: the book's, where what an internal leg left (its IOC cancel) is routed instead. */
+/** What the command does in the book: nothing for an order routed whole or refused a route. */
+function bookEvents(book: OrderBook, command: LoggedCommand): BookEvent[] {
+  if (command.op === 'route') return []
+  if (command.op === 'refuse') return [{ type: 'rejected', id: command.id, reason: command.reason }]
+  return book.apply(command)
+}
+
+/**
+ * The ack's events: the book's, where what an internal leg left (its IOC cancel) is routed
+ * instead, as is an order routed whole.
+ */
 function ackEvents(command: LoggedCommand, events: BookEvent[]): AckEvent[] {
-  const plan = command.op === 'new' ? command.route : undefined
-  if (!plan || command.op !== 'new') return events
+  const plan = command.op === 'new' || command.op === 'route' ? command.route : undefined
+  if (!plan || (command.op !== 'new' && command.op !== 'route')) return events
   const routed = (qty: number): RoutedEvent => ({
     type: 'routed', id: command.id, qty, venue: plan.venue, clOrdId: String(command.id),
     price: plan.price, tif: plan.tif, nbbo: plan.nbbo,
   })
+  if (command.op === 'route') return [routed(command.qty)]
   const left = events.findIndex((e) => e.type === 'canceled' && e.id === command.id && e.reason === 'ioc')
   if (left < 0) return events
   return events.map((e, i) => (i === left && e.type === 'canceled' ? routed(e.qty) : e))

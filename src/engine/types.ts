@@ -32,7 +32,12 @@ export type Command =
 
 /** (`venue_rejected`: a venue refused an order's routed part — the journal's, never the engine's) */
 export type CancelReason = 'self_trade' | 'fok' | 'ioc' | 'no_liquidity' | 'user' | 'venue_rejected'
-export type RejectReason = 'post_only' | 'duplicate_id' | 'invalid' | 'unknown_order' | 'invalid_amend'
+/**
+ * (`no_venue`, `not_routable`: an order of a symbol that routes externally with no venue quoting
+ * it, or of a kind a venue does not take — the journal's, never the engine's)
+ */
+export type RejectReason =
+  | 'post_only' | 'duplicate_id' | 'invalid' | 'unknown_order' | 'invalid_amend' | 'no_venue' | 'not_routable'
 
 /**
  * What a command did, in order. A command's events are: its fills in match order, then its own

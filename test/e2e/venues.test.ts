@@ -236,3 +236,34 @@ describe('routing to the venue (both: internal first, within the NBBO)', () => {
     }
   }, 40_000)
 })
+
+describe('routing externally (no internal matching)', () => {
+  const order = (auth: Auth, id: number) => async () => (await api.call('GET', `/v1/orders/${id}`, auth)).body
+  const account = async (auth: Auth) => (await api.call('GET', '/v1/account', auth)).body
+
+  test('orders go whole to the venue: one rests there until canceled, one fills there; a stop is refused', async () => {
+    expect((await api.call('PUT', '/v1/admin/symbols/MSFT/routing', admin, { mode: 'external' })).status).toBe(200)
+    const q = venue.quote('MSFT')
+    feeds[0].send([`Q|NSIM|MSFT|${formatCents(q.bid!)}|${q.bidSize}|${formatCents(q.ask!)}|${q.askSize}|${Date.now()}`])
+    await until(async () => (await api.call('GET', '/v1/nbbo/MSFT', {})).body, (b) => b.bid?.price === formatCents(q.bid!))
+    const before = await account(bob)
+
+    // a bid under the market rests at the venue, not in our book
+    const resting = await api.call('POST', '/v1/orders', bob, { symbol: 'MSFT', side: 'buy', type: 'limit', qty: 10, price: formatCents(q.bid! - 5), time_in_force: 'gtc' })
+    expect(resting.body).toMatchObject({ status: 'open', routed: { venue: 'NSIM', qty: 10 } })
+    await until(async () => venue.depth('MSFT').bids.some((l) => l.price === q.bid! - 5), (ok) => ok)
+    expect((await api.call('GET', '/v1/book/MSFT', {})).body.bids).toEqual([])
+    expect((await api.call('DELETE', `/v1/orders/${resting.body.id}`, bob)).status).toBe(202)
+    expect(await until(order(bob, resting.body.id), (o) => o.status === 'canceled')).toMatchObject({ status: 'canceled', filled_qty: 0 })
+
+    // a marketable sell fills at the venue's bid
+    const sell = await api.call('POST', '/v1/orders', alice, { symbol: 'MSFT', side: 'sell', type: 'limit', qty: 5, price: formatCents(q.bid!), time_in_force: 'ioc' })
+    expect(sell.body).toMatchObject({ status: 'open', filled_qty: 0, routed: { venue: 'NSIM', qty: 5 } })
+    const sold = await until(order(alice, sell.body.id), (o) => o.status === 'filled')
+    expect(sold.fills.map((f: Json) => [f.venue, f.price])).toEqual([['NSIM', formatCents(q.bid!)]])
+
+    const stop = await api.call('POST', '/v1/orders', bob, { symbol: 'MSFT', side: 'buy', type: 'stop', qty: 1, stop_price: formatCents(q.ask! + 100), time_in_force: 'day' })
+    expect(stop.body).toMatchObject({ status: 'rejected', reason: 'not_routable' })
+    expect(await until(() => account(bob), (a) => a.reserved_cash === before.reserved_cash)).toMatchObject({ cash: before.cash })
+  }, 40_000)
+})

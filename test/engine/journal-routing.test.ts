@@ -60,6 +60,23 @@ describe('routing in the journal', () => {
     expect(again.submit(order(3, 2, 'buy', 100, 15_050), plan(15_050))).toMatchObject({ replayed: true, events: ack.events })
   })
 
+  test('external: an order routed whole never reaches the book; a refused one is rejected; both replay', () => {
+    const { j, store } = opened()
+    j.submit(order(1, 1, 'sell', 30, 15_000)) // resting before the symbol went external
+    const whole = j.submit(order(2, 2, 'buy', 50, 15_050), { venue: 'NSIM', price: 15_050, tif: 'GTC', nbbo })
+    expect(whole.fills).toEqual([])
+    expect(whole.events).toEqual([{ type: 'routed', id: 2, qty: 50, venue: 'NSIM', clOrdId: '2', price: 15_050, tif: 'GTC', nbbo }])
+    expect(j.depth().asks).toEqual([[15_000, 30, 1]])
+    const refused = j.submit(order(3, 2, 'buy', 5, 15_050), { refused: 'no_venue' })
+    expect(refused.events).toEqual([{ type: 'rejected', id: 3, reason: 'no_venue' }])
+    expect(j.pendingOrderEvents().map((e) => e.event.type)).toEqual(['routed', 'rejected'])
+    const state = j.state()
+    const again = opened(store).j
+    expect(again.state()).toEqual(state)
+    expect(again.submit(order(2, 2, 'buy', 50, 15_050))).toMatchObject({ replayed: true, events: whole.events })
+    expect(again.unsentChildren()).toMatchObject([{ clOrdId: '2', qty: 50, tif: 'GTC' }])
+  })
+
   test('an order the internal leg fills whole, or one that self-trades, routes nothing', () => {
     const { j } = opened()
     j.submit(order(1, 1, 'sell', 30, 15_000))

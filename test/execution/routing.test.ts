@@ -35,6 +35,18 @@ describe('planRoute', () => {
     expect(planRoute(buy(15_050, { type: 'stop_limit', stop: 15_020 }), 'both', national, routable)).toBeUndefined()
   })
 
+  test('external: every limit or market order goes whole to a routable venue; stops and post-only are refused', () => {
+    expect(planRoute(buy(14_000), 'external', national, routable)).toEqual({
+      venue: 'NSIM', price: 14_000, tif: 'DAY', nbbo: { bid: national.bid, ask: national.ask, ts: 5 },
+    })
+    expect(planRoute(buy(15_050, { tif: 'FOK' }), 'external', national, routable)).toMatchObject({ venue: 'NSIM', tif: 'FOK' })
+    // no offer at a routable venue: one bidding takes it, to rest there
+    expect(planRoute(buy(14_000), 'external', national, quote([14_990, 'NSIM'], null))).toMatchObject({ venue: 'NSIM' })
+    expect(planRoute(buy(14_000), 'external', national, quote(null, null))).toEqual({ refused: 'no_venue' })
+    expect(planRoute(buy(15_050, { postOnly: true }), 'external', national, routable)).toEqual({ refused: 'not_routable' })
+    expect(planRoute(buy(15_050, { type: 'stop_limit', stop: 15_020 }), 'external', national, routable)).toEqual({ refused: 'not_routable' })
+  })
+
   test('no routable quote on the side taken, or a crossed market: internal', () => {
     expect(planRoute(buy(15_050), 'both', national, quote([14_990, 'NSIM'], null))).toBeUndefined()
     expect(planRoute(buy(15_050), 'both', quote([15_000, 'NSIM'], [15_000, 'ARCA'], true), routable)).toBeUndefined()
