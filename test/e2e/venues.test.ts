@@ -266,4 +266,38 @@ describe('routing externally (no internal matching)', () => {
     expect(stop.body).toMatchObject({ status: 'rejected', reason: 'not_routable' })
     expect(await until(() => account(bob), (a) => a.reserved_cash === before.reserved_cash)).toMatchObject({ cash: before.cash })
   }, 40_000)
+
+  test('messages lost both ways and a dropped connection: every order reaches the venue once, every fill arrives once', async () => {
+    const q = venue.quote('MSFT')
+    const place = (auth: Auth, side: 'buy' | 'sell', qty: number, price: number) =>
+      api.call('POST', '/v1/orders', auth, { symbol: 'MSFT', side, type: 'limit', qty, price: formatCents(price), time_in_force: 'ioc' })
+    const filledOnce = async (auth: Auth, id: number, qty: number) => {
+      const o = await until(order(auth, id), (x) => x.status === 'filled', 20_000)
+      expect(o).toMatchObject({ status: 'filled', filled_qty: qty })
+      expect(o.fills.reduce((n: number, f: Json) => n + f.qty, 0)).toBe(qty)
+    }
+
+    // our first order is lost on the way: the second one shows the venue the gap, and the
+    // session resends the first (PossDup); each trades once
+    venue.dropInbound(1)
+    const lost = await place(bob, 'buy', 3, q.ask! + 20)
+    const next = await place(bob, 'buy', 2, q.ask! + 20)
+    await filledOnce(bob, lost.body.id, 3)
+    await filledOnce(bob, next.body.id, 2)
+
+    // the venue's report is lost on the way back, then the connection drops: after the logon
+    // again, the gap is asked for and the fill arrives once
+    venue.dropOutbound(1)
+    const sold = await place(alice, 'sell', 4, q.bid! - 20)
+    venue.disconnect()
+    await filledOnce(alice, sold.body.id, 4)
+
+    // a venue's rejection releases what the order held
+    const before = await account(bob)
+    venue.rejectOrders(1)
+    const rejected = await place(bob, 'buy', 1, q.ask! + 20)
+    const ended = await until(order(bob, rejected.body.id), (x) => x.status === 'canceled', 20_000)
+    expect(ended).toMatchObject({ status: 'canceled', reason: 'venue_rejected', filled_qty: 0, reserved_cash: '0.00' })
+    expect((await until(() => account(bob), (a) => a.reserved_cash === before.reserved_cash)).cash).toBe(before.cash)
+  }, 60_000)
 })
