@@ -15,6 +15,7 @@ import { api, login, logout, session } from './session.ts'
 import { changed, lastPrice, on, state } from './state.ts'
 import { tape } from './tape.ts'
 import { ticket } from './ticket.ts'
+import { twoFactor } from './two-factor.ts'
 
 const root = $('#root')
 
@@ -77,6 +78,8 @@ async function start() {
     h('span.user', {}, state.email),
     h('button.small', { type: 'button', onclick: () => end() }, 'Log out'),
   )
+  // above the ticket: why orders are refused without two-factor, and turning it on
+  order.root.insertBefore(twoFactor(end), order.root.children[1])
   root.replaceChildren(
     header,
     h('main.terminal', {}, book, chart(), order.root, positions(open), orders.root, tape()),

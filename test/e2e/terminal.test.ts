@@ -2,11 +2,13 @@
 // Chromium runs it (playwright-core, nothing downloaded). Alice and Bob, each in a browser context
 // of their own, log in with their second factor and trade AAPL against each other from the
 // ticket: each sees the resting order on the ladder, then the fill, the level gone and the new
-// position. Alice also amends and cancels an order from the blotter, and a refusal shows as the
-// API gave it. Skipped, saying so, where /usr/bin/chromium is absent (CI installs it).
+// position. Alice also amends and cancels an order from the blotter, a refusal shows as the API
+// gave it, and a new user turns two-factor on from the terminal. Skipped, saying so, where /usr/bin/chromium is absent (CI installs it).
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
-import { DEMO_USERS } from '../../src/db/seed.ts'
+import { currentStep, totpAt } from '../../src/auth/totp.ts'
+import { createClient } from '../../src/client/index.ts'
+import { DEMO_PASSWORD, DEMO_USERS } from '../../src/db/seed.ts'
 import { startDevServer } from '../helpers/dev-server.ts'
 import type { DevServer } from '../helpers/dev-server.ts'
 import { UNLIMITED } from '../helpers/rate-limit.ts'
@@ -145,5 +147,37 @@ describe.skipIf(!hasChromium)('web terminal in Chromium', () => {
     await alice.locator('.blotter .result.ok', { hasText: 'canceled' }).waitFor()
     await ladderLevel(bob, 'ask', price).waitFor({ state: 'detached' })
     await alice.locator('.blotter tbody td.empty', { hasText: 'no open orders' }).waitFor()
+  })
+
+  test('a user without two-factor turns it on from the terminal, logs in again with a code and may trade', async () => {
+    const email = `carol-${Date.now()}@terminal.test`
+    await createClient(dev.base).register({ email, password: DEMO_PASSWORD })
+    const page = await (await browser.newContext()).newPage()
+    await page.goto(dev.base)
+    await page.fill('input[name=email]', email)
+    await page.fill('input[name=password]', DEMO_PASSWORD)
+    await page.click('form.login button[type=submit]')
+
+    // no code asked: the account has none; the ticket says why orders need one
+    await page.locator('.twofactor button', { hasText: 'Turn on two-factor' }).click()
+    const secret = (await page.locator('.twofactor .secret').textContent())!.replaceAll(' ', '')
+    await page.fill('input[name=totp]', await totpAt(secret, currentStep()))
+    await page.locator('.twofactor button', { hasText: 'Confirm' }).click()
+    await page.locator('.twofactor button', { hasText: 'Log in again' }).click()
+
+    await page.fill('input[name=email]', email)
+    await page.fill('input[name=password]', DEMO_PASSWORD)
+    await page.click('form.login button[type=submit]')
+    await page.fill('input[name=otp]', await totpAt(secret, currentStep() + 1))
+    await page.click('form.login button[type=submit]')
+    await page.locator('.status.live').waitFor()
+    expect(await page.locator('.twofactor').isHidden()).toBe(true)
+
+    // past the second factor: an empty account's order is refused for its buying power
+    await order(page, 'b', 1, PRICE)
+    const error = page.locator('.ticket .result.error')
+    await error.waitFor()
+    expect(await error.textContent()).toMatch(/^insufficient_buying_power — /)
+    await page.context().close()
   })
 })
