@@ -38,7 +38,7 @@ import type { ExecutionReport } from '../execution/fix/messages.ts'
 import { venueAddresses } from '../execution/feeds.ts'
 import { planRoute } from '../execution/routing.ts'
 import type { RoutingMode } from '../execution/routing.ts'
-import type { RoutedChild } from '../engine/journal.ts'
+import type { AckEvent, RoutedChild } from '../engine/journal.ts'
 
 const RETRY_MS = 2_000
 /** connections this object keeps: its concurrent placements and its drain */
@@ -166,9 +166,19 @@ export class SymbolBook extends DurableObject<Env> {
     const child = this.journal.requestCancel(id, 'user')
     if (!child) return this.run('cancel', () => this.journal.cancel(id))
     this.ctx.waitUntil(this.sendChildren())
+    return this.unlogged({ type: 'cancel_pending', id, venue: child.venue })
+  }
+
+  /** Reduces an order's open quantity; not one at a venue (it would need a cancel/replace there). */
+  amend(id: number, qty: number): Ack {
+    if (this.journal.openChild(id)) return this.unlogged({ type: 'rejected', id, reason: 'not_routable' })
+    return this.run('amend', () => this.journal.amend(id, qty))
+  }
+
+  /** An answer about an order at a venue: nothing the book's log records. */
+  private unlogged(event: AckEvent): Ack {
     const { seq, fillSeq } = this.journal.position()
-    const pending = { type: 'cancel_pending', id, venue: child.venue } as const
-    return { seq, ts: Date.now(), fillsBefore: fillSeq, events: [pending], fills: [], replayed: false }
+    return { seq, ts: Date.now(), fillsBefore: fillSeq, events: [event], fills: [], replayed: false }
   }
 
   /** How this symbol's orders match: internally only, or internal first and routed (issue 7). */
@@ -193,10 +203,6 @@ export class SymbolBook extends DurableObject<Env> {
       this.metrics.command('venue', ack)
       this.scheduleDrain()
     }
-  }
-
-  amend(id: number, qty: number): Ack {
-    return this.run('amend', () => this.journal.amend(id, qty))
   }
 
   close(): Ack {

@@ -554,6 +554,11 @@ export async function amendOrder(db: Db, books: Books, userId: number, id: numbe
     if (!amended || amended.type !== 'amended') {
       const rejected = ack.events.find((e) => e.type === 'rejected' && e.id === id)
       const reason = rejected?.type === 'rejected' ? rejected.reason : 'unknown_order'
+      if (reason === 'not_routable') {
+        throw new AppError(409, 'order_at_venue', 'The order is at a venue: cancel it and place a new one', {
+          order_id: id,
+        })
+      }
       if (reason === 'invalid_amend') {
         throw new AppError(422, 'invalid_amend', 'qty must be smaller than the open quantity', {
           order_id: id,

@@ -126,20 +126,26 @@ describe('venue feeds', () => {
   }, 30_000)
 })
 
+const account = async (auth: Auth) => (await api.call('GET', '/v1/account', auth)).body
+const order = (auth: Auth, id: number) => async () => (await api.call('GET', `/v1/orders/${id}`, auth)).body
+
+/** Our feed of NSIM shows the simulated venue's own top of book. */
+async function quoteVenue() {
+  const q = venue.quote('MSFT')
+  // sent again while waiting: a feed connection being re-made would miss a single line
+  const line = () => `Q|NSIM|MSFT|${formatCents(q.bid!)}|${q.bidSize}|${formatCents(q.ask!)}|${q.askSize}|${Date.now()}`
+  const nbbo = async () => {
+    feeds[0].send([line()])
+    return (await api.call('GET', '/v1/nbbo/MSFT', {})).body
+  }
+  expect((await until(nbbo, (b) => b.ask?.price === formatCents(q.ask!))).ask.price).toBe(formatCents(q.ask!))
+  return q
+}
+
 describe('routing to the venue (both: internal first, within the NBBO)', () => {
   const cents = (text: string) => parseCents(text)
-  const account = async (auth: Auth) => (await api.call('GET', '/v1/account', auth)).body
   const position = async (auth: Auth) => (await api.call('GET', '/v1/positions/MSFT', auth)).body
-  const order = (auth: Auth, id: number) => async () => (await api.call('GET', `/v1/orders/${id}`, auth)).body
   const ended = (o: Json) => ['filled', 'canceled', 'expired'].includes(o.status)
-
-  /** Our feed of NSIM shows the simulated venue's own top of book. */
-  async function quoteVenue() {
-    const q = venue.quote('MSFT')
-    feeds[0].send([`Q|NSIM|MSFT|${formatCents(q.bid!)}|${q.bidSize}|${formatCents(q.ask!)}|${q.askSize}|${Date.now()}`])
-    await until(async () => (await api.call('GET', '/v1/nbbo/MSFT', {})).body, (b) => b.ask?.price === formatCents(q.ask!))
-    return q
-  }
 
   beforeAll(async () => {
     expect((await api.call('PUT', '/v1/admin/symbols/MSFT/routing', admin, { mode: 'both' })).body).toEqual({ symbol: 'MSFT', mode: 'both' })
@@ -225,6 +231,8 @@ describe('routing to the venue (both: internal first, within the NBBO)', () => {
     try {
       const buy = await api.call('POST', '/v1/orders', bob, { symbol: 'MSFT', side: 'buy', type: 'limit', qty: 30, price: formatCents(q.ask!), time_in_force: 'day' })
       expect(buy.body).toMatchObject({ status: 'open', filled_qty: 0 })
+      const amend = await api.call('PATCH', `/v1/orders/${buy.body.id}`, bob, { qty: 10 })
+      expect(amend).toMatchObject({ status: 409, body: { code: 'order_at_venue' } })
       const cancel = await api.call('DELETE', `/v1/orders/${buy.body.id}`, bob)
       expect(cancel.status).toBe(202)
       expect(cancel.body).toMatchObject({ id: buy.body.id, cancel_pending: true })
@@ -238,14 +246,10 @@ describe('routing to the venue (both: internal first, within the NBBO)', () => {
 })
 
 describe('routing externally (no internal matching)', () => {
-  const order = (auth: Auth, id: number) => async () => (await api.call('GET', `/v1/orders/${id}`, auth)).body
-  const account = async (auth: Auth) => (await api.call('GET', '/v1/account', auth)).body
 
   test('orders go whole to the venue: one rests there until canceled, one fills there; a stop is refused', async () => {
     expect((await api.call('PUT', '/v1/admin/symbols/MSFT/routing', admin, { mode: 'external' })).status).toBe(200)
-    const q = venue.quote('MSFT')
-    feeds[0].send([`Q|NSIM|MSFT|${formatCents(q.bid!)}|${q.bidSize}|${formatCents(q.ask!)}|${q.askSize}|${Date.now()}`])
-    await until(async () => (await api.call('GET', '/v1/nbbo/MSFT', {})).body, (b) => b.bid?.price === formatCents(q.bid!))
+    const q = await quoteVenue()
     const before = await account(bob)
 
     // a bid under the market rests at the venue, not in our book
@@ -268,7 +272,7 @@ describe('routing externally (no internal matching)', () => {
   }, 40_000)
 
   test('messages lost both ways and a dropped connection: every order reaches the venue once, every fill arrives once', async () => {
-    const q = venue.quote('MSFT')
+    const q = await quoteVenue()
     const place = (auth: Auth, side: 'buy' | 'sell', qty: number, price: number) =>
       api.call('POST', '/v1/orders', auth, { symbol: 'MSFT', side, type: 'limit', qty, price: formatCents(price), time_in_force: 'ioc' })
     const filledOnce = async (auth: Auth, id: number, qty: number) => {
