@@ -72,11 +72,21 @@ export function collarPrice(anchorCents: number, side: 'buy' | 'sell', tickCents
 }
 
 /**
+ * The price the band is around: the venues' midpoint when both sides are quoted (the market has
+ * moved on from a stale reference), else the reference price.
+ */
+export function bandAnchor(sym: SymbolInfo): { cents: number; source: 'nbbo_midpoint' | 'reference' } {
+  const { bidCents, askCents } = sym.nbbo ?? {}
+  if (bidCents == null || askCents == null) return { cents: sym.referencePriceCents, source: 'reference' }
+  return { cents: Math.round((bidCents + askCents) / 2), source: 'nbbo_midpoint' }
+}
+
+/**
  * A market order's collar: around the venues' best price on the side it takes (what it could get
  * now), else the last trade, else the reference; inside the band.
  */
 export function marketCollar(sym: SymbolInfo, side: 'buy' | 'sell'): number {
-  const [low, high] = priceBand(sym.referencePriceCents, sym.tickCents)
+  const [low, high] = priceBand(bandAnchor(sym).cents, sym.tickCents)
   const far = side === 'buy' ? sym.nbbo?.askCents : sym.nbbo?.bidCents
   const collar = collarPrice(far ?? sym.lastPriceCents ?? sym.referencePriceCents, side, sym.tickCents)
   return Math.min(Math.max(collar, low), high)
@@ -111,17 +121,20 @@ function checkPrice(field: string, cents: number, sym: SymbolInfo) {
       tick_size: formatCents(sym.tickCents),
     })
   }
-  const [low, high] = priceBand(sym.referencePriceCents, sym.tickCents)
+  const anchor = bandAnchor(sym)
+  const [low, high] = priceBand(anchor.cents, sym.tickCents)
   if (cents < low || cents > high) {
+    const around = anchor.source === 'reference' ? 'the reference price' : "the venues' midpoint"
     throw new OrderRejected(
       'price_out_of_band',
-      `${field} must be within ±${BAND_BPS / 100}% of the reference price`,
+      `${field} must be within ±${BAND_BPS / 100}% of ${around}`,
       {
         field,
         price: formatCents(cents),
         band_low: formatCents(low),
         band_high: formatCents(high),
         reference_price: formatCents(sym.referencePriceCents),
+        ...(anchor.source === 'nbbo_midpoint' && { nbbo_midpoint: formatCents(anchor.cents) }),
         band_percent: BAND_BPS / 100,
       },
     )

@@ -60,6 +60,17 @@ describe('price band and collar', () => {
     expect(marketCollar({ ...sym, lastPriceCents: null }, 'sell')).toBe(14_250)
   })
 
+  test('the band is around the venues\' midpoint when both sides are quoted, else the reference', () => {
+    const moved = { ...AAPL, nbbo: { bidCents: 17_990, askCents: 18_010 } } // the street is at 180.00
+    expect(planOrder(body({ price: '195.00' }), moved).priceCents).toBe(19_500) // 180.00 + 8.3%
+    expect(refused(() => planOrder(body({ price: '195.00' }), AAPL)).code).toBe('price_out_of_band')
+    const over = refused(() => planOrder(body({ price: '198.01' }), moved))
+    expect(over.message).toContain("the venues' midpoint")
+    expect(over.extra).toMatchObject({ band_low: '162.00', band_high: '198.00', nbbo_midpoint: '180.00', reference_price: '150.00' })
+    // one side quoted: no midpoint, the reference
+    expect(planOrder(body({ price: '140.00' }), { ...AAPL, nbbo: { bidCents: null, askCents: 18_010 } }).priceCents).toBe(14_000)
+  })
+
   test('market collar: the venues\' best price on the side taken comes first, then the last trade', () => {
     const sym = { ...AAPL, lastPriceCents: 14_000, nbbo: { bidCents: 14_990, askCents: 15_010 } }
     expect(marketCollar(sym, 'buy')).toBe(15_760) // 150.10 + 5%
