@@ -11,6 +11,8 @@ type Tab = 'orders' | 'fills'
 export function blotter() {
   let tab: Tab = 'orders'
   let amending: number | undefined
+  /** what was typed into the amend box: the table redraws as events arrive */
+  let draft: string | undefined
   const tabs = {
     orders: h('button.tab', { type: 'button', onclick: () => show('orders') }),
     fills: h('button.tab', { type: 'button', onclick: () => show('fills') }),
@@ -86,25 +88,28 @@ export function blotter() {
   }
 
   function amendInput(o: Order, openQty: number) {
-    const input = h('input.amend', { inputmode: 'numeric', value: String(openQty), 'aria-label': `New open quantity of order ${o.id}` })
+    const input = h('input.amend', { inputmode: 'numeric', value: draft ?? String(openQty), 'aria-label': `New open quantity of order ${o.id}` })
+    input.addEventListener('input', () => (draft = input.value))
     input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') amend(o.id, Number(input.value))
       if (e.key === 'Escape') stopAmend()
     })
     queueMicrotask(() => {
       input.focus()
-      input.select()
+      if (draft === undefined) input.select()
     })
     return input
   }
 
   function startAmend(id: number) {
     amending = id
+    draft = undefined
     render()
   }
 
   function stopAmend() {
     amending = undefined
+    draft = undefined
     render()
   }
 

@@ -55,7 +55,9 @@ function draw(g: CanvasRenderingContext2D, width: number, height: number) {
   const priceH = height * (1 - VOLUME) - 8
   let lo = Math.min(...seen)
   let hi = Math.max(...seen)
-  const pad = Math.max(2, Math.round((hi - lo) * 0.1))
+  // a tenth of the range; one price alone (a symbol's reference before any trade) gets a tenth
+  // of a percent of it each way, a readable scale instead of one of single cents
+  const pad = hi === lo ? Math.max(2, Math.round(hi * 0.001)) : Math.max(2, Math.round((hi - lo) * 0.1))
   lo -= pad
   hi += pad
   const y = (c: number) => 6 + ((hi - c) / (hi - lo)) * (priceH - 12)

@@ -86,7 +86,11 @@ async function start() {
     h('footer.keys', {}, 'B buy · S sell · ⏎ submit · Esc clear · / symbol · click a level to price the ticket'),
   )
 
-  symbolPicker.addEventListener('change', () => open(symbolPicker.value))
+  symbolPicker.addEventListener('change', () => {
+    open(symbolPicker.value)
+    // back to the page's keys: a focused select would take B and S as a search
+    symbolPicker.blur()
+  })
   on('symbol', () => (symbolPicker.value = state.symbol))
   on('trades', () => renderLast(last))
   on('symbol', () => renderLast(last))

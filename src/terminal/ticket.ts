@@ -79,7 +79,8 @@ export function ticket() {
     result.textContent = 'sending…'
     try {
       const order = await authed(() => api.placeOrder(body(), { idempotencyKey: newKey() }))
-      result.className = 'result ok'
+      // accepted, but an order the book ended at once (IOC remainder, post-only) is no success
+      result.className = `result ${order.status === 'canceled' || order.status === 'rejected' ? 'warn' : 'ok'}`
       result.textContent = describe(order)
       reloadSoon()
     } catch (err) {
