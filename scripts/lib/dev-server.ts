@@ -15,12 +15,14 @@
 import { sql } from 'drizzle-orm'
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { connect } from './db.ts'
 import { freePort, startLocalDb } from './local-db.ts'
+import { startUpstashBridge } from './upstash-bridge.ts'
+import { startWsProxy } from './ws-proxy.ts'
 
 const root = new URL('../..', import.meta.url).pathname
 const LISTENING = 'Bourse API listening on'
@@ -39,6 +41,13 @@ export interface DevServerOptions {
   env?: Record<string, string>
   /** extra arguments for wrangler dev */
   wranglerArgs?: string[]
+  /**
+   * restart() brings back only wrangler (the chaos harness's many kill -9s): from the second
+   * start on, wrangler dev runs in a process group of its own with dev.ts's settings (its
+   * dev.vars), and Postgres' WebSocket proxy and the Redis bridge run in this process instead, so
+   * a kill leaves them up. The first start is dev.ts's, with its migrations and seed.
+   */
+  restartWranglerOnly?: boolean
 }
 
 export interface DevServer {
@@ -56,6 +65,12 @@ export interface DevServer {
   restart(): Promise<void>
   /** stops it (SIGTERM), removes the state directory, drops or closes the database */
   stop(): Promise<void>
+  /**
+   * Cuts the Worker's Postgres connections (the chaos harness): on a server, terminates the run
+   * database's backends; on the externalDb PGlite, drops its connections and refuses new ones
+   * for downMs. Not available with dev.ts's own PGlite.
+   */
+  cutDatabase(downMs: number): Promise<void>
 }
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
@@ -77,6 +92,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   let database: DevServer['database'] = { kind: 'pglite' }
   let closeDatabase = async () => {}
+  let cutDatabase: (downMs: number) => Promise<void> = async () => {
+    throw new Error("dev.ts's own PGlite cannot be cut: use externalDb or DATABASE_URL")
+  }
   const serverUrl = 'databaseUrl' in options ? options.databaseUrl : process.env.DATABASE_URL
   if (serverUrl) {
     // named like test/helpers/db.ts's, so a run that dies leaves nothing that is not cleaned up
@@ -99,11 +117,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       onServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch((err) =>
         console.warn(`could not drop ${name} (a later run drops it when stale):`, err.message),
       )
+    cutDatabase = () =>
+      onServer(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`,
+      )
   } else if (options.externalDb) {
     const local = await startLocalDb()
     env.DATABASE_URL = local.url
     env.BOURSE_SEED = '1'
     closeDatabase = () => local.close().catch(() => {})
+    cutDatabase = (downMs) => local.interrupt(downMs)
   }
 
   let proc: ChildProcess | undefined
@@ -128,21 +151,23 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const stop = () =>
     (stopped ??= (async () => {
       await kill('SIGTERM')
+      await wranglerOnly?.close()
       rmSync(stateDir, { recursive: true, force: true })
       await closeDatabase()
     })())
+  let wranglerOnly: WranglerOnly | undefined
   const start = async () => {
-    const p = spawn(
-      join(root, 'node_modules/.bin/tsx'),
-      ['scripts/dev.ts', ...(options.wranglerArgs ?? [])],
+    if (proc && options.restartWranglerOnly) wranglerOnly ??= await wranglerSettings(stateDir, env)
+    const [command, args] = wranglerOnly
+      ? [join(root, 'node_modules/.bin/wrangler'), [...wranglerOnly.args, ...(options.wranglerArgs ?? [])]]
+      : [join(root, 'node_modules/.bin/tsx'), ['scripts/dev.ts', ...(options.wranglerArgs ?? [])]]
+    const p = spawn(command, args, {
       // detached: its own process group, so stopping it also stops wrangler and workerd
-      {
-        cwd: root,
-        env: env as NodeJS.ProcessEnv,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    )
+      cwd: root,
+      env: env as NodeJS.ProcessEnv,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     proc = p
     startOut = ''
     starting = true
@@ -154,7 +179,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     p.stdout!.on('data', keep)
     p.stderr!.on('data', keep)
     const started = Date.now()
-    while (!startOut.includes(LISTENING)) {
+    const listening = wranglerOnly ? () => answers(`${base}/healthz`) : () => startOut.includes(LISTENING)
+    while (!(await listening())) {
       if (p.exitCode !== null) {
         await stop()
         throw new Error(`dev exited ${p.exitCode}:\n${out}`)
@@ -181,8 +207,56 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       await start()
     },
     stop,
+    cutDatabase: (downMs) => cutDatabase(downMs),
   }
 }
+
+interface WranglerOnly {
+  args: string[]
+  close(): Promise<void>
+}
+
+/**
+ * wrangler dev as dev.ts runs it (scripts/dev.ts), on its dev.vars, but with Postgres' proxy and
+ * the Redis bridge of this process in it: what restartWranglerOnly restarts.
+ */
+async function wranglerSettings(
+  stateDir: string,
+  env: Record<string, string | undefined>,
+): Promise<WranglerOnly> {
+  const vars = new Map(
+    readFileSync(join(stateDir, 'dev.vars'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 2, -1)]),
+  )
+  const proxy = vars.has('DB_WS_PROXY') ? await startWsProxy() : undefined
+  if (proxy) vars.set('DB_WS_PROXY', proxy.address)
+  const bridge = env.REDIS_URL ? await startUpstashBridge({ redisUrl: env.REDIS_URL }) : undefined
+  if (bridge) {
+    vars.set('UPSTASH_REDIS_REST_URL', bridge.url)
+    vars.set('UPSTASH_REDIS_REST_TOKEN', bridge.token)
+  }
+  const varsFile = join(stateDir, 'wrangler-only.vars')
+  writeFileSync(varsFile, [...vars].map(([k, v]) => `${k}='${v}'\n`).join(''), { mode: 0o600 })
+  return {
+    args: [
+      'dev', '--ip', '127.0.0.1', '--port', env.PORT!, '--env-file', varsFile,
+      '--persist-to', join(stateDir, 'wrangler'), '--inspector-port', env.INSPECTOR_PORT!,
+      '--show-interactive-dev-session=false',
+    ],
+    close: async () => {
+      await bridge?.close()
+      await proxy?.close()
+    },
+  }
+}
+
+const answers = (url: string) =>
+  fetch(url).then(
+    (r) => r.ok,
+    () => false,
+  )
 
 /** the whole group the child leads (it was spawned detached); a group already gone is fine */
 function signalGroup(proc: ChildProcess, signal: NodeJS.Signals) {

@@ -10,6 +10,8 @@ export interface LocalDb {
   /** postgres:// URL of the socket server (user/password are ignored by PGlite) */
   url: string
   port: number
+  /** drops every client connection and refuses new ones for downMs (the chaos harness's cut) */
+  interrupt(downMs: number): Promise<void>
   close(): Promise<void>
 }
 
@@ -36,6 +38,11 @@ export async function startLocalDb(
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
     port,
+    async interrupt(downMs) {
+      await server.stop() // rolls back a transaction a dropped connection left open
+      await new Promise((resolve) => setTimeout(resolve, downMs))
+      await server.start()
+    },
     async close() {
       await server.stop()
       await pg.close()
