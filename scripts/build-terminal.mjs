@@ -2,7 +2,7 @@
 // [assets] serves: app.js (the TypeScript bundled by esbuild), app.css, index.html. Generated,
 // never committed. Each file is written whole and renamed into place, so a Worker serving the
 // directory while another build runs never reads half a file.
-//   node scripts/build-terminal.mjs     (also imported: buildTerminal())
+//   node scripts/build-terminal.mjs     (also imported: buildTerminal(), typed in the .d.mts)
 import { build } from 'esbuild'
 import { copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
@@ -23,13 +23,18 @@ export async function buildTerminal() {
     outdir: terminalDir,
     entryNames: '[name]',
     write: false,
+    metafile: true,
     logLevel: 'warning',
   })
   const tag = `${process.pid}.${Date.now()}`
   for (const file of result.outputFiles) place(file.path, (tmp) => writeFileSync(tmp, file.contents), tag)
   const page = join(terminalDir, 'index.html')
   place(page, (tmp) => copyFileSync(join(source, 'index.html'), tmp), tag)
-  return result.outputFiles.map((f) => basename(f.path)).concat('index.html')
+  return {
+    files: result.outputFiles.map((f) => basename(f.path)).concat('index.html'),
+    /** every source file in the bundle, relative to the project's root */
+    inputs: Object.keys(result.metafile.inputs),
+  }
 }
 
 function place(path, write, tag) {
@@ -39,6 +44,6 @@ function place(path, write, tag) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const files = await buildTerminal()
+  const { files } = await buildTerminal()
   process.stderr.write(`terminal: ${files.join(', ')} → dist/terminal\n`)
 }
