@@ -23,6 +23,7 @@ import type {
 } from './types.ts'
 
 export type * from './types.ts'
+export { wireChecksum } from './depth.ts'
 
 /** A response that was not 2xx: its status and problem body (code, detail, and any extras). */
 export class ApiError extends Error {

@@ -1,9 +1,10 @@
 // The symbol's market-data WebSocket (README, "Market data over WebSockets"): the quote, the
-// trades and the depth, applied in order. A gap in the depth's sequence resubscribes; a dropped
-// connection comes back with since=<last seq>; a ping every 15 s acknowledges what arrived.
-import { streamProtocols } from '../client/index.ts'
+// trades and the depth, applied in order. A gap in the depth's sequence or a copy whose checksum
+// is not the server's resubscribes; a dropped connection comes back with since=<last seq>; a ping
+// every 15 s acknowledges what arrived.
+import { streamProtocols, wireChecksum } from '../client/index.ts'
 import type { ServerMessage, WireLevel } from '../client/index.ts'
-import { cents } from './dom.ts'
+import { cents, price } from './dom.ts'
 import { api, freshToken } from './session.ts'
 import { changed, state } from './state.ts'
 
@@ -67,14 +68,16 @@ function receive(msg: ServerMessage) {
       state.asks.clear()
       apply(msg.bids, msg.asks)
       seq = msg.seq
-      return changed('book')
+      changed('book')
+      return check(msg.checksum)
     case 'depth_update':
       // (none before the snapshot: a resubscription waits for its own)
       if (seq === undefined || msg.seq <= seq) return
       if (msg.first_seq > seq + 1) return resubscribe()
       apply(msg.bids, msg.asks)
       seq = msg.seq
-      return changed('book')
+      changed('book')
+      return check(msg.checksum)
     case 'quote':
       state.quote = { bid: msg.bid, bidSize: msg.bid_size, ask: msg.ask, askSize: msg.ask_size }
       return changed('book')
@@ -104,7 +107,16 @@ function addTrades(trades: { price: string; qty: number; side: 'buy' | 'sell'; t
   changed('trades')
 }
 
-/** a missed update: start again from a snapshot */
+/** the copy's top levels summed as the server sums its own: a difference means start again */
+function check(checksum: number) {
+  const top = (side: Map<number, number>, best: 1 | -1) =>
+    [...side]
+      .sort((a, b) => best * (a[0] - b[0]))
+      .map(([c, q]): WireLevel => [price(c), q])
+  if (wireChecksum(top(state.bids, -1), top(state.asks, 1)) !== checksum) resubscribe()
+}
+
+/** a missed update or a wrong copy: start again from a snapshot */
 function resubscribe() {
   seq = undefined
   socket?.send(api.subscribe(['depth']))

@@ -2,9 +2,13 @@
 // types, refusals as ApiError carrying the problem body as the API sent it. The terminal's login
 // relies on otp_required, its ticket on the refusals' code, detail and field list.
 import { beforeAll, describe, expect, test } from 'bun:test'
+import fc from 'fast-check'
 import { createApp } from '../../src/app.ts'
 import { currentStep, totpAt } from '../../src/auth/totp.ts'
-import { ApiError, createClient } from '../../src/client/index.ts'
+import { ApiError, createClient, wireChecksum } from '../../src/client/index.ts'
+import type { WireLevel } from '../../src/client/index.ts'
+import { formatCents } from '../../src/lib/money.ts'
+import { depthChecksum } from '../../src/marketdata/protocol.ts'
 import { PASSWORD, testEnv, uniqueEmail } from '../helpers/app.ts'
 import type { Vars } from '../../src/env.ts'
 
@@ -83,5 +87,19 @@ describe('typed client', () => {
     expect(bad.status).toBe(400)
     expect(bad.code).toBe('invalid_request')
     expect(bad.problem.errors).toEqual([expect.objectContaining({ path: 'qty' })])
+  })
+})
+
+describe('depth checksum', () => {
+  test("over the wire's levels, the server's sum over its own: any book, any depth", () => {
+    const side = fc.array(fc.tuple(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 1, max: 1e6 })), {
+      maxLength: 30,
+    })
+    const wire = (levels: [number, number][]) => levels.map(([p, q]): WireLevel => [formatCents(p), q])
+    fc.assert(
+      fc.property(side, side, (bids, asks) => {
+        expect(wireChecksum(wire(bids), wire(asks))).toBe(depthChecksum(bids, asks))
+      }),
+    )
   })
 })
