@@ -330,9 +330,11 @@ describe('GET /v1/market-data/:symbol', () => {
   // Known gap: the platform answers the exact ping without the object, and the hub takes the
   // time of the last answered ping as proof that everything sent before it was read
   // (getWebSocketAutoResponseTimestamp). A client that pings but never reads is therefore never
-  // closed: workerd queues what the object sends it for as long as it stays connected. Closing it
-  // needs an acknowledgement that says what was read (e.g. a ping carrying the last depth seq or
-  // a count of messages received), which is a protocol change for every client.
+  // closed: workerd queues what the object sends it for as long as it stays connected. An
+  // acknowledgement naming what was read (a ping carrying a count of messages received: a
+  // protocol change for every client) would catch a stuck client that still pings; a hostile one
+  // can claim anything, so only the socket's real backlog (workerd has no bufferedAmount) or a
+  // hard cap on what one connection is sent between acknowledgements bounds it.
   test.todo('a reader that never reads but keeps pinging is closed with 4008 at the budget too', async () => {
     const pinging = neverReader(12, { ping: true })
     await trade(10)
