@@ -60,12 +60,13 @@ export function blotter() {
         h(
           'td.actions',
           {},
-          h('button.small', { type: 'button', title: 'Reduce the open quantity', onclick: () => startAmend(o.id) }, 'Amend'),
-          h('button.small.danger', { type: 'button', title: 'Cancel', onclick: () => cancel(o.id) }, 'Cancel'),
+          button('Amend', 'Reduce the open quantity', () => startAmend(o.id)),
+          button('Cancel', 'Cancel the open quantity', () => cancel(o.id), '.danger'),
         ),
       )
     })
-    return [h('thead', {}, head), h('tbody', {}, ...rows, ...(open.length ? [] : [empty(10, 'no open orders')]))]
+    const none = rows.length ? [] : [empty(10, 'no open orders')]
+    return [h('thead', {}, head), h('tbody', {}, ...rows, ...none)]
   }
 
   function fillsTable() {
@@ -84,11 +85,16 @@ export function blotter() {
         h('td.dim', {}, String(f.order_id)),
       ),
     )
-    return [h('thead', {}, head), h('tbody', {}, ...rows, ...(rows.length ? [] : [empty(8, 'no fills yet')]))]
+    const none = rows.length ? [] : [empty(8, 'no fills yet')]
+    return [h('thead', {}, head), h('tbody', {}, ...rows, ...none)]
   }
 
   function amendInput(o: Order, openQty: number) {
-    const input = h('input.amend', { inputmode: 'numeric', value: draft ?? String(openQty), 'aria-label': `New open quantity of order ${o.id}` })
+    const input = h('input.amend', {
+      inputmode: 'numeric',
+      value: draft ?? String(openQty),
+      'aria-label': `New open quantity of order ${o.id}`,
+    })
     input.addEventListener('input', () => (draft = input.value))
     input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') amend(o.id, Number(input.value))
@@ -140,5 +146,7 @@ export function blotter() {
   return { root, stopAmend }
 }
 
+const button = (label: string, title: string, onclick: () => void, cls = '') =>
+  h(`button.small${cls}`, { type: 'button', title, onclick }, label)
 const row = (cell: 'th' | 'td', ...labels: string[]) => h('tr', {}, ...labels.map((l) => h(cell, {}, l)))
 const empty = (span: number, text: string) => h('tr', {}, h('td.empty', { colspan: span }, text))

@@ -26,7 +26,8 @@ export function h<T extends string>(
   // (appendChild: the Workers types, in the same program for the client's server types, give
   // Element an append() of their own)
   for (const child of children) {
-    if (child || child === '') el.appendChild(typeof child === 'string' ? document.createTextNode(child) : child)
+    if (!child && child !== '') continue
+    el.appendChild(typeof child === 'string' ? document.createTextNode(child) : child)
   }
   return el
 }

@@ -16,7 +16,7 @@ export function ladder(pickPrice: (p: string) => void) {
     h(
       'table.grid.book',
       {},
-      h('thead', {}, h('tr', {}, h('th', {}, 'Mine'), h('th', {}, 'Bid'), h('th', {}, 'Price'), h('th', {}, 'Ask'))),
+      h('thead', {}, h('tr', {}, ...['Mine', 'Bid', 'Price', 'Ask'].map((t) => h('th', {}, t)))),
       body,
     ),
   )

@@ -20,9 +20,19 @@ import { twoFactor } from './two-factor.ts'
 const root = $('#root')
 
 function loginView() {
-  const email = h('input', { name: 'email', type: 'email', autocomplete: 'username', required: true, 'aria-label': 'Email' })
-  const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true, 'aria-label': 'Password' })
-  const otp = h('input', { name: 'otp', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', 'aria-label': 'One-time code' })
+  const input = (name: string, label: string, attrs: Record<string, string | boolean>) =>
+    h('input', { name, 'aria-label': label, ...attrs })
+  const email = input('email', 'Email', { type: 'email', autocomplete: 'username', required: true })
+  const password = input('password', 'Password', {
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  })
+  const otp = input('otp', 'One-time code', {
+    inputmode: 'numeric',
+    autocomplete: 'one-time-code',
+    pattern: '[0-9]{6}',
+  })
   const otpField = h('label', { hidden: true }, h('span', {}, 'Code from your authenticator'), otp)
   const error = h('output.result.error', { 'aria-live': 'polite' })
   const button = h('button.submit', { type: 'submit' }, 'Log in')
@@ -83,7 +93,7 @@ async function start() {
   root.replaceChildren(
     header,
     h('main.terminal', {}, book, chart(), order.root, positions(open), orders.root, tape()),
-    h('footer.keys', {}, 'B buy · S sell · ⏎ submit · Esc clear · / symbol · click a level to price the ticket'),
+    h('footer.keys', {}, 'B buy · S sell · ⏎ submit · Esc clear · / symbol · click a level: its price'),
   )
 
   symbolPicker.addEventListener('change', () => {

@@ -13,31 +13,40 @@ type OrderType = OrderBody['type']
 export function ticket() {
   let side: Side = 'buy'
   const sideButtons = (['buy', 'sell'] as const).map((s) =>
-    h(`button.side.${s}`, { type: 'button', 'data-side': s, onclick: () => setSide(s) }, s === 'buy' ? 'Buy (B)' : 'Sell (S)'),
+    h(
+      `button.side.${s}`,
+      { type: 'button', 'data-side': s, onclick: () => setSide(s) },
+      s === 'buy' ? 'Buy (B)' : 'Sell (S)',
+    ),
   )
   const type = select('type', ['limit', 'market', 'stop', 'stop_limit'])
   const tif = select('time_in_force', ['day', 'gtc', 'ioc', 'fok'])
-  const quantity = h('input', { name: 'qty', inputmode: 'numeric', autocomplete: 'off', value: '100', 'aria-label': 'Quantity' })
-  const limit = h('input', { name: 'price', inputmode: 'decimal', autocomplete: 'off', 'aria-label': 'Limit price' })
-  const stop = h('input', { name: 'stop_price', inputmode: 'decimal', autocomplete: 'off', 'aria-label': 'Stop price' })
+  const input = (name: string, label: string, inputmode: string) =>
+    h('input', { name, inputmode, autocomplete: 'off', 'aria-label': label })
+  const quantity = input('qty', 'Quantity', 'numeric')
+  quantity.value = '100'
+  const limit = input('price', 'Limit price', 'decimal')
+  const stop = input('stop_price', 'Stop price', 'decimal')
   const postOnly = h('input', { type: 'checkbox', name: 'post_only' })
   const submit = h('button.submit', { type: 'submit' })
   const notional = h('span.dim')
   const result = h('output.result', { 'aria-live': 'polite' })
-  const field = (label: string, input: Node, cls = '') =>
-    h(`label${cls}`, {}, h('span', {}, label), input)
+  const field = (label: string, control: Node, cls = '') =>
+    h(`label${cls}`, {}, h('span', {}, label), control)
   const priceField = field('Price', limit, '.for-price')
   const stopField = field('Stop', stop, '.for-stop')
+  const fields = [field('Type', type), field('Qty', quantity), priceField, stopField, field('TIF', tif)]
   const form = h(
     'form.ticket-form',
     { autocomplete: 'off' },
     h('div.sides', {}, ...sideButtons),
-    h('div.fields', {}, field('Type', type), field('Qty', quantity), priceField, stopField, field('TIF', tif)),
+    h('div.fields', {}, ...fields),
     h('label.check', {}, postOnly, h('span', {}, 'Post only')),
     h('div.row', {}, submit, notional),
     result,
   )
-  const root = h('section.panel.ticket', { 'aria-label': 'Order ticket' }, h('header', {}, h('h2', {}, 'Order')), form)
+  const title = h('header', {}, h('h2', {}, 'Order'))
+  const root = h('section.panel.ticket', { 'aria-label': 'Order ticket' }, title, form)
 
   function setSide(s: Side) {
     side = s
@@ -80,7 +89,8 @@ export function ticket() {
     try {
       const order = await authed(() => api.placeOrder(body(), { idempotencyKey: newKey() }))
       // accepted, but an order the book ended at once (IOC remainder, post-only) is no success
-      result.className = `result ${order.status === 'canceled' || order.status === 'rejected' ? 'warn' : 'ok'}`
+      const ended = order.status === 'canceled' || order.status === 'rejected'
+      result.className = `result ${ended ? 'warn' : 'ok'}`
       result.textContent = describe(order)
       reloadSoon()
     } catch (err) {
@@ -120,11 +130,13 @@ export function ticket() {
 }
 
 function select(name: string, options: string[]) {
-  return h('select', { name, 'aria-label': name }, ...options.map((o) => h('option', { value: o }, o.replace('_', ' '))))
+  const choices = options.map((o) => h('option', { value: o }, o.replace('_', ' ')))
+  return h('select', { name, 'aria-label': name }, ...choices)
 }
 
 function describe(o: PlacedOrder): string {
-  const head = `#${o.id} ${o.side} ${qty(o.qty)} ${o.symbol} ${o.price ?? o.collar_price ?? ''}: ${o.status}`
+  const at = o.price ?? o.collar_price ?? ''
+  const head = `#${o.id} ${o.side} ${qty(o.qty)} ${o.symbol} ${at}: ${o.status}`
   const filled = o.filled_qty ? `, filled ${qty(o.filled_qty)} @ ${o.avg_fill_price}` : ''
   return `${head}${filled}${o.reason ? ` (${o.reason})` : ''}`
 }

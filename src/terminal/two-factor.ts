@@ -18,7 +18,12 @@ export function twoFactor(logInAgain: () => void) {
   async function enroll() {
     try {
       const { secret, otpauth_uri } = await authed(api.enrollTotp)
-      const code = h('input', { name: 'totp', inputmode: 'numeric', autocomplete: 'one-time-code', 'aria-label': 'Code from the app' })
+      const code = h('input', {
+        name: 'totp',
+        inputmode: 'numeric',
+        autocomplete: 'one-time-code',
+        'aria-label': 'Code from the app',
+      })
       const error = h('output.result.error')
       const form = h(
         'form',

@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { createApp } from '../../src/app.ts'
 import { currentStep, totpAt } from '../../src/auth/totp.ts'
 import { ApiError, createClient, wireChecksum } from '../../src/client/index.ts'
-import type { WireLevel } from '../../src/client/index.ts'
+import type { OrderBody, WireLevel } from '../../src/client/index.ts'
 import { formatCents } from '../../src/lib/money.ts'
 import { depthChecksum } from '../../src/marketdata/protocol.ts'
 import { PASSWORD, testEnv, uniqueEmail } from '../helpers/app.ts'
@@ -56,7 +56,11 @@ describe('typed client', () => {
     const wrong = await refusal(client().login({ email: uniqueEmail('nobody'), password: PASSWORD }))
     expect(wrong.status).toBe(401)
     expect(wrong.code).toBe('invalid_credentials')
-    expect(wrong.problem).toMatchObject({ status: 401, instance: '/v1/auth/login', detail: 'Email or password is wrong' })
+    expect(wrong.problem).toMatchObject({
+      status: 401,
+      instance: '/v1/auth/login',
+      detail: 'Email or password is wrong',
+    })
     expect(wrong.message).toBe('invalid_credentials: Email or password is wrong')
 
     const anonymous = await refusal(client().account())
@@ -70,7 +74,14 @@ describe('typed client', () => {
     const plain = client((await client().login({ email, password: PASSWORD })).access_token)
 
     // a token without the second factor may read but not trade
-    const order = { symbol: 'AAPL', side: 'buy', type: 'limit', qty: 1, price: '1.00', time_in_force: 'day' } as const
+    const order: OrderBody = {
+      symbol: 'AAPL',
+      side: 'buy',
+      type: 'limit',
+      qty: 1,
+      price: '1.00',
+      time_in_force: 'day',
+    }
     expect((await refusal(plain.placeOrder(order))).code).toBe('two_factor_required')
 
     const { secret } = await plain.enrollTotp()
@@ -92,9 +103,8 @@ describe('typed client', () => {
 
 describe('depth checksum', () => {
   test("over the wire's levels, the server's sum over its own: any book, any depth", () => {
-    const side = fc.array(fc.tuple(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 1, max: 1e6 })), {
-      maxLength: 30,
-    })
+    const level = fc.tuple(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 1, max: 1e6 }))
+    const side = fc.array(level, { maxLength: 30 })
     const wire = (levels: [number, number][]) => levels.map(([p, q]): WireLevel => [formatCents(p), q])
     fc.assert(
       fc.property(side, side, (bids, asks) => {

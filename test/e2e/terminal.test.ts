@@ -3,7 +3,8 @@
 // of their own, log in with their second factor and trade AAPL against each other from the
 // ticket: each sees the resting order on the ladder, then the fill, the level gone and the new
 // position. Alice also amends and cancels an order from the blotter, a refusal shows as the API
-// gave it, and a new user turns two-factor on from the terminal. Skipped, saying so, where /usr/bin/chromium is absent (CI installs it).
+// gave it, and a new user turns two-factor on from the terminal. Skipped, saying so, where
+// /usr/bin/chromium is absent (CI installs it).
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
 import { currentStep, totpAt } from '../../src/auth/totp.ts'
