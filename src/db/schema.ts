@@ -329,8 +329,9 @@ export const fills = pgTable(
   },
   (t) => [
     uniqueIndex('fills_event_key').on(t.symbol, t.seq, t.orderId),
-    uniqueIndex('fills_venue_exec_key')
-      .on(t.venue, t.execId)
+    // a venue's ExecID is unique per order there (FIX), not across orders
+    uniqueIndex('fills_venue_order_exec_key')
+      .on(t.venue, t.orderId, t.execId)
       .where(sql`${t.execId} IS NOT NULL`),
     check(
       'fills_venue_side',

@@ -34,7 +34,7 @@ import { NbboBook } from '../execution/nbbo.ts'
 import { SymbolMetrics } from '../monitoring/symbol-metrics.ts'
 import type { SymbolMetricsData } from '../monitoring/symbol-metrics.ts'
 import type { FeedEvent, Nbbo } from '../execution/nbbo.ts'
-import type { ExecutionReport } from '../execution/fix/messages.ts'
+import type { VenueMessage } from './venue-session.ts'
 import { venueAddresses } from '../execution/feeds.ts'
 import { planRoute } from '../execution/routing.ts'
 import type { RoutingMode } from '../execution/routing.ts'
@@ -131,7 +131,7 @@ export class SymbolBook extends DurableObject<Env> {
   metricsData(): SymbolMetricsData {
     const [oldest] = this.journal.pendingFills(1)
     const outbox = { fills: this.journal.outboxSize(), oldestTs: oldest?.ts }
-    return this.metrics.data(this.symbol!, this.hub.lag.data(), outbox, Date.now())
+    return this.metrics.data(this.symbol!, this.hub.lag.data(), outbox, Date.now(), this.journal.venueBreaks())
   }
 
   /** An order of another symbol would match in the wrong book: a caller's bug, refused. */
@@ -193,15 +193,27 @@ export class SymbolBook extends DurableObject<Env> {
   }
 
   /**
-   * A venue's ExecutionReports for this symbol's children, in the order the venue sent them
-   * (src/do/venue-session.ts forwards them at least once; each changes the book's log once).
+   * A venue's reports on this symbol's children, in the order the venue sent them
+   * (src/do/venue-session.ts forwards them at least once; each changes the book's log once). One
+   * that does not fit its order is kept as a break and alerted; a refused cancel may be asked again.
    */
-  venueReports(venue: string, reports: ExecutionReport[]): void {
-    for (const report of reports) {
-      const ack = this.journal.venueReport(venue, report)
-      if (!ack || ack.replayed) continue
-      this.metrics.command('venue', ack)
-      this.scheduleDrain()
+  venueReports(venue: string, messages: VenueMessage[]): void {
+    for (const m of messages) {
+      if (m.type === 'order-cancel-reject') {
+        this.journal.cancelRejected(m.origClOrdId)
+        console.warn(JSON.stringify({ msg: 'venue refused a cancel', venue, clOrdId: m.origClOrdId, reason: m.reason ?? null, text: m.text ?? null }))
+        continue
+      }
+      const { acks, broken } = this.journal.venueReport(venue, m)
+      if (broken) {
+        const { clOrdId, execId, execType } = m
+        console.error(JSON.stringify({ msg: 'venue report kept as a break', symbol: this.symbol, venue, clOrdId, execId, execType, problem: broken }))
+      }
+      for (const ack of acks) {
+        if (ack.replayed) continue
+        this.metrics.command('venue', ack)
+        this.scheduleDrain()
+      }
     }
   }
 
@@ -326,7 +338,6 @@ export class SymbolBook extends DurableObject<Env> {
     if (!symbol) throw new Error('a SymbolBook must be reached through idFromName(symbol)')
     // what commands add from here on is either drained now or schedules the next alarm
     this.drainScheduled = false
-    await this.sendChildren()
     try {
       await drainOutbox(this.journal, this.database(), symbol, { publish: (e) => this.publish(e) })
     } catch (error) {
@@ -335,6 +346,8 @@ export class SymbolBook extends DurableObject<Env> {
       this.drainScheduled = true
       await this.ctx.storage.setAlarm(Date.now() + (rejected ? REJECTED_RETRY_MS : RETRY_MS))
     }
+    // after the drain: a venue session that does not answer holds up no settlement
+    await this.sendChildren()
   }
 
   /**
@@ -406,11 +419,11 @@ export class SymbolBook extends DurableObject<Env> {
       const session = this.env.VENUE_SESSION.get(this.env.VENUE_SESSION.idFromName(child.venue))
       try {
         if (!child.sent) {
-          await session.sendOnce(newOrderSingle(this.symbol!, child))
+          await answered(session.sendOnce(newOrderSingle(this.symbol!, child)))
           this.journal.markSent(child.clOrdId, 'order')
         }
         if (child.cancel !== 'none' && !child.cancelSent) {
-          await session.sendOnce(cancelRequest(this.symbol!, child))
+          await answered(session.sendOnce(cancelRequest(this.symbol!, child)))
           this.journal.markSent(child.clOrdId, 'cancel')
         }
       } catch (error) {
@@ -431,11 +444,23 @@ function newOrderSingle(symbol: string, child: RoutedChild) {
   } as const
 }
 
-/** The cancel of a child: its own ClOrdID, the child's as OrigClOrdID. */
+/** A cancel of a child: its own ClOrdID (one per attempt), the child's as OrigClOrdID. */
 function cancelRequest(symbol: string, child: RoutedChild) {
-  const { clOrdId, side, qty } = child
+  const { clOrdId, side, qty, cancels } = child
   return {
-    type: 'order-cancel-request', clOrdId: `${clOrdId}-cancel`, origClOrdId: clOrdId, symbol, side,
-    orderQty: qty, transactTime: Date.now(),
+    type: 'order-cancel-request', clOrdId: `${clOrdId}-cancel-${cancels + 1}`, origClOrdId: clOrdId,
+    symbol, side, orderQty: qty, transactTime: Date.now(),
   } as const
+}
+
+/** how long a venue session may take to take a message (it may be stuck writing to the venue) */
+const SEND_TIMEOUT_MS = 5_000
+
+/** The session's answer, or an error after SEND_TIMEOUT_MS (sending again is harmless: once per ClOrdID). */
+function answered<T>(sent: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`the venue session took more than ${SEND_TIMEOUT_MS} ms`)), SEND_TIMEOUT_MS)
+  })
+  return Promise.race([sent, late]).finally(() => clearTimeout(timer))
 }

@@ -2,13 +2,15 @@
 // venue-link.ts) over a TCP connection from cloudflare:sockets, its sequence numbers, sent
 // messages and received executions in the object's SQLite storage, so they survive restarts. It
 // ticks every second while connected; its alarm reconnects a dropped session every few seconds.
-// The venue's ExecutionReports go on to their symbols' objects (SymbolBook.venueReports) in the
-// order they came, behind a cursor kept in storage: at least once, and each applied once there.
+// The venue's ExecutionReports and OrderCancelRejects go on to their symbols' objects
+// (SymbolBook.venueReports) in the order they came, behind a cursor kept in storage: at least
+// once, and each applied once there. One the session could not read is kept in the inbox and
+// reported (an alert; the status counts them): never applied, never dropped silently.
 import { connect } from 'cloudflare:sockets'
 import { DurableObject } from 'cloudflare:workers'
 import type { Env } from '../env.ts'
 import type {
-  ApplicationMessage, ExecutionReport, NewOrderSingle, OrderCancelRequest,
+  ApplicationMessage, ExecutionReport, NewOrderSingle, OrderCancelReject, OrderCancelRequest,
 } from '../execution/fix/messages.ts'
 import type { SessionEvent, SessionState } from '../execution/fix/session.ts'
 import { VenueLink } from '../execution/venue-link.ts'
@@ -81,7 +83,7 @@ export class VenueSession extends DurableObject<Env> {
   }
 
   /**
-   * Hands the inbox's ExecutionReports after the cursor to their symbols' objects, in order; the
+   * Hands the inbox's order messages after the cursor to their symbols' objects, in order; the
    * cursor moves only past what they took. A failure waits for the next tick or alarm.
    */
   private async forward(): Promise<void> {
@@ -97,7 +99,7 @@ export class VenueSession extends DurableObject<Env> {
         this.forwarding.again = false
         let cursor = (await this.ctx.storage.get<number>(FORWARDED_KEY)) ?? 0
         for (let entries = link.inbox(cursor, FORWARD_BATCH); entries.length > 0; entries = link.inbox(cursor, FORWARD_BATCH)) {
-          for (const [symbol, reports] of bySymbol(entries)) {
+          for (const [symbol, reports] of bySymbol(entries, (id) => link.symbolOf(id))) {
             const book = this.env.SYMBOL_BOOK.get(this.env.SYMBOL_BOOK.idFromName(symbol))
             await book.venueReports(target.venue, reports)
           }
@@ -143,12 +145,22 @@ export class VenueSession extends DurableObject<Env> {
   }
 }
 
-/** The inbox's ExecutionReports by symbol, in order (the rest is the session's or a person's). */
-function bySymbol(entries: InboxEntry[]): Map<string, ExecutionReport[]> {
-  const reports = new Map<string, ExecutionReport[]>()
-  for (const { message } of entries) {
-    if (message?.type !== 'execution-report') continue
-    reports.set(message.symbol, [...(reports.get(message.symbol) ?? []), message])
+/** What a symbol's object hears from a venue about its orders. */
+export type VenueMessage = ExecutionReport | OrderCancelReject
+
+/**
+ * The inbox's order messages by symbol, in order (a cancel reject's symbol is the one we sent its
+ * cancel for). An entry the session could not read is reported: a person must look at it.
+ */
+function bySymbol(entries: InboxEntry[], symbolOf: (clOrdId: string) => string | undefined) {
+  const messages = new Map<string, VenueMessage[]>()
+  for (const { id, message, error } of entries) {
+    if (error !== null) console.error(JSON.stringify({ msg: 'unreadable venue message kept', inbox_id: id, error }))
+    const symbol =
+      message?.type === 'execution-report' ? message.symbol
+      : message?.type === 'order-cancel-reject' ? symbolOf(message.clOrdId)
+      : undefined
+    if (symbol) messages.set(symbol, [...(messages.get(symbol) ?? []), message as VenueMessage])
   }
-  return reports
+  return messages
 }

@@ -108,6 +108,8 @@ export interface RoutedChild {
   /** a cancel was asked for (by the user, or the close for a DAY order) and sent */
   cancel: 'none' | 'user' | 'close'
   cancelSent: boolean
+  /** cancels sent so far (each has its own ClOrdID) */
+  cancels: number
 }
 
 /**
@@ -162,18 +164,26 @@ const SCHEMA = [
      fill_seq INTEGER PRIMARY KEY, seq INTEGER NOT NULL, taker INTEGER NOT NULL,
      maker INTEGER NOT NULL, side TEXT NOT NULL, price INTEGER NOT NULL, qty INTEGER NOT NULL,
      ts INTEGER NOT NULL)`,
-  // a venue's execution is logged once: a report the venue or its session sends again is no fill
-  `CREATE UNIQUE INDEX IF NOT EXISTS book_commands_venue_exec ON book_commands(
-     json_extract(command, '$.venue'), json_extract(command, '$.execId')) WHERE op = 'venue_fill'`,
+  // a venue's execution of an order is logged once: a report the venue or its session sends
+  // again is no fill (an ExecID is unique per order at a venue, not for ever across orders)
+  `DROP INDEX IF EXISTS book_commands_venue_exec`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS book_commands_venue_order_exec ON book_commands(
+     json_extract(command, '$.venue'), order_id, json_extract(command, '$.execId')) WHERE op = 'venue_fill'`,
   `CREATE TABLE IF NOT EXISTS book_order_events (
      id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, fills_before INTEGER NOT NULL,
      event TEXT NOT NULL, ts INTEGER NOT NULL)`,
   // orders' children at venues, kept after they end (the log names them; this is their state)
+  // venue_order_id: the venue's OrderID (37) from its first report; cancels: requests sent so far
   `CREATE TABLE IF NOT EXISTS routed_orders (
      cl_ord_id TEXT PRIMARY KEY, order_id INTEGER NOT NULL UNIQUE, venue TEXT NOT NULL,
      side TEXT NOT NULL, qty INTEGER NOT NULL, price INTEGER NOT NULL, tif TEXT NOT NULL,
      ts INTEGER NOT NULL, sent INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0,
-     cancel TEXT NOT NULL DEFAULT 'none', cancel_sent INTEGER NOT NULL DEFAULT 0)`,
+     cancel TEXT NOT NULL DEFAULT 'none', cancel_sent INTEGER NOT NULL DEFAULT 0,
+     cancels INTEGER NOT NULL DEFAULT 0, venue_order_id TEXT)`,
+  // venue reports that do not fit their child order: applied to nothing, kept for a person
+  `CREATE TABLE IF NOT EXISTS venue_breaks (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, venue TEXT NOT NULL, cl_ord_id TEXT NOT NULL,
+     problem TEXT NOT NULL, report TEXT NOT NULL, ts INTEGER NOT NULL)`,
 ]
 
 export interface JournalOptions {
@@ -299,17 +309,8 @@ export class BookJournal {
    */
   venueFill(execution: VenueExecution): Ack {
     this.opened() // the log's tables, and seq and fillSeq as the restored book's
-    const first = this.store.exec(
-      `SELECT seq, command, ts, fills_before FROM book_commands WHERE op = '${VENUE_FILL}'
-         AND json_extract(command, '$.venue') = ? AND json_extract(command, '$.execId') = ?`,
-      execution.venue,
-      execution.execId,
-    )[0]
-    if (first) {
-      const logged = JSON.parse(first.command as string) as VenueExecution
-      const [seq, ts, fillsBefore] = [first.seq as number, first.ts as number, first.fills_before as number]
-      return { seq, ts, fillsBefore, events: [], fills: [venueOutboxFill(logged, seq, ts, fillsBefore)], replayed: true }
-    }
+    const first = this.loggedVenueFill(execution.venue, execution.order, execution.execId)
+    if (first) return loggedVenueFillAck(first)
     const seq = this.seq + 1
     const ts = this.now()
     const fill = venueOutboxFill(execution, seq, ts, this.fillSeq)
@@ -328,21 +329,56 @@ export class BookJournal {
 
   /**
    * A venue's ExecutionReport for a child of this symbol's: a trade is logged as a fill (once per
-   * ExecID); the end of the child (canceled, expired, rejected with nothing left there) releases
-   * what it did not fill, once. Undefined for a report that changes nothing here.
+   * ExecID); the end of the child (canceled, expired, rejected, or a last trade, with nothing left
+   * there) releases what it did not fill, once. A report that does not fit its child (another
+   * venue order, the other side, a price past its limit, more than it asked for, a rejection after
+   * the venue took it) changes nothing: it is kept as a break, for a person (`broken`).
    */
-  venueReport(venue: string, report: ExecutionReport): Ack | undefined {
+  venueReport(venue: string, report: ExecutionReport): { acks: Ack[]; broken?: string } {
     this.opened()
-    const child = this.child('cl_ord_id', report.origClOrdId ?? report.clOrdId)
-    if (!child || child.venue !== venue) return undefined
-    if (report.execType === 'trade' && report.lastQty && report.lastPx) {
-      const { order, side } = child
-      const ack = this.venueFill({ order, side, price: report.lastPx, qty: report.lastQty, venue, execId: report.execId })
-      if (report.leavesQty === 0) this.store.exec('UPDATE routed_orders SET done = 1 WHERE cl_ord_id = ?', child.clOrdId)
-      return ack
+    const clOrdId = report.origClOrdId ?? report.clOrdId
+    const child = this.child('cl_ord_id', clOrdId)
+    const trade = report.execType === 'trade'
+    if (child && trade) {
+      const logged = this.loggedVenueFill(venue, child.order, report.execId)
+      if (logged) return { acks: [loggedVenueFillAck(logged)] }
     }
-    const ended = CHILD_ENDS.has(report.ordStatus) && report.leavesQty === 0
-    return ended && !child.done ? this.endChild(child, report) : undefined
+    const problem = !child || child.venue !== venue ? 'no such child order at this venue' : this.misfit(child, report)
+    if (problem) {
+      this.store.exec(
+        'INSERT INTO venue_breaks (venue, cl_ord_id, problem, report, ts) VALUES (?, ?, ?, ?, ?)',
+        venue, clOrdId, problem, JSON.stringify(report), this.now(),
+      )
+      return { acks: [], broken: problem }
+    }
+    const { order, side, clOrdId: id } = child!
+    if (child!.venueOrderId === null) {
+      this.store.exec('UPDATE routed_orders SET venue_order_id = ? WHERE cl_ord_id = ?', report.orderId, id)
+    }
+    const acks: Ack[] = []
+    if (trade) acks.push(this.venueFill({ order, side, price: report.lastPx!, qty: report.lastQty!, venue, execId: report.execId }))
+    if (report.leavesQty === 0 && !child!.done) {
+      if (report.cumQty >= child!.qty) this.store.exec('UPDATE routed_orders SET done = 1 WHERE cl_ord_id = ?', id)
+      else if (trade || CHILD_ENDS.has(report.ordStatus)) acks.push(this.endChild(child!, report))
+    }
+    return { acks }
+  }
+
+  /** Venue reports kept as breaks (they did not fit their child order). */
+  venueBreaks(): number {
+    return Number(this.store.exec('SELECT COUNT(*) AS n FROM venue_breaks')[0].n)
+  }
+
+  /**
+   * The venue refused to cancel the order's child (its OrderCancelReject): while the child is
+   * still open, the cancel may be asked for again (a new ClOrdID for it).
+   */
+  cancelRejected(clOrdId: string): RoutedChild | undefined {
+    this.store.exec(
+      `UPDATE routed_orders SET cancel = 'none', cancel_sent = 0 WHERE cl_ord_id = ? AND done = 0`,
+      clOrdId,
+    )
+    return this.openChild(this.child('cl_ord_id', clOrdId)?.order ?? 0)
   }
 
   /** The order's child at a venue, while the venue has not ended it. */
@@ -378,10 +414,10 @@ export class BookJournal {
       .map(routedChild)
   }
 
-  /** The child's order (or its cancel) is in its venue session's hands. */
+  /** The child's order (or its cancel: one more sent) is in its venue session's hands. */
   markSent(clOrdId: string, what: 'order' | 'cancel'): void {
-    const column = what === 'order' ? 'sent' : 'cancel_sent'
-    this.store.exec(`UPDATE routed_orders SET ${column} = 1 WHERE cl_ord_id = ?`, clOrdId)
+    const set = what === 'order' ? 'sent = 1' : 'cancel_sent = 1, cancels = cancels + 1'
+    this.store.exec(`UPDATE routed_orders SET ${set} WHERE cl_ord_id = ?`, clOrdId)
   }
 
   depth(maxLevels?: number): Depth & { seq: number } {
@@ -521,9 +557,37 @@ export class BookJournal {
     return { seq, ts, fillsBefore: this.fillSeq, events, fills: [], replayed: false }
   }
 
-  private child(by: 'cl_ord_id' | 'order_id', key: string | number): (RoutedChild & { done: boolean }) | undefined {
+  private child(by: 'cl_ord_id' | 'order_id', key: string | number) {
     const [row] = this.store.exec(`SELECT * FROM routed_orders WHERE ${by} = ?`, key)
-    return row && { ...routedChild(row), done: row.done === 1 }
+    return row && { ...routedChild(row), done: row.done === 1, venueOrderId: row.venue_order_id as string | null }
+  }
+
+  /** Why a venue's report does not fit its child; undefined when it does. */
+  private misfit(child: RoutedChild & { venueOrderId: string | null }, r: ExecutionReport): string | undefined {
+    if (r.side !== child.side) return `side ${r.side} for a ${child.side} order`
+    if (child.venueOrderId !== null && r.orderId !== child.venueOrderId) {
+      return `venue OrderID ${r.orderId}, not ${child.venueOrderId}`
+    }
+    if (r.ordStatus === 'rejected' && child.venueOrderId !== null) return 'rejected after the venue accepted it'
+    if (r.execType !== 'trade') return
+    if (!r.lastQty || !r.lastPx) return 'a trade without LastQty and LastPx'
+    if (child.side === 'buy' ? r.lastPx > child.price : r.lastPx < child.price) {
+      return `price ${r.lastPx} past the limit ${child.price}`
+    }
+    const [{ filled }] = this.store.exec(
+      `SELECT COALESCE(SUM(json_extract(command, '$.qty')), 0) AS filled FROM book_commands
+         WHERE op = '${VENUE_FILL}' AND order_id = ?`,
+      child.order,
+    )
+    if (Number(filled) + r.lastQty > child.qty) return `${Number(filled) + r.lastQty} filled of ${child.qty}`
+  }
+
+  private loggedVenueFill(venue: string, order: number, execId: string) {
+    return this.store.exec(
+      `SELECT seq, command, ts, fills_before FROM book_commands WHERE op = '${VENUE_FILL}'
+         AND json_extract(command, '$.venue') = ? AND order_id = ? AND json_extract(command, '$.execId') = ?`,
+      venue, order, execId,
+    )[0]
   }
 
   private writeSnapshot(book: OrderBook, seq: number, fillSeq: number): void {
@@ -631,6 +695,7 @@ function routedChild(row: Record<string, SqlValue>): RoutedChild {
     sent: row.sent === 1,
     cancel: row.cancel as RoutedChild['cancel'],
     cancelSent: row.cancel_sent === 1,
+    cancels: row.cancels as number,
   }
 }
 
@@ -647,6 +712,13 @@ function numberFills(events: BookEvent[], seq: number, ts: number, fillsBefore: 
 
 const VENUE_FILL = 'venue_fill'
 const ROUTE_END = 'route_end'
+
+/** A venue fill logged before, returned again. */
+function loggedVenueFillAck(row: Record<string, SqlValue>): Ack {
+  const logged = JSON.parse(row.command as string) as VenueExecution
+  const [seq, ts, fillsBefore] = [row.seq as number, row.ts as number, row.fills_before as number]
+  return { seq, ts, fillsBefore, events: [], fills: [venueOutboxFill(logged, seq, ts, fillsBefore)], replayed: true }
+}
 
 function venueOutboxFill(e: VenueExecution, seq: number, ts: number, fillsBefore: number): OutboxFill {
   const { order, side, price, qty, venue, execId } = e

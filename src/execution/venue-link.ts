@@ -55,8 +55,9 @@ export class VenueLink {
   ) {
     sql.exec(`CREATE TABLE IF NOT EXISTS fix_inbox (
       id INTEGER PRIMARY KEY AUTOINCREMENT, message TEXT, error TEXT)`)
-    // the ClOrdIDs sent: an order or cancel a caller sends again (a retry) goes out once
-    sql.exec('CREATE TABLE IF NOT EXISTS fix_sent_orders (cl_ord_id TEXT PRIMARY KEY)')
+    // the ClOrdIDs sent, with their symbol: an order or cancel a caller sends again (a retry)
+    // goes out once, and the venue's answer to it finds its symbol
+    sql.exec('CREATE TABLE IF NOT EXISTS fix_order_ids (cl_ord_id TEXT PRIMARY KEY, symbol TEXT NOT NULL)')
     this.session = new FixSession(
       {
         role: 'initiator',
@@ -119,11 +120,16 @@ export class VenueLink {
    */
   sendOnce(message: NewOrderSingle | OrderCancelRequest): Promise<void> {
     return this.apply(() => {
-      const [seen] = this.sql.exec('SELECT 1 FROM fix_sent_orders WHERE cl_ord_id = ?', message.clOrdId)
-      if (seen) return { send: [], deliver: [], events: [], close: false }
-      this.sql.exec('INSERT INTO fix_sent_orders (cl_ord_id) VALUES (?)', message.clOrdId)
+      if (this.symbolOf(message.clOrdId)) return { send: [], deliver: [], events: [], close: false }
+      this.sql.exec('INSERT INTO fix_order_ids (cl_ord_id, symbol) VALUES (?, ?)', message.clOrdId, message.symbol)
       return this.session.send(toFix(message))
     })
+  }
+
+  /** The symbol of an order or cancel we sent (undefined: not one of ours). */
+  symbolOf(clOrdId: string): string | undefined {
+    const [row] = this.sql.exec('SELECT symbol FROM fix_order_ids WHERE cl_ord_id = ?', clOrdId)
+    return row?.symbol as string | undefined
   }
 
   /** Time passes: heartbeats, test requests, timeouts. */

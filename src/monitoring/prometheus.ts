@@ -53,6 +53,8 @@ export function prometheusText(symbols: SymbolMetricsData[], reconciliation?: nu
       per((m) => [`bourse_outbox_backlog{${s(m)}} ${m.outbox_fills}`])),
     ...family('bourse_outbox_oldest_seconds', 'gauge', 'Age of the oldest fill not yet in Postgres.',
       per((m) => [`bourse_outbox_oldest_seconds{${s(m)}} ${m.outbox_age_ms / 1000}`])),
+    ...family('bourse_venue_breaks', 'gauge', 'Venue reports kept unapplied because they do not fit their order.',
+      per((m) => [`bourse_venue_breaks{${s(m)}} ${m.venue_breaks}`])),
     ...family('bourse_reconciliation_differences', 'gauge', 'Differences the latest position reconciliation found.',
       reconciliation === undefined ? [] : [`bourse_reconciliation_differences ${reconciliation}`]),
   ].join('\n') + '\n'

@@ -22,6 +22,8 @@ export interface SymbolMetricsData {
   /** fills and order events not yet in Postgres, and how old the oldest fill is */
   outbox_fills: number
   outbox_age_ms: number
+  /** venue reports kept because they did not fit their order (issue 7): a person must look */
+  venue_breaks: number
 }
 
 export class SymbolMetrics {
@@ -50,6 +52,7 @@ export class SymbolMetrics {
     mdLag: HistogramData,
     outbox: { fills: number; oldestTs?: number },
     now: number,
+    venueBreaks = 0,
   ): SymbolMetricsData {
     return {
       symbol,
@@ -62,6 +65,7 @@ export class SymbolMetrics {
       refused: { ...this.refused },
       outbox_fills: outbox.fills,
       outbox_age_ms: outbox.oldestTs === undefined ? 0 : Math.max(0, now - outbox.oldestTs),
+      venue_breaks: venueBreaks,
     }
   }
 }

@@ -71,14 +71,21 @@ export function collarPrice(anchorCents: number, side: 'buy' | 'sell', tickCents
   return Math.max(scaledCeil(anchorCents, 10_000 - COLLAR_BPS, tickCents), tickCents)
 }
 
+/** the widest venues' spread, in basis points of its midpoint, the band may be anchored on */
+export const MAX_ANCHOR_SPREAD_BPS = 200
+
 /**
- * The price the band is around: the venues' midpoint when both sides are quoted (the market has
- * moved on from a stale reference), else the reference price.
+ * The price the band is around: the venues' midpoint when both sides are quoted within
+ * MAX_ANCHOR_SPREAD_BPS (the market has moved on from a stale reference; one venue's wide or
+ * stray quote moves nothing), else the reference price.
  */
 export function bandAnchor(sym: SymbolInfo): { cents: number; source: 'nbbo_midpoint' | 'reference' } {
+  const reference = { cents: sym.referencePriceCents, source: 'reference' } as const
   const { bidCents, askCents } = sym.nbbo ?? {}
-  if (bidCents == null || askCents == null) return { cents: sym.referencePriceCents, source: 'reference' }
-  return { cents: Math.round((bidCents + askCents) / 2), source: 'nbbo_midpoint' }
+  if (bidCents == null || askCents == null) return reference
+  const mid = (bidCents + askCents) / 2
+  if ((askCents - bidCents) * 10_000 > MAX_ANCHOR_SPREAD_BPS * mid) return reference
+  return { cents: Math.round(mid), source: 'nbbo_midpoint' }
 }
 
 /**

@@ -43,13 +43,17 @@ describe('routing in the journal', () => {
     expect(j.pendingOrderEvents().map((e) => e.event.type)).toEqual(['routed'])
 
     const trade = report({ execId: 'E1', execType: 'trade', ordStatus: 'partially-filled', lastQty: 40, lastPx: 15_005, leavesQty: 30, cumQty: 40 })
-    expect(j.venueReport('NSIM', trade)?.fills).toMatchObject([{ taker: 3, maker: 0, qty: 40, price: 15_005, venue: 'NSIM', execId: 'E1' }])
-    expect(j.venueReport('NSIM', trade)?.replayed).toBe(true) // the same ExecID again: no second fill
-    expect(j.venueReport('ARCA', trade)).toBeUndefined() // not that venue's child
+    expect(j.venueReport('NSIM', trade).acks[0].fills).toMatchObject([{ taker: 3, maker: 0, qty: 40, price: 15_005, venue: 'NSIM', execId: 'E1' }])
+    expect(j.venueReport('NSIM', trade).acks[0].replayed).toBe(true) // the same ExecID again: no second fill
+    expect(j.venueReport('ARCA', trade)).toEqual({ acks: [], broken: 'no such child order at this venue' })
     expect(j.requestCancel(3, 'user')).toMatchObject({ cancel: 'user', cancelSent: false })
-    const end = report({ execId: 'E2', execType: 'canceled', ordStatus: 'canceled', clOrdId: '3-cancel', origClOrdId: '3', leavesQty: 0, cumQty: 40 })
-    expect(j.venueReport('NSIM', end)?.events).toEqual([{ type: 'canceled', id: 3, qty: 30, reason: 'user' }])
-    expect(j.venueReport('NSIM', end)).toBeUndefined() // ended once
+    // the venue refuses the cancel: it may be asked again, under a new ClOrdID
+    j.markSent('3', 'cancel')
+    expect(j.cancelRejected('3')).toMatchObject({ cancel: 'none', cancelSent: false, cancels: 1 })
+    expect(j.requestCancel(3, 'user')).toMatchObject({ cancel: 'user', cancels: 1 })
+    const end = report({ execId: 'E2', execType: 'canceled', ordStatus: 'canceled', clOrdId: '3-cancel-2', origClOrdId: '3', leavesQty: 0, cumQty: 40 })
+    expect(j.venueReport('NSIM', end).acks.map((a) => a.events)).toEqual([[{ type: 'canceled', id: 3, qty: 30, reason: 'user' }]])
+    expect(j.venueReport('NSIM', end)).toEqual({ acks: [] }) // ended once
     expect(j.openChild(3)).toBeUndefined()
 
     // a fresh journal on the same storage replays it all to the same book, and a submit again
@@ -92,13 +96,46 @@ describe('routing in the journal', () => {
     const { j } = opened()
     j.submit(order(1, 2, 'buy', 10, 15_050, 'IOC'), plan(15_050, 'IOC'))
     const rejected = report({ clOrdId: '1', execId: 'R1', execType: 'rejected', ordStatus: 'rejected', leavesQty: 0, cumQty: 0 })
-    expect(j.venueReport('NSIM', rejected)?.events).toEqual([{ type: 'canceled', id: 1, qty: 10, reason: 'venue_rejected' }])
+    expect(j.venueReport('NSIM', rejected).acks[0].events).toEqual([{ type: 'canceled', id: 1, qty: 10, reason: 'venue_rejected' }])
     j.submit(order(2, 2, 'buy', 10, 15_050), plan(15_050))
     const expired = report({ clOrdId: '2', execId: 'X1', execType: 'expired', ordStatus: 'expired', leavesQty: 0, cumQty: 4 })
-    expect(j.venueReport('NSIM', expired)?.events).toEqual([{ type: 'expired', id: 2, qty: 6 }])
+    expect(j.venueReport('NSIM', expired).acks[0].events).toEqual([{ type: 'expired', id: 2, qty: 6 }])
     j.submit(order(5, 2, 'buy', 10, 15_050), plan(15_050))
     const whole = report({ clOrdId: '5', execId: 'F1', execType: 'trade', ordStatus: 'filled', lastQty: 10, lastPx: 15_010, leavesQty: 0, cumQty: 10 })
-    expect(j.venueReport('NSIM', whole)?.fills).toHaveLength(1)
+    expect(j.venueReport('NSIM', whole).acks.map((a) => a.fills.length)).toEqual([1])
     expect(j.openChild(5)).toBeUndefined()
+    // a last trade that leaves nothing at the venue but did not fill it all: the rest is released
+    j.submit(order(6, 2, 'buy', 100, 15_050, 'IOC'), plan(15_050, 'IOC'))
+    const last = report({ clOrdId: '6', execId: 'F2', execType: 'trade', ordStatus: 'canceled', lastQty: 30, lastPx: 15_010, leavesQty: 0, cumQty: 30 })
+    expect(j.venueReport('NSIM', last).acks.map((a) => [a.fills.length, a.events])).toEqual([
+      [1, []],
+      [0, [{ type: 'canceled', id: 6, qty: 70, reason: 'ioc' }]],
+    ])
+  })
+
+  test('reports that do not fit their child are kept as breaks and change nothing', () => {
+    const { j } = opened()
+    j.submit(order(3, 2, 'buy', 10, 15_050), plan(15_050))
+    const base = { clOrdId: '3', execType: 'trade', ordStatus: 'partially-filled', lastQty: 5, lastPx: 15_000, leavesQty: 5, cumQty: 5 } as const
+    expect(j.venueReport('NSIM', report({ ...base, execId: 'A', orderId: 'V1' })).acks).toHaveLength(1)
+    const broken = (fields: Partial<ExecutionReport>) => j.venueReport('NSIM', report({ ...base, execId: 'B', orderId: 'V1', ...fields })).broken
+    expect(broken({ lastPx: 15_051 })).toBe('price 15051 past the limit 15050')
+    expect(broken({ lastQty: 6, cumQty: 11, leavesQty: 0 })).toBe('11 filled of 10')
+    expect(broken({ side: 'sell' })).toBe('side sell for a buy order')
+    expect(broken({ orderId: 'V9' })).toBe('venue OrderID V9, not V1')
+    expect(broken({ execType: 'rejected', ordStatus: 'rejected', leavesQty: 0 })).toBe('rejected after the venue accepted it')
+    expect(j.venueBreaks()).toBe(5)
+    expect(j.openChild(3)).toMatchObject({ qty: 10 })
+    expect(j.pendingFills().map((f) => f.qty)).toEqual([5])
+  })
+
+  test('the same ExecID on two orders is two fills (unique per order at a venue)', () => {
+    const { j } = opened()
+    j.submit(order(3, 2, 'buy', 10, 15_050), plan(15_050))
+    j.submit(order(4, 2, 'buy', 10, 15_050), plan(15_050))
+    const fill = { execId: 'SAME', execType: 'trade', ordStatus: 'filled', lastQty: 10, lastPx: 15_000, leavesQty: 0, cumQty: 10 } as const
+    expect(j.venueReport('NSIM', report({ ...fill, clOrdId: '3' })).acks[0].replayed).toBe(false)
+    expect(j.venueReport('NSIM', report({ ...fill, clOrdId: '4' })).acks[0].replayed).toBe(false)
+    expect(j.pendingFills().map((f) => [f.taker, f.execId])).toEqual([[3, 'SAME'], [4, 'SAME']])
   })
 })

@@ -111,9 +111,13 @@ describe('VenueLink', () => {
     const running = link.run(tcp(venue.fixPort))
     await until(() => link.state === 'active')
     const burst = Array.from({ length: 30 }, () => buy(1, venue.quote('AAPL').ask! + 5))
-    await Promise.all(burst.map((o) => link.send(o)))
+    // each sent twice with sendOnce (a caller's retry): once at the venue
+    await Promise.all([...burst, ...burst].map((o) => link.sendOnce(o)))
     await until(() => burst.every((o) => done(link, o.clOrdId) !== undefined))
     expect(link.events.filter((e) => e.type === 'resend-served' || e.type === 'gap-detected')).toEqual([])
+    expect(reports(link).filter((r) => r.execType === 'new')).toHaveLength(30)
+    expect(link.symbolOf(burst[0].clOrdId)).toBe('AAPL')
+    expect(link.symbolOf('never-sent')).toBeUndefined()
     venue.disconnect()
     await running
   }, 20_000)

@@ -22,6 +22,7 @@ const aapl: SymbolMetricsData = {
   refused: { insufficient_buying_power: 1 },
   outbox_fills: 3,
   outbox_age_ms: 1500,
+  venue_breaks: 2,
 }
 
 describe('Prometheus text', () => {
@@ -42,6 +43,7 @@ describe('Prometheus text', () => {
     expect(lines).toContain('bourse_orders_refused_total{symbol="AAPL",code="insufficient_buying_power"} 1')
     expect(lines).toContain('bourse_outbox_oldest_seconds{symbol="AAPL"} 1.5')
     expect(lines).toContain('bourse_reconciliation_differences 2')
+    expect(lines).toContain('bourse_venue_breaks{symbol="AAPL"} 2')
     expect(lines).toContain('bourse_market_data_lag_seconds_count{symbol="AAPL"} 2')
     expect(lines.filter((l) => l === '# TYPE bourse_fills_total counter')).toHaveLength(1)
     expect(lines).toContain('bourse_fills_total{symbol="B\\"R\\\\K"} 2')

@@ -67,8 +67,11 @@ describe('price band and collar', () => {
     const over = refused(() => planOrder(body({ price: '198.01' }), moved))
     expect(over.message).toContain("the venues' midpoint")
     expect(over.extra).toMatchObject({ band_low: '162.00', band_high: '198.00', nbbo_midpoint: '180.00', reference_price: '150.00' })
-    // one side quoted: no midpoint, the reference
+    // one side quoted, or a spread over 2% (a stray quote): the reference
     expect(planOrder(body({ price: '140.00' }), { ...AAPL, nbbo: { bidCents: null, askCents: 18_010 } }).priceCents).toBe(14_000)
+    const stray = { ...AAPL, nbbo: { bidCents: 100, askCents: 100_000 } }
+    expect(planOrder(body({ price: '150.00' }), stray).priceCents).toBe(15_000)
+    expect(planOrder(body({ price: '140.00' }), { ...AAPL, nbbo: { bidCents: 17_800, askCents: 18_200 } }).priceCents).toBe(14_000)
   })
 
   test('market collar: the venues\' best price on the side taken comes first, then the last trade', () => {

@@ -90,8 +90,9 @@ describe('venue fills', () => {
     await drainOutbox(book, d, symbol)
     const [row] = await d.select().from(fills).where(and(eq(fills.symbol, symbol), eq(fills.orderId, buy)))
     const { id: _, createdAt: __, ...copy } = row
-    // the same ExecID at the same venue again, even as another fill number: refused
-    expect(await refusedBy(d.insert(fills).values({ ...copy, seq: 99 }).execute())).toBe('fills_venue_exec_key')
+    // the same ExecID for the same order at the same venue again, even as another fill number:
+    // refused (for another order it is another execution: ExecIDs are unique per order)
+    expect(await refusedBy(d.insert(fills).values({ ...copy, seq: 99 }).execute())).toBe('fills_venue_order_exec_key')
     // our own book's fill must name its counterparty; a venue's must not
     expect(await refusedBy(d.insert(fills).values({ ...copy, seq: 98, execId: null }).execute())).toBe('fills_venue_side')
   })
