@@ -185,7 +185,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         await stop()
         throw new Error(`dev exited ${p.exitCode}:\n${out}`)
       }
-      if (Date.now() - started > 60_000) {
+      if (Date.now() - started > 120_000) {
         await stop()
         throw new Error(`dev did not start:\n${out}`)
       }

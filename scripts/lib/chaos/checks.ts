@@ -296,6 +296,8 @@ async function ordersVersusBooks(db: Db, seen: Observed, logs: Record<string, Bo
           book.get(e.taker)!.filled += e.qty
           book.get(e.maker)!.filled += e.qty
         } else if (e.type === 'canceled') book.get(e.id)!.end = 'canceled'
+        // an amend leaves qty open: the order is now its fills so far and that
+        else if (e.type === 'amended') book.get(e.id)!.qty = book.get(e.id)!.filled + e.qty
         // a cancel of an order no longer in the book is rejected: the cancel, not the order
         else if (e.type === 'rejected' && c.op === 'new') book.get(e.id)!.end = 'rejected'
       }
@@ -321,10 +323,11 @@ async function ordersVersusBooks(db: Db, seen: Observed, logs: Record<string, Bo
     const reservePrice = num(o.reserve_price_cents ?? o.price_cents)
     same(
       out,
-      `order ${id} (status, filled, fills, reserved cash, reserved qty)`,
-      [o.status, filled, num(o.fills_qty), num(o.reserved_cash_cents), num(o.reserved_qty)],
+      `order ${id} (status, qty, filled, fills, reserved cash, reserved qty)`,
+      [o.status, qty, filled, num(o.fills_qty), num(o.reserved_cash_cents), num(o.reserved_qty)],
       [
         status,
+        b.qty,
         b.filled,
         b.filled,
         o.side === 'buy' ? open * reservePrice : 0,

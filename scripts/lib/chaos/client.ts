@@ -14,6 +14,8 @@ export interface Reply {
 
 /** how long one request may keep failing: longer than a restart of the dev server */
 const GIVE_UP_MS = 60_000
+/** an attempt not answered by then is abandoned (and counted cut off) */
+const ATTEMPT_MS = 20_000
 
 export interface ClientStats {
   /** attempts cut off (network errors, aborted attempts, non-JSON answers) */
@@ -63,7 +65,8 @@ export function chaosClient(base: string) {
       failed = true
     }
     for (;;) {
-      const res = await attempt(method, path, auth, opts.body, headers).catch(() => {
+      const timeout = AbortSignal.timeout(ATTEMPT_MS)
+      const res = await attempt(method, path, auth, opts.body, headers, timeout).catch(() => {
         stats.cutOff++
         return undefined
       })

@@ -47,6 +47,8 @@ export interface ChaosReport {
   replayMs: number[]
   /** ms from kill -9 to the restarted server listening */
   restartMs: number[]
+  /** ms each fault took to inject, by kind (a kill: until every book answered again) */
+  faultMs: Record<string, number[]>
   checks: CheckResult[]
   lost: number
   duplicatedFills: number
@@ -124,6 +126,7 @@ async function run(
   const injected = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>
   const replayMs: number[] = []
   const restartMs: number[] = []
+  const faultMs: Record<string, number[]> = {}
 
   const bookState = async (symbol: string) => {
     const { status, body } = await client.send('GET', `/v1/admin/books/${symbol}`, admin)
@@ -176,6 +179,7 @@ async function run(
   /** a fault between requests; a restart measures how long each book takes to come back */
   async function inject(fault: Fault) {
     injected[fault.kind]++
+    const t0 = Date.now()
     if (fault.kind === 'kill') {
       const t = Date.now()
       await dev.restart()
@@ -197,6 +201,7 @@ async function run(
     } else {
       await redis!.crash(fault.downMs)
     }
+    ;(faultMs[fault.kind] ??= []).push(Date.now() - t0)
   }
 
   // the stream: WORKERS clients take the next item; the fault runner injects each fault once
@@ -260,6 +265,7 @@ async function run(
     client: client.stats,
     replayMs,
     restartMs,
+    faultMs,
     checks,
     lost,
     duplicatedFills,

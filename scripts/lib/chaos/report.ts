@@ -20,6 +20,7 @@ export function describe(r: ChaosReport): string {
     `restart (kill -9 to listening) p50 ${pct(r.restartMs, 50)} ms, p99 ${pct(r.restartMs, 99)} ms; ` +
       `replay after restart (listening to each book answering) p50 ${pct(r.replayMs, 50)} ms, ` +
       `p99 ${pct(r.replayMs, 99)} ms`,
+    `time per fault, p50: ${Object.entries(r.faultMs).map(([k, ms]) => `${k} ${pct(ms, 50)} ms`).join(', ')}`,
     ...r.checks.map((c) =>
       [
         `${c.violations.length === 0 ? 'ok  ' : 'FAIL'} ${c.name}`,
