@@ -4,7 +4,7 @@ import { migrate } from 'drizzle-orm/neon-serverless/migrator'
 import { WebSocket as WsWebSocket } from 'ws'
 import { openDb } from '../../src/db/client.ts'
 import type { DbHandle } from '../../src/db/client.ts'
-import { startWsProxy } from './ws-proxy.ts'
+import { processProxy } from './ws-proxy.ts'
 import type { WsProxy } from './ws-proxy.ts'
 
 export const MIGRATIONS_FOLDER = new URL('../../drizzle', import.meta.url).pathname
@@ -20,23 +20,16 @@ export function isLocalUrl(url: string): boolean {
 }
 
 /**
- * Opens the Neon driver on `url`: a local Postgres goes through the given proxy (or a
- * temporary one, closed by close()), anything else is reached the Neon way (wss).
+ * Opens the Neon driver on `url`: a local Postgres goes through the given proxy (or the
+ * process's own), anything else is reached the Neon way (wss).
  */
 export async function connect(
   url: string,
   proxy?: WsProxy,
 ): Promise<DbHandle & { close(): Promise<void> }> {
-  let own: WsProxy | undefined
-  if (isLocalUrl(url) && !proxy) own = proxy = await startWsProxy()
+  if (isLocalUrl(url) && !proxy) proxy = await processProxy()
   const handle = openDb({ DATABASE_URL: url, DB_WS_PROXY: proxy?.address })
-  return {
-    ...handle,
-    async close() {
-      await handle.end()
-      await own?.close()
-    },
-  }
+  return { ...handle, close: () => handle.end() }
 }
 
 export async function runMigrations(handle: DbHandle): Promise<void> {

@@ -3,6 +3,7 @@
 // production. The driver connects to ws://HOST:PORT/v1?address=<pg-host>:<pg-port>
 // (see dbConfigFor in src/db/client.ts) and the proxy pipes the raw Postgres protocol both ways.
 // Node-only (ws + net): used by scripts/dev.ts and the tests, never bundled into the Worker.
+import { createServer } from 'node:http'
 import { createConnection } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
@@ -16,9 +17,13 @@ export interface WsProxy {
   close(): Promise<void>
 }
 
-export async function startWsProxy(opts: { port?: number; host?: string } = {}): Promise<WsProxy> {
+/** `background`: the proxy does not keep the process alive (see processProxy) */
+export async function startWsProxy(
+  opts: { port?: number; host?: string; background?: boolean } = {},
+): Promise<WsProxy> {
   const host = opts.host ?? '127.0.0.1'
-  const wss = new WebSocketServer({ host, port: opts.port ?? 0 })
+  const server = createServer()
+  const wss = new WebSocketServer({ server })
   wss.on('connection', (ws, req) => {
     const target = new URL(req.url ?? '/', 'ws://x').searchParams.get('address') ?? ''
     const sep = target.lastIndexOf(':')
@@ -51,17 +56,30 @@ export async function startWsProxy(opts: { port?: number; host?: string } = {}):
     tcp.on('error', () => ws.readyState === ws.OPEN && ws.close(1011))
   })
   await new Promise<void>((resolve, reject) => {
-    wss.once('listening', resolve)
-    wss.once('error', reject)
+    server.once('error', reject)
+    server.listen(opts.port ?? 0, host, resolve)
   })
-  const port = (wss.address() as AddressInfo).port
+  if (opts.background) server.unref()
+  const port = (server.address() as AddressInfo).port
   return {
     address: `${host}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of wss.clients) client.terminate()
-        wss.close(() => resolve())
+        wss.close(() => server.close(() => resolve()))
       }),
   }
+}
+
+let shared: Promise<WsProxy> | undefined
+
+/**
+ * The process's own proxy, started once and never closed (it does not keep the process alive).
+ * The Neon driver's proxy setting is global to the process: a connection made after a proxy was
+ * closed would go nowhere, so ad-hoc connections all share this one.
+ */
+export function processProxy(): Promise<WsProxy> {
+  shared ??= startWsProxy({ background: true })
+  return shared
 }

@@ -134,7 +134,7 @@ describe('verifyAuditChain names the first entry that does not verify', () => {
 describe('npm run audit:verify', () => {
   let own: TestDatabase
   beforeAll(async () => {
-    own = await openDatabase((await testDatabase()).proxy)
+    own = await openDatabase()
     await seedDemo(own.handle.db, Number(TEST_PBKDF2_ITERATIONS))
   }, 60_000)
   afterAll(async () => {

@@ -8,7 +8,7 @@
 import { sql } from 'drizzle-orm'
 import { connect, runMigrations } from '../../scripts/lib/db.ts'
 import { startLocalDb } from '../../scripts/lib/local-db.ts'
-import { startWsProxy } from '../../scripts/lib/ws-proxy.ts'
+import { processProxy } from '../../scripts/lib/ws-proxy.ts'
 import type { WsProxy } from '../../scripts/lib/ws-proxy.ts'
 import type { DbHandle } from '../../src/db/client.ts'
 
@@ -40,13 +40,11 @@ const STALE_MS = 6 * 3600_000
 
 /**
  * A database of its own, migrated, the same kind as the shared one (a test that needs a whole
- * database to itself, e.g. to count every row; close() it at the end). Pass the shared one's
- * proxy: the Neon driver's proxy setting is global, so a second proxy closed before the shared
- * database would leave its connections pointing at nothing.
+ * database to itself, e.g. to count every row; close() it at the end). Reached through the
+ * process's one proxy (the Neon driver's proxy setting is global to the process).
  */
-export async function openDatabase(sharedProxy?: WsProxy): Promise<TestDatabase> {
-  const proxy = sharedProxy ?? (await startWsProxy())
-  const closeProxy = () => (sharedProxy ? Promise.resolve() : proxy.close())
+export async function openDatabase(): Promise<TestDatabase> {
+  const proxy = await processProxy()
   const serverUrl = process.env.DATABASE_URL
   if (!serverUrl) {
     const local = await startLocalDb()
@@ -59,7 +57,6 @@ export async function openDatabase(sharedProxy?: WsProxy): Promise<TestDatabase>
       handle,
       async close() {
         await handle.end()
-        await closeProxy()
         await local.close()
       },
     }
@@ -90,7 +87,6 @@ export async function openDatabase(sharedProxy?: WsProxy): Promise<TestDatabase>
       await handle.end()
       await admin.db.execute(sql.raw(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
       await admin.close()
-      await closeProxy()
     },
   }
 }

@@ -7,7 +7,7 @@ import { checkInvariants } from '../../scripts/lib/invariants.ts'
 import type { Db } from '../../src/db/client.ts'
 import { positions, users } from '../../src/db/schema.ts'
 import { drainOutbox } from '../../src/orders/drain.ts'
-import { openDatabase, testDatabase } from '../helpers/db.ts'
+import { openDatabase } from '../helpers/db.ts'
 import type { TestDatabase } from '../helpers/db.ts'
 import { orderFixtures } from '../helpers/orders.ts'
 import { newJournal } from '../helpers/sqlite-store.ts'
@@ -15,7 +15,7 @@ import { newJournal } from '../helpers/sqlite-store.ts'
 let own: TestDatabase
 let d: Db
 beforeAll(async () => {
-  own = await openDatabase((await testDatabase()).proxy)
+  own = await openDatabase()
   d = own.handle.db
 }, 60_000)
 afterAll(async () => {
