@@ -55,23 +55,16 @@ function exchange() {
   return {
     hub,
     sockets,
-    /** a subscriber of `tier` accepted earlier, subscribing to depth now */
-    join(tier: 'retail' | 'pro') {
+    /** a subscriber of `tier` accepted earlier, subscribing to `channel` now */
+    join(tier: 'retail' | 'pro', channel: 'depth' | 'nbbo' = 'depth') {
       const ws = new Socket({ userId: sockets.length + 1, tier, channels: [] })
       sockets.push(ws)
-      hub.message(ws as unknown as WebSocket, JSON.stringify({ op: 'subscribe', channels: ['depth'] }))
+      hub.message(ws as unknown as WebSocket, JSON.stringify({ op: 'subscribe', channels: [channel] }))
       return ws
     },
     leave(ws: Socket) {
       ws.closed = 1000
       hub.close(ws as unknown as WebSocket)
-    },
-    /** a subscriber of `tier` to the venues' NBBO */
-    watchNbbo(tier: 'retail' | 'pro') {
-      const ws = new Socket({ userId: sockets.length + 1, tier, channels: [] })
-      sockets.push(ws)
-      hub.message(ws as unknown as WebSocket, JSON.stringify({ op: 'subscribe', channels: ['nbbo'] }))
-      return ws
     },
     /** the venues' best offer moves to `ask` (cents) at NSIM */
     venueQuote(ask: number) {
@@ -121,7 +114,7 @@ describe('MarketDataHub', () => {
     const ex = exchange()
     const depthOnly = ex.join('pro')
     ex.venueQuote(15_010)
-    const retail = ex.watchNbbo('retail')
+    const retail = ex.join('retail', 'nbbo')
     expect(retail.sent.filter((m) => m.type === 'nbbo')).toEqual([
       { type: 'nbbo', symbol: 'AAPL', source: 'venues', bid: null, ask: { price: '150.10', size: 100, venue: 'NSIM' }, crossed: false, ts: 1 },
     ])
