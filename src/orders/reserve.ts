@@ -7,7 +7,8 @@
 //     audit_seq: every change to a user's money or holdings appends to that user's audit chain,
 //     so an unchanged audit_seq means the balances read in 1 are still the balances. A guard
 //     that fails writes nothing (each part selects from the guarded UPDATE), and the reservation
-//     is tried again from 1 (up to 20 times: then 503 account_busy).
+//     is tried again from 1; after 5 lost races, with the user's row locked for the try (the
+//     account waits its turn instead of losing every race; 503 account_busy after 20).
 // The checks the gateway makes on the values read (buying power, shares, the day-trade rule) are
 // therefore exact; the database's own checks (users_reserved_cash_range, the positions trigger)
 // stand behind them.

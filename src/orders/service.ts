@@ -192,13 +192,19 @@ interface Reserved {
   fresh: boolean
 }
 
-/**
- * Validates the order and reserves what it needs in one Postgres transaction, or finds the order
- * a repeated key names (refusing a different request, or one still in flight).
- */
 /** Reads before giving up on an account that keeps changing under the reservation. */
 const RESERVE_ATTEMPTS = 20
+/**
+ * Optimistic tries (no lock: the order path's two round trips) before a try holding the user's
+ * row: an account that keeps changing (a market maker's flow, a drain of many fills) then waits
+ * its turn instead of losing every race (503 account_busy).
+ */
+const OPTIMISTIC_ATTEMPTS = 5
 
+/**
+ * Validates the order and reserves what it needs, or finds the order a repeated key names
+ * (refusing a different request, or one still in flight).
+ */
 async function reserveOrder(
   db: Db,
   userId: number,
@@ -208,7 +214,15 @@ async function reserveOrder(
 ): Promise<Reserved> {
   const keys = { clientOrderId: body.client_order_id ?? null, idempotencyKey: idempotencyKey ?? null }
   for (let attempt = 1; attempt <= RESERVE_ATTEMPTS; attempt++) {
-    const reserved = await tryReserve(db, userId, body, keys, market)
+    const reserved =
+      attempt <= OPTIMISTIC_ATTEMPTS
+        ? await tryReserve(db, userId, body, keys, market)
+        : await withRetries(() =>
+            db.transaction(async (tx) => {
+              await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update')
+              return tryReserve(tx, userId, body, keys, market)
+            }),
+          )
     if (reserved) return reserved
     // another change to the account came first (or the same key, just now): read again
     await new Promise((r) => setTimeout(r, Math.random() * 2 * attempt))
@@ -220,7 +234,7 @@ async function reserveOrder(
 
 /** One read, the checks, one guarded write (src/orders/reserve.ts); undefined when the guard failed. */
 async function tryReserve(
-  q: Db,
+  q: DbOrTx,
   userId: number,
   body: OrderBody,
   keys: { clientOrderId: string | null; idempotencyKey: string | null },
@@ -252,7 +266,7 @@ async function tryReserve(
  * today).
  */
 async function readAccount(
-  q: Db,
+  q: DbOrTx,
   userId: number,
   { symbol, side }: Pick<OrderBody, 'symbol' | 'side'>,
   keys: { clientOrderId: string | null; idempotencyKey: string | null },

@@ -477,15 +477,15 @@ describe('market orders', () => {
 })
 
 describe('one account, many orders at once', () => {
-  test('concurrent placements of one account all land (a conflict is read again): reservations exact', async () => {
-    const [a, b] = [await newSymbol(), await newSymbol()]
+  test('concurrent placements of one account all land (a conflict is read again, then locked): reservations exact', async () => {
+    const symbols = [await newSymbol(), await newSymbol(), await newSymbol()]
     const u = await trader('100000.00')
     const placed = await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        call('POST', '/v1/orders', u.auth, order(i % 2 ? a : b, 'buy', 1, '140.00')),
+      Array.from({ length: 120 }, (_, i) =>
+        call('POST', '/v1/orders', u.auth, order(symbols[i % 3], 'buy', 1, '140.00')),
       ),
     )
-    expect(placed.map((r) => r.status)).toEqual(Array(40).fill(201))
-    expect((await call('GET', '/v1/account', u.auth)).body.reserved_cash).toBe('5600.00')
+    expect(placed.map((r) => r.status)).toEqual(Array(120).fill(201))
+    expect((await call('GET', '/v1/account', u.auth)).body.reserved_cash).toBe('16800.00')
   })
 })
