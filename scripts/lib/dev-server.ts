@@ -125,7 +125,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     const local = await startLocalDb()
     env.DATABASE_URL = local.url
     env.BOURSE_SEED = '1'
-    closeDatabase = () => local.close().catch(() => {})
+    // bounded: PGlite's socket server waits for its connections to end, and a connection the
+    // killed Worker left half open would hold stop() (and the error that called it) forever
+    closeDatabase = () => Promise.race([local.close().catch(() => {}), sleep(10_000)])
     cutDatabase = (downMs) => local.interrupt(downMs)
   }
 
