@@ -27,7 +27,8 @@ const report = await runChaos({
   workers: Number(values.workers),
   log: (line) => console.log(`[chaos] ${line}`),
 }).catch((err) => {
-  console.error(`chaos run failed: ${err.stack ?? err}\nrerun: npm run chaos -- --seed ${seed} --faults ${faults}`)
+  console.error(`chaos run failed: ${err.stack ?? err}`)
+  console.error(`rerun: npm run chaos -- --seed ${seed} --faults ${faults}`)
   process.exit(1)
 })
 console.log(describe(report))

@@ -160,9 +160,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   let wranglerOnly: WranglerOnly | undefined
   const start = async () => {
     if (proc && options.restartWranglerOnly) wranglerOnly ??= await wranglerSettings(stateDir, env)
+    const extra = options.wranglerArgs ?? []
     const [command, args] = wranglerOnly
-      ? [join(root, 'node_modules/.bin/wrangler'), [...wranglerOnly.args, ...(options.wranglerArgs ?? [])]]
-      : [join(root, 'node_modules/.bin/tsx'), ['scripts/dev.ts', ...(options.wranglerArgs ?? [])]]
+      ? [join(root, 'node_modules/.bin/wrangler'), [...wranglerOnly.args, ...extra]]
+      : [join(root, 'node_modules/.bin/tsx'), ['scripts/dev.ts', ...extra]]
     const p = spawn(command, args, {
       // detached: its own process group, so stopping it also stops wrangler and workerd
       cwd: root,
@@ -181,7 +182,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     p.stdout!.on('data', keep)
     p.stderr!.on('data', keep)
     const started = Date.now()
-    const listening = wranglerOnly ? () => answers(`${base}/healthz`) : () => startOut.includes(LISTENING)
+    const listening = wranglerOnly
+      ? () => answers(`${base}/healthz`)
+      : () => startOut.includes(LISTENING)
     while (!(await listening())) {
       if (p.exitCode !== null) {
         await stop()

@@ -55,7 +55,7 @@ const seen: Observed = {
 }
 let checks: CheckResult[] = []
 
-/** The stream: a queue drained by WORKERS concurrent clients; the crash after KILL_AFTER answers. */
+/** The stream: a queue drained by WORKERS concurrent clients; the crash after KILL_AFTER. */
 async function runStream() {
   const rand = seededRng(20260426)
   const items = Array.from({ length: STREAM }, (_, i) => {
@@ -140,7 +140,8 @@ async function settle(db: Awaited<ReturnType<typeof connect>>['db']) {
       const { rows } = await db.execute(
         sql`SELECT coalesce(max(seq), 0) AS last FROM fills WHERE symbol = ${symbol}`,
       )
-      drained &&= seen.live[symbol].outbox === 0 && Number(rows[0].last) === seen.live[symbol].fillSeq
+      const { outbox, fillSeq } = seen.live[symbol]
+      drained &&= outbox === 0 && Number(rows[0].last) === fillSeq
     }
     if (drained) return
     if (Date.now() > until) {
@@ -183,7 +184,9 @@ beforeAll(async () => {
       seen.liveDepth[symbol] = (await client.send('GET', `/v1/book/${symbol}?depth=1000`, {})).body
     }
     // the live book must not move between the state read in settle() and the depth read
-    for (const symbol of seen.symbols) expect(seen.liveDepth[symbol].seq).toBe(seen.live[symbol].seq)
+    for (const symbol of seen.symbols) {
+      expect(seen.liveDepth[symbol].seq).toBe(seen.live[symbol].seq)
+    }
     for (const t of traders) {
       const audit = await client.send('GET', '/v1/account/audit?limit=1&verify=true', t.auth)
       seen.auditChains.push(audit.body.chain)
@@ -223,6 +226,8 @@ describe('kill -9 of wrangler dev in the middle of a stream of orders', () => {
 
   test('every check of the chaos harness holds (scripts/lib/chaos/checks.ts)', () => {
     expect(checks.map((c) => c.name)).toContain('a fresh replay reproduces each book')
-    for (const c of checks) expect({ check: c.name, violations: c.violations }).toEqual({ check: c.name, violations: [] })
+    for (const c of checks) {
+      expect({ check: c.name, violations: c.violations }).toEqual({ check: c.name, violations: [] })
+    }
   })
 })

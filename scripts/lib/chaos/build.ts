@@ -24,7 +24,10 @@ export async function buildWithHooks(): Promise<ChaosBuild> {
   )
   return {
     // --config: with a script given, wrangler would look for its configuration beside it
-    wranglerArgs: ['--config', join(root, 'wrangler.toml'), '--no-bundle', join(outdir, 'index.js')],
+    wranglerArgs: [
+      ...['--config', join(root, 'wrangler.toml')],
+      ...['--no-bundle', join(outdir, 'index.js')],
+    ],
     remove: () => rmSync(outdir, { recursive: true, force: true }),
   }
 }

@@ -155,10 +155,16 @@ export async function runChecks(
   return [
     { name: 'acked orders are in Postgres', violations: await ackedOrders(db, seen) },
     { name: 'fills exactly once', violations: await duplicatedFills(db) },
-    { name: "Postgres' fills are the logs' fills", violations: await fillsVersusLogs(db, seen, logs) },
+    {
+      name: "Postgres' fills are the logs' fills",
+      violations: await fillsVersusLogs(db, seen, logs),
+    },
     { name: 'a fresh replay reproduces each book', violations: replays(seen, logs) },
     { name: 'orders agree with their books', violations: await ordersVersusBooks(db, seen, logs) },
-    { name: 'balances are what the fills imply', violations: await balancesFromFills(db, seen, logs) },
+    {
+      name: 'balances are what the fills imply',
+      violations: await balancesFromFills(db, seen, logs),
+    },
     { name: 'reservations add up, none negative', violations: await reservations(db) },
     { name: 'audit chains verify', violations: auditChains(seen) },
     {
@@ -168,12 +174,13 @@ export async function runChecks(
   ]
 }
 
-/** Every 2xx-acked order in Postgres as acked; each fill of an ack there; canceled ones canceled. */
+/** Every 2xx-acked order in Postgres as acked, with its ack's fills; canceled ones canceled. */
 async function ackedOrders(db: Db, seen: Observed): Promise<string[]> {
   const out: string[] = []
   const orders = new Map((await q(db, sql`SELECT * FROM orders`)).map((o) => [num(o.id), o]))
   const fills = new Map<string, Json[]>()
-  for (const f of await q(db, sql`SELECT symbol, seq, order_id, qty, price_cents, taker FROM fills`)) {
+  const rows = await q(db, sql`SELECT symbol, seq, order_id, qty, price_cents, taker FROM fills`)
+  for (const f of rows) {
     const key = `${f.symbol}:${f.seq}:${f.order_id}`
     fills.set(key, [...(fills.get(key) ?? []), f])
   }
@@ -187,7 +194,8 @@ async function ackedOrders(db: Db, seen: Observed): Promise<string[]> {
     // an amend cuts qty; one whose answer a fault cut off may have cut it too
     const qty = ack.qty - (seen.amends.get(id) ?? 0)
     if (seen.amends.has(id) ? num(o.qty) > qty : num(o.qty) !== qty) {
-      out.push(`order ${id}: qty ${o.qty}, acked ${ack.qty}, amends cut ${seen.amends.get(id) ?? 0}`)
+      const cut = seen.amends.get(id) ?? 0
+      out.push(`order ${id}: qty ${o.qty}, acked ${ack.qty}, amends cut ${cut}`)
     }
     if (num(o.filled_qty) < ack.filled_qty) out.push(`order ${id}: filled_qty below its ack's`)
     for (const f of ack.fills) {
@@ -200,7 +208,9 @@ async function ackedOrders(db: Db, seen: Observed): Promise<string[]> {
       )
     }
   }
-  for (const [id] of seen.cancels) same(out, `canceled order ${id}`, orders.get(id)?.status, 'canceled')
+  for (const [id] of seen.cancels) {
+    same(out, `canceled order ${id}`, orders.get(id)?.status, 'canceled')
+  }
   return out
 }
 
@@ -208,7 +218,8 @@ async function ackedOrders(db: Db, seen: Observed): Promise<string[]> {
 async function duplicatedFills(db: Db): Promise<string[]> {
   const dup = await q(
     db,
-    sql`SELECT symbol, seq, order_id, count(*) AS n FROM fills GROUP BY 1, 2, 3 HAVING count(*) > 1`,
+    sql`SELECT symbol, seq, order_id, count(*) AS n FROM fills
+        GROUP BY 1, 2, 3 HAVING count(*) > 1`,
   )
   return dup.map((d) => `duplicated: ${d.symbol} fill ${d.seq} of order ${d.order_id} ×${d.n}`)
 }
@@ -239,7 +250,8 @@ async function fillsVersusLogs(db: Db, seen: Observed, logs: Record<string, Book
       num(r.seq), num(r.order_id), num(r.counterparty_order_id), num(r.user_id), r.side, r.taker,
       num(r.qty), num(r.price_cents),
     ])
-    same(out, `${symbol} fills (seq, order, counterparty, user, side, taker, qty, price)`, got, expected)
+    const what = `${symbol} fills (seq, order, counterparty, user, side, taker, qty, price)`
+    same(out, what, got, expected)
     same(out, `${symbol} fill count`, fills.length, seen.live[symbol].fillSeq)
   }
   return out
@@ -254,16 +266,20 @@ function replays(seen: Observed, logs: Record<string, BookLog>): string[] {
     const checkpoints = new Map(seen.checkpoints[symbol]?.map((s) => [s.seq, s]))
     let fillSeq = 0
     for (const [i, c] of log.commands.entries()) {
-      same(out, `${symbol} command ${i + 1} (seq, fills before)`, [c.seq, c.fillsBefore], [i + 1, fillSeq])
+      const what = `${symbol} command ${i + 1} (seq, fills before)`
+      same(out, what, [c.seq, c.fillsBefore], [i + 1, fillSeq])
       same(out, `${symbol} command ${c.seq} events`, book.apply(c.command), c.events)
       fillSeq += c.events.filter((e) => e.type === 'fill').length
       const reported = checkpoints.get(c.seq)
       if (reported) {
-        same(out, `${symbol} at seq ${c.seq} (hash, fills)`, [book.hash(), fillSeq], [reported.hash, reported.fillSeq])
+        const what = `${symbol} at seq ${c.seq} (hash, fills)`
+        same(out, what, [book.hash(), fillSeq], [reported.hash, reported.fillSeq])
         checkpoints.delete(c.seq)
       }
     }
-    for (const [seq] of checkpoints) if (seq > 0) out.push(`${symbol}: reported seq ${seq} not in its log`)
+    for (const [seq] of checkpoints) {
+      if (seq > 0) out.push(`${symbol}: reported seq ${seq} not in its log`)
+    }
     const live = seen.live[symbol]
     same(
       out,
@@ -412,6 +428,8 @@ async function reservations(db: Db): Promise<string[]> {
 
 function auditChains(seen: Observed): string[] {
   return seen.auditChains.flatMap((chain, i) =>
-    chain?.valid === true && chain.broken_at === null ? [] : [`trader ${i}: ${JSON.stringify(chain)}`],
+    chain?.valid === true && chain.broken_at === null
+      ? []
+      : [`trader ${i}: ${JSON.stringify(chain)}`],
   )
 }

@@ -41,7 +41,11 @@ export function chaosClient(base: string) {
   ): Promise<Reply> {
     const res = await fetch(base + path, {
       method,
-      headers: { ...auth, ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      headers: {
+        ...auth,
+        ...headers,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
       ...(body !== undefined && { body: JSON.stringify(body) }),
       signal,
     })

@@ -9,6 +9,7 @@ import { DEMO_USERS } from '../../../src/db/seed.ts'
 import { formatCents } from '../../../src/lib/money.ts'
 import { apiClient } from '../../../test/helpers/api.ts'
 import { UNLIMITED } from '../../../test/helpers/rate-limit.ts'
+import type { Db } from '../../../src/db/client.ts'
 import { connect } from '../db.ts'
 import { startDevServer } from '../dev-server.ts'
 import type { DevServer } from '../dev-server.ts'
@@ -40,7 +41,7 @@ export interface ChaosReport {
   acked: number
   canceled: number
   amended: number
-  /** answers the stream expects other than success, by code: refusals, too-late cancels or amends */
+  /** expected answers other than success, by code: refusals, too-late cancels or amends */
   refused: Record<string, number>
   client: ReturnType<typeof chaosClient>['stats']
   /** ms from a restarted server listening to each symbol's book answering (its log replayed) */
@@ -139,8 +140,9 @@ async function run(
     const trader = traders[item.trader]
     const expect = (res: Reply, what: string, ok: number[], codes: string[] = []) => {
       if (ok.includes(res.status)) return true
-      if (!codes.includes(res.body.code)) unexpected.push(`${what}: ${res.status} ${JSON.stringify(res.body)}`)
-      else counts.refused[res.body.code] = (counts.refused[res.body.code] ?? 0) + 1
+      const code = res.body.code
+      if (codes.includes(code)) counts.refused[code] = (counts.refused[code] ?? 0) + 1
+      else unexpected.push(`${what}: ${res.status} ${JSON.stringify(res.body)}`)
       return false
     }
     if (item.kind === 'order') {
@@ -150,13 +152,15 @@ async function run(
         key: item.key,
         abandonAfterMs: item.abandonAfterMs,
       })
-      if (expect(res, `order ${item.key}`, [201], ['insufficient_buying_power', 'insufficient_shares'])) {
+      const refusals = ['insufficient_buying_power', 'insufficient_shares']
+      if (expect(res, `order ${item.key}`, [201], refusals)) {
         seen.acks.set(res.body.id, { ...res.body, user: trader.id })
       }
       return
     }
     const open = [...seen.acks.values()].filter(
-      (a) => a.user === trader.id && ['open', 'partial'].includes(a.status) && !seen.cancels.has(a.id),
+      (a) =>
+        a.user === trader.id && ['open', 'partial'].includes(a.status) && !seen.cancels.has(a.id),
     )
     if (open.length === 0) return
     const target = open[Math.floor(item.choice * open.length)]
@@ -168,7 +172,8 @@ async function run(
     } else {
       const qty = Math.max(1, Math.floor(target.open_qty * item.keep))
       seen.amends.set(target.id, seen.amends.get(target.id) ?? 0)
-      const res = await client.send('PATCH', `/v1/orders/${target.id}`, trader.auth, { body: { qty } })
+      const path = `/v1/orders/${target.id}`
+      const res = await client.send('PATCH', path, trader.auth, { body: { qty } })
       if (expect(res, `amend ${target.id}`, [200], ['not_amendable', 'invalid_amend'])) {
         seen.amends.set(target.id, seen.amends.get(target.id)! + res.body.reduced_by)
         counts.amended++
@@ -193,9 +198,12 @@ async function run(
         }),
       )
     } else if (fault.kind === 'evict') {
-      const res = await fetch(`${dev.base}/__chaos/evict?symbol=${fault.symbol}`, { method: 'POST' })
+      const url = `${dev.base}/__chaos/evict?symbol=${fault.symbol}`
+      const res = await fetch(url, { method: 'POST' })
       const text = await res.text()
-      if (!text.includes('chaos: evicted')) throw new Error(`eviction failed: ${res.status} ${text}`)
+      if (!text.includes('chaos: evicted')) {
+        throw new Error(`eviction failed: ${res.status} ${text}`)
+      }
     } else if (fault.kind === 'postgres') {
       await dev.cutDatabase(fault.downMs)
     } else {
@@ -212,9 +220,9 @@ async function run(
   let pendingFault = 0
   const worker = async () => {
     while (next < plan.items.length) {
-      while (pendingFault < plan.faults.length && answered >= plan.faults[pendingFault].at + workers) {
-        await sleep(10)
-      }
+      const behind = () =>
+        pendingFault < plan.faults.length && answered >= plan.faults[pendingFault].at + workers
+      while (behind()) await sleep(10)
       await perform(plan.items[next++])
       answered++
     }
@@ -224,7 +232,9 @@ async function run(
       while (answered < fault.at) await sleep(5)
       await inject(fault)
       pendingFault++
-      if (pendingFault % 25 === 0) log(`${pendingFault}/${plan.faults.length} faults, ${answered} requests answered`)
+      if (pendingFault % 25 === 0) {
+        log(`${pendingFault}/${plan.faults.length} faults, ${answered} requests answered`)
+      }
     }
   }
   await Promise.all([faultRunner(), ...Array.from({ length: workers }, worker)])
@@ -305,7 +315,8 @@ async function setUpTraders(api: ReturnType<typeof apiClient>, admin: Auth): Pro
     const id = Number((await api.call('GET', '/v1/account', auth)).body.id)
     const mm = i === 0
     if (mm) await must(api.call('PATCH', `/v1/admin/users/${id}`, admin, { role: 'market_maker' }))
-    await must(api.call('POST', '/v1/account/deposits', auth, { amount: mm ? '1000000.00' : '500000.00' }))
+    const amount = mm ? '1000000.00' : '500000.00'
+    await must(api.call('POST', '/v1/account/deposits', auth, { amount }))
     for (const [symbol, price] of Object.entries(SYMBOLS)) {
       const qty = mm ? 5_000 : 1_000
       const lot = { symbol, qty, cost_basis: formatCents(qty * price) }
@@ -322,7 +333,7 @@ async function must(call: Promise<Reply>) {
 }
 
 /** Postgres from this process, closed after: a Postgres cut would take a connection kept open. */
-async function withDb<T>(dev: DevServer, fn: (db: Awaited<ReturnType<typeof connect>>['db']) => Promise<T>) {
+async function withDb<T>(dev: DevServer, fn: (db: Db) => Promise<T>) {
   const handle = await connect(dev.databaseUrl!)
   try {
     return await fn(handle.db)
@@ -352,7 +363,8 @@ async function settle(
     const last = new Map(applied.rows.map((r: Json) => [r.symbol, Number(r.last)]))
     for (const symbol of seen.symbols) {
       seen.live[symbol] = await bookState(symbol)
-      drained &&= seen.live[symbol].outbox === 0 && (last.get(symbol) ?? 0) === seen.live[symbol].fillSeq
+      const { outbox, fillSeq } = seen.live[symbol]
+      drained &&= outbox === 0 && (last.get(symbol) ?? 0) === fillSeq
     }
     if (drained) return
     if (Date.now() > until) {

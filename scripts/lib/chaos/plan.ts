@@ -104,11 +104,13 @@ function item(rng: Rng, i: number): Item {
     const away = (1 + rng.int(8)) * 5
     const price = formatCents(side === 'buy' ? reference - away : reference + away)
     const qty = 10 + rng.int(90)
-    return { kind: 'order', trader, key, body: { symbol, side, type: 'limit', qty, price, time_in_force: 'gtc' } }
+    const body: OrderBody = { symbol, side, type: 'limit', qty, price, time_in_force: 'gtc' }
+    return { kind: 'order', trader, key, body }
   }
   const qty = 1 + rng.int(25)
   if (rng.chance(0.12)) {
-    return { kind: 'order', trader, key, body: { symbol, side, type: 'market', qty, time_in_force: 'day' } }
+    const body: OrderBody = { symbol, side, type: 'market', qty, time_in_force: 'day' }
+    return { kind: 'order', trader, key, body }
   }
   // within ±1% of the reference, buys a little higher than sells: most orders cross
   const bias = side === 'buy' ? 0.4 : 0.6

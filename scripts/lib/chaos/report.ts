@@ -15,12 +15,16 @@ export function describe(r: ChaosReport): string {
     `faults by kind: ${Object.entries(r.faults).map(([k, n]) => `${k} ${n}`).join(', ')}`,
     ...r.notes.map((n) => `note: ${n}`),
     `orders acked ${r.acked}, canceled ${r.canceled}, amended ${r.amended}; refused ` +
-      `${JSON.stringify(r.refused)}; attempts that failed ${r.client.cutOff}, 5xx ${r.client.serverErrors}, requests retried ` +
+      `${JSON.stringify(r.refused)}; attempts that failed ${r.client.cutOff}, ` +
+      `5xx ${r.client.serverErrors}, requests retried ` +
       `${r.client.retried} (${r.client.replayed} answered Idempotent-Replayed)`,
-    `restart (kill -9 to listening) p50 ${pct(r.restartMs, 50)} ms, p99 ${pct(r.restartMs, 99)} ms; ` +
+    `restart (kill -9 to listening) p50 ${pct(r.restartMs, 50)} ms, ` +
+      `p99 ${pct(r.restartMs, 99)} ms; ` +
       `replay after restart (listening to each book answering) p50 ${pct(r.replayMs, 50)} ms, ` +
       `p99 ${pct(r.replayMs, 99)} ms`,
-    `time per fault, p50: ${Object.entries(r.faultMs).map(([k, ms]) => `${k} ${pct(ms, 50)} ms`).join(', ')}`,
+    `time per fault, p50: ${Object.entries(r.faultMs)
+      .map(([kind, ms]) => `${kind} ${pct(ms, 50)} ms`)
+      .join(', ')}`,
     ...r.checks.map((c) =>
       [
         `${c.violations.length === 0 ? 'ok  ' : 'FAIL'} ${c.name}`,
