@@ -4,6 +4,9 @@
 // and the server is down, the checks (checks.ts) and the summary line.
 // Bun only (the checks read the objects' SQLite files with bun:sqlite): npm run chaos runs it so.
 import { sql } from 'drizzle-orm'
+import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DEMO_USERS } from '../../../src/db/seed.ts'
 import { formatCents } from '../../../src/lib/money.ts'
@@ -89,6 +92,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         `(database: ${dev.database.kind}, redis: ${redis ? redis.url : 'none'})`,
     )
     return await run(dev, redis, plan, opts, log, notes, started)
+  } catch (err) {
+    // what the Worker and the objects logged (the state directory goes with stop())
+    const file = join(tmpdir(), `bourse-chaos-${plan.seed}.log`)
+    if (dev) writeFileSync(file, dev.output())
+    throw new Error(`${(err as Error).message} (the dev server's output: ${file})`, { cause: err })
   } finally {
     await dev?.stop()
     await redis?.stop()
