@@ -2,65 +2,73 @@
 // stream (GET /v1/stream). A stream event says something changed; the balances it carries apply
 // at once, and the lists are read again (one read for a burst of events), so what the terminal
 // shows is always what the API has.
-import { streamProtocols } from '../client/index.ts'
-import type { StreamMessage } from '../client/index.ts'
-import { api, authed, freshToken } from './session.ts'
-import { changed, state } from './state.ts'
+import type { Order, StreamMessage } from '../client/index.ts'
+import { problemLine, problemText } from './dom.ts'
+import { api, authed, freshToken, sessionEnded } from './session.ts'
+import { keepOpen } from './socket.ts'
+import { changed, notify, OPEN_STATUSES, state } from './state.ts'
 
-let socket: WebSocket | undefined
+let socket: ReturnType<typeof keepOpen> | undefined
 let seq: number | undefined
-let pinger: ReturnType<typeof setInterval> | undefined
-let retry: ReturnType<typeof setTimeout> | undefined
 let reload: ReturnType<typeof setTimeout> | undefined
 
 export async function loadAccount() {
-  const [account, { positions }, { orders }, { activities }] = await Promise.all([
+  const [account, { positions }, orders, { activities }] = await Promise.all([
     authed(api.account),
     authed(api.positions),
-    authed(() => api.orders({ limit: 100 })),
+    openOrdersOf(),
     authed(() => api.fills(100)),
   ])
   Object.assign(state, { account, positions, orders, fills: activities })
   changed('account', 'orders', 'fills')
 }
 
-/** reads everything again shortly: the events of one fill come in a burst */
-export function reloadSoon() {
-  clearTimeout(reload)
-  reload = setTimeout(() => loadAccount().catch(() => {}), 100)
+/** every open order, however old (a GTC order placed weeks ago is still cancelable), page by page */
+async function openOrdersOf(): Promise<Order[]> {
+  const lists = await Promise.all(
+    OPEN_STATUSES.map(async (status) => {
+      const all: Order[] = []
+      let cursor: number | undefined
+      do {
+        const page = await authed(() => api.orders({ status, limit: 200, cursor }))
+        all.push(...page.orders)
+        cursor = page.next_cursor ?? undefined
+      } while (cursor !== undefined)
+      return all
+    }),
+  )
+  return lists.flat().sort((a, b) => b.id - a.id)
 }
 
-export async function followAccount() {
-  let token: string
-  try {
-    token = await freshToken()
-  } catch {
-    return
-  }
-  const ws = new WebSocket(api.streamUrl(seq), streamProtocols(token))
-  socket = ws
-  ws.onopen = () => {
-    pinger = setInterval(() => ws.send('{"op":"ping"}'), 15_000)
-  }
-  ws.onmessage = (e) => receive(JSON.parse(String(e.data)) as StreamMessage)
-  ws.onclose = () => {
-    clearInterval(pinger)
-    retry = setTimeout(followAccount, 1_000)
-  }
+/** reads everything again shortly: the events of one fill come in a burst; a failure shows */
+export function reloadSoon() {
+  clearTimeout(reload)
+  reload = setTimeout(
+    () => loadAccount().then(() => notify(''), (err) => notify(problemText(err))),
+    100,
+  )
+}
+
+export function followAccount() {
+  stopAccount()
+  socket = keepOpen({
+    url: () => api.streamUrl(seq),
+    token: freshToken,
+    opened: () => {},
+    message: (data) => receive(JSON.parse(data) as StreamMessage),
+    loggedOut: sessionEnded,
+  })
 }
 
 export function stopAccount() {
-  clearTimeout(retry)
-  clearInterval(pinger)
-  if (socket) {
-    socket.onclose = null
-    socket.close(1000)
-  }
+  clearTimeout(reload)
+  socket?.close()
   socket = undefined
   seq = undefined
 }
 
 function receive(msg: StreamMessage) {
+  if (msg.type === 'error') return notify(problemLine(msg.code, msg.message))
   if (msg.type === 'hello' || msg.type === 'reset') {
     // after a reset, what was missed is read over REST
     if (msg.type === 'reset' || seq !== msg.seq) reloadSoon()

@@ -46,6 +46,9 @@ export const qty = (n: number) => n.toLocaleString('en-US')
 export const time = (ts: number | string) =>
   new Date(ts).toLocaleTimeString('en-GB', { hour12: false })
 
+/** a problem's code and what it says, as the API's refusals and the sockets' errors give them */
+export const problemLine = (code: string, detail: string) => `${code} — ${detail}`
+
 /** A refusal as the API gave it: its code, its detail, and the fields it names. */
 export function problemText(err: unknown): string {
   if (!(err instanceof ApiError)) return err instanceof Error ? err.message : String(err)
@@ -53,5 +56,5 @@ export function problemText(err: unknown): string {
   const fields = Array.isArray(errors)
     ? (errors as { path: string; message: string }[]).map((e) => `${e.path || 'body'}: ${e.message}`)
     : []
-  return [`${code} — ${detail}`, ...fields].join('\n')
+  return [problemLine(code, detail), ...fields].join('\n')
 }

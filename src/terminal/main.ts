@@ -11,8 +11,8 @@ import { $, h, money, problemText, qty } from './dom.ts'
 import { ladder } from './ladder.ts'
 import { stop, watch } from './market.ts'
 import { positions } from './positions.ts'
-import { api, login, logout, session } from './session.ts'
-import { changed, lastPrice, on, state } from './state.ts'
+import { api, login, logout, session, whenEnded } from './session.ts'
+import { changed, lastPrice, notify, on, reset, state } from './state.ts'
 import { tape } from './tape.ts'
 import { ticket } from './ticket.ts'
 import { twoFactor } from './two-factor.ts'
@@ -106,8 +106,9 @@ async function start() {
   on('symbol', () => renderLast(last))
   on('book', () => renderQuote(quote))
   on('market', () => {
-    status.textContent = state.market
-    status.className = `status ${state.market}`
+    status.textContent = state.notice ? `${state.market} · ${state.notice}` : state.market
+    status.title = state.notice
+    status.className = `status ${state.market}${state.notice ? ' problem' : ''}`
   })
 
   document.onkeydown = (e) => {
@@ -140,8 +141,7 @@ async function start() {
   } catch (err) {
     // a session the API no longer takes (its refresh token expired or revoked): log in again
     if (err instanceof ApiError && err.status === 401) return end()
-    status.textContent = problemText(err)
-    status.className = 'status down'
+    notify(problemText(err))
   }
 }
 
@@ -169,9 +169,11 @@ function end() {
   stop()
   stopAccount()
   logout()
+  reset()
   document.onkeydown = null
   loginView()
 }
 
+whenEnded(end)
 if (session()) start()
 else loginView()

@@ -1,18 +1,17 @@
 // The symbol's market-data WebSocket (README, "Market data over WebSockets"): the quote, the
 // trades and the depth, applied in order. A gap in the depth's sequence or a copy whose checksum
 // is not the server's resubscribes; a dropped connection comes back with since=<last seq>; a ping
-// every 15 s acknowledges what arrived.
-import { streamProtocols, wireChecksum } from '../client/index.ts'
+// every 15 s acknowledges what arrived (socket.ts); an error the server sends shows in the status bar.
+import { wireChecksum } from '../client/index.ts'
 import type { ServerMessage, WireLevel } from '../client/index.ts'
-import { cents, price } from './dom.ts'
-import { api, freshToken } from './session.ts'
-import { changed, state } from './state.ts'
+import { cents, price, problemLine } from './dom.ts'
+import { api, freshToken, sessionEnded } from './session.ts'
+import { keepOpen } from './socket.ts'
+import { changed, notify, state } from './state.ts'
 
 const MAX_TRADES = 500
-let socket: WebSocket | undefined
+let socket: ReturnType<typeof keepOpen> | undefined
 let seq: number | undefined
-let pinger: ReturnType<typeof setInterval> | undefined
-let retry: ReturnType<typeof setTimeout> | undefined
 
 /** Follows `symbol` from now on (a new symbol starts from its snapshot). */
 export function watch(symbol: string) {
@@ -24,41 +23,19 @@ export function watch(symbol: string) {
   state.quote = null
   seq = undefined
   changed('symbol', 'book', 'trades')
-  connect(symbol)
+  socket = keepOpen({
+    url: () => api.marketDataUrl(symbol, seq),
+    token: freshToken,
+    opened: (ws) => ws.send(api.subscribe(['quotes', 'trades', 'depth'], seq)),
+    message: (data) => receive(JSON.parse(data) as ServerMessage),
+    status: setMarket,
+    loggedOut: sessionEnded,
+  })
 }
 
 export function stop() {
-  clearTimeout(retry)
-  clearInterval(pinger)
-  if (socket) {
-    socket.onclose = null
-    socket.close(1000)
-  }
+  socket?.close()
   socket = undefined
-}
-
-async function connect(symbol: string) {
-  setMarket('connecting')
-  let token: string
-  try {
-    token = await freshToken()
-  } catch {
-    return setMarket('down')
-  }
-  if (state.symbol !== symbol) return
-  const ws = new WebSocket(api.marketDataUrl(symbol, seq), streamProtocols(token))
-  socket = ws
-  ws.onopen = () => {
-    ws.send(api.subscribe(['quotes', 'trades', 'depth'], seq))
-    pinger = setInterval(() => ws.send('{"op":"ping"}'), 15_000)
-    setMarket('live')
-  }
-  ws.onmessage = (e) => receive(JSON.parse(String(e.data)) as ServerMessage)
-  ws.onclose = () => {
-    clearInterval(pinger)
-    setMarket('down')
-    retry = setTimeout(() => connect(symbol), 1_000)
-  }
 }
 
 function receive(msg: ServerMessage) {
@@ -85,6 +62,8 @@ function receive(msg: ServerMessage) {
       return addTrades([msg])
     case 'trades':
       return addTrades(msg.trades)
+    case 'error':
+      return notify(problemLine(msg.code, msg.message))
   }
 }
 

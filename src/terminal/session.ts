@@ -14,10 +14,17 @@ interface Saved {
 const KEY = 'bourse.session'
 let saved: Saved | null = load()
 let timer: ReturnType<typeof setTimeout> | undefined
+/** the refresh in flight: each refresh token works once, and a second use revokes the session */
+let refreshing: Promise<void> | undefined
 
 export const api = createClient(location.origin, { token: () => saved?.access })
 
 export const session = () => saved
+
+let onEnded = () => {}
+/** what to do when the API no longer takes the session (main: log in again) */
+export const whenEnded = (fn: () => void) => (onEnded = fn)
+export const sessionEnded = () => onEnded()
 
 /** Password, then (401 otp_required) the code: the ApiError tells the login form which. */
 export async function login(email: string, password: string, otp?: string) {
@@ -33,11 +40,13 @@ export function logout() {
 
 /** Runs a call, refreshing the token once if the API answers that it expired. */
 export async function authed<T>(call: () => Promise<T>): Promise<T> {
+  const sent = saved?.access
   try {
     return await call()
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 401 && saved)) throw err
-    await refresh()
+    // (another call may have refreshed it meanwhile: then only the retry is needed)
+    if (saved.access === sent) await refresh()
     return call()
   }
 }
@@ -49,9 +58,18 @@ export async function freshToken(): Promise<string> {
   return saved.access
 }
 
-async function refresh() {
+/** One refresh at a time: parallel 401s (and sockets) wait for the same one. */
+function refresh(): Promise<void> {
+  refreshing ??= rotate().finally(() => (refreshing = undefined))
+  return refreshing
+}
+
+async function rotate() {
   if (!saved) return
-  keep(saved.email, await api.refresh(saved.refresh))
+  const { email, refresh } = saved
+  const tokens = await api.refresh(refresh)
+  // (a logout while it was in flight keeps the tab logged out)
+  if (saved?.refresh === refresh) keep(email, tokens)
 }
 
 function keep(email: string, tokens: TokenPair) {

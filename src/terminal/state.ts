@@ -20,6 +20,8 @@ export interface State {
   /** the symbol's trades since the terminal subscribed, oldest first */
   trades: WireTrade[]
   market: 'connecting' | 'live' | 'down'
+  /** the last problem a reload or a socket met (code — detail), '' once none */
+  notice: string
   account: Account | null
   positions: Position[]
   orders: Order[]
@@ -28,7 +30,7 @@ export interface State {
 
 export type Part = 'book' | 'trades' | 'market' | 'account' | 'orders' | 'fills' | 'symbol'
 
-export const state: State = {
+const initial = (): State => ({
   email: '',
   symbols: [],
   symbol: 'AAPL',
@@ -37,11 +39,14 @@ export const state: State = {
   quote: null,
   trades: [],
   market: 'connecting',
+  notice: '',
   account: null,
   positions: [],
   orders: [],
   fills: [],
-}
+})
+
+export const state: State = initial()
 
 const listeners = new Map<Part, Set<() => void>>()
 const due = new Set<Part>()
@@ -50,6 +55,18 @@ let scheduled = false
 export function on(part: Part, render: () => void) {
   if (!listeners.has(part)) listeners.set(part, new Set())
   listeners.get(part)!.add(render)
+}
+
+/** after a logout: nothing of the last user's stays, and no panel of the old screen listens */
+export function reset() {
+  Object.assign(state, initial())
+  listeners.clear()
+  due.clear()
+}
+
+export function notify(problem: string) {
+  state.notice = problem
+  changed('market')
 }
 
 /** marks a part changed; its panels redraw once after this task, however many changes came */
@@ -67,8 +84,11 @@ export function changed(...parts: Part[]) {
   }, 0)
 }
 
+/** the statuses of an order that may still trade (and be amended or canceled) */
+export const OPEN_STATUSES = ['pending', 'open', 'partial'] as const
+
 export const openOrders = () =>
-  state.orders.filter((o) => o.status === 'open' || o.status === 'partial' || o.status === 'pending')
+  state.orders.filter((o) => (OPEN_STATUSES as readonly string[]).includes(o.status))
 
 export const symbolInfo = () => state.symbols.find((s) => s.symbol === state.symbol)
 

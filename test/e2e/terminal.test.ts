@@ -94,6 +94,22 @@ describe.skipIf(!hasChromium)('web terminal in Chromium', () => {
     expect(await positionQty(bob, 'AAPL').textContent()).toBe('200')
   })
 
+  test('an expired access token: the parallel calls and the socket share one refresh, and the user stays logged in', async () => {
+    // the tab's token replaced by one the API refuses, and marked expired: on reload the four
+    // account reads get 401 while the market socket asks for a fresh token, all at once
+    await alice.evaluate(`(() => {
+      const saved = JSON.parse(sessionStorage.getItem('bourse.session'))
+      sessionStorage.setItem('bourse.session', JSON.stringify({ ...saved, access: 'expired', expires: 0 }))
+    })()`)
+    await alice.reload()
+    await positionQty(alice, 'AAPL').waitFor()
+    await alice.locator('.status.live').waitFor()
+    expect(await alice.locator('.user').textContent()).toBe(ALICE)
+    expect(await alice.locator('form.login').count()).toBe(0)
+    const kept = await alice.evaluate(`JSON.parse(sessionStorage.getItem('bourse.session')).access`)
+    expect(kept).not.toBe('expired')
+  })
+
   test('a refusal shows the API’s code and detail', async () => {
     await order(bob, 'b', 10, '500.00')
     const error = bob.locator('.ticket .result.error')
