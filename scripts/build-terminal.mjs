@@ -1,5 +1,5 @@
 // Builds the web trading terminal (src/terminal) into dist/terminal, the directory wrangler.toml's
-// [assets] serves: app.js (the TypeScript bundled by esbuild), app.css, index.html. Generated,
+// [assets] serves: app.js (the TypeScript bundled by esbuild), style.css, index.html. Generated,
 // never committed. Each file is written whole and renamed into place, so a Worker serving the
 // directory while another build runs never reads half a file.
 //   node scripts/build-terminal.mjs     (also imported: buildTerminal(), typed in the .d.mts)

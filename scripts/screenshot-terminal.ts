@@ -8,6 +8,7 @@ import { createClient } from '../src/client/index.ts'
 import type { Client, OrderBody } from '../src/client/index.ts'
 import { currentStep, totpAt } from '../src/auth/totp.ts'
 import { DEMO_PASSWORD, DEMO_USERS } from '../src/db/seed.ts'
+import { formatCents } from '../src/lib/money.ts'
 import { enableTwoFactor, hasChromium, launchChromium, logIn, CHROMIUM } from '../test/helpers/terminal.ts'
 import { startDevServer } from './lib/dev-server.ts'
 
@@ -16,7 +17,6 @@ const phone = process.argv.includes('--phone')
 if (!hasChromium) throw new Error(`no ${CHROMIUM}: apt-get install -y chromium`)
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const price = (cents: number) => (cents / 100).toFixed(2)
 /** a seeded walk, so every run draws the same market */
 let seed = 7
 const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646
@@ -46,7 +46,7 @@ try {
     mid += Math.round((random() - 0.47) * 8)
     const qty = 5 + Math.floor(random() * 40)
     const bobBuys = random() < 0.55
-    const at = price(mid + (bobBuys ? 2 : -2))
+    const at = formatCents(mid + (bobBuys ? 2 : -2))
     await place(carolApi, { side: bobBuys ? 'sell' : 'buy', qty, price: at })
     await place(bobApi, { side: bobBuys ? 'buy' : 'sell', qty, price: at, time_in_force: 'ioc' })
     await sleep(60)
@@ -55,15 +55,15 @@ try {
   // the book: Carol's ladder on both sides of the last trade
   for (let level = 1; level <= 16; level++) {
     const size = () => 10 * (1 + Math.floor(random() * 12)) + level * 5
-    await place(carolApi, { side: 'buy', qty: size(), price: price(mid - 1 - level * 3) })
-    await place(carolApi, { side: 'sell', qty: size(), price: price(mid + 1 + level * 3) })
+    await place(carolApi, { side: 'buy', qty: size(), price: formatCents(mid - 1 - level * 3) })
+    await place(carolApi, { side: 'sell', qty: size(), price: formatCents(mid + 1 + level * 3) })
   }
 
   // Alice, from the ticket: takes 15 at the offer, rests a bid and an offer of her own
   const ticket = async (key: 'b' | 's', qty: number, cents: number) => {
     await page.locator('body').press(key)
     await page.keyboard.type(String(qty))
-    await page.fill('input[name=price]', price(cents))
+    await page.fill('input[name=price]', formatCents(cents))
     await page.locator('input[name=price]').press('Enter')
     await page.locator('.ticket .result.ok').waitFor()
     await page.locator('body').press('Escape')
@@ -73,7 +73,7 @@ try {
   await ticket('s', 40, mid + 10)
   await ticket('b', 50, mid - 13)
   await page.locator('.blotter tbody tr[data-order]').nth(2).waitFor()
-  await page.locator('.ticket input[name=price]').fill(price(mid - 4))
+  await page.locator('.ticket input[name=price]').fill(formatCents(mid - 4))
   await page.locator('.ticket input[name=qty]').fill('100')
   await sleep(2_500) // the retail tier's throttle: one market-data message a second
   await page.screenshot({ path: out, fullPage: phone })

@@ -11,6 +11,11 @@ export function parseCents(text: string): number {
   return Number(m[1]) * 100 + Number(frac)
 }
 
+/** "-12.3" → -1230: an amount that may be below zero (a P&L, a short's cost). */
+export function parseSignedCents(text: string): number {
+  return text.startsWith('-') ? -parseCents(text.slice(1)) : parseCents(text)
+}
+
 /** 1230 → "12.30", -5 → "-0.05". */
 export function formatCents(cents: number): string {
   if (!Number.isSafeInteger(cents)) throw new RangeError(`not integer cents: ${cents}`)

@@ -2,7 +2,8 @@
 // the account's fills, in two tabs. Refusals show as the API gives them.
 import type { Order } from '../client/index.ts'
 import { reloadSoon } from './account.ts'
-import { h, money, problemText, qty, time } from './dom.ts'
+import { h, problemText, qty, time } from './dom.ts'
+import { money } from './valuation.ts'
 import { api, authed } from './session.ts'
 import { on, openOrders, state } from './state.ts'
 
@@ -37,11 +38,16 @@ export function blotter() {
     tabs.fills.textContent = `Fills ${state.fills.length}`
     for (const [name, button] of Object.entries(tabs)) button.classList.toggle('active', name === tab)
     root.dataset.tab = tab
+    // the amend box is a new element after each redraw: it keeps the focus only if it had it
+    const typing = document.activeElement?.matches('input.amend') ?? false
     table.replaceChildren(...(tab === 'orders' ? ordersTable(open) : fillsTable()))
+    if (typing) amendBox()?.focus()
   }
 
+  const amendBox = () => table.querySelector<HTMLInputElement>('input.amend')
+
   function ordersTable(open: Order[]) {
-    const head = row('th', 'Time', 'Id', 'Symbol', 'Side', 'Type', 'Qty', 'Filled', 'Price', 'Status', '')
+    const head = row('th', 'Time', 'Id', 'Symbol', 'Side', 'Type', 'Qty', 'Filled', 'Price', 'Stop', 'Status', '')
     const rows = open.map((o) => {
       const openQty = o.qty - o.filled_qty
       const qtyCell = amending === o.id ? amendInput(o, openQty) : qty(openQty)
@@ -56,6 +62,7 @@ export function blotter() {
         h('td.qty', {}, qtyCell),
         h('td.qty', {}, qty(o.filled_qty)),
         h('td.price', {}, money(o.price ?? o.collar_price)),
+        h('td.price.stop', {}, o.stop_price === null ? '' : money(o.stop_price)),
         h('td', {}, o.status),
         h(
           'td.actions',
@@ -65,7 +72,7 @@ export function blotter() {
         ),
       )
     })
-    const none = rows.length ? [] : [empty(10, 'no open orders')]
+    const none = rows.length ? [] : [empty(11, 'no open orders')]
     return [h('thead', {}, head), h('tbody', {}, ...rows, ...none)]
   }
 
@@ -100,10 +107,6 @@ export function blotter() {
       if (e.key === 'Enter') amend(o.id, Number(input.value))
       if (e.key === 'Escape') stopAmend()
     })
-    queueMicrotask(() => {
-      input.focus()
-      if (draft === undefined) input.select()
-    })
     return input
   }
 
@@ -111,6 +114,8 @@ export function blotter() {
     amending = id
     draft = undefined
     render()
+    amendBox()?.focus()
+    amendBox()?.select()
   }
 
   function stopAmend() {

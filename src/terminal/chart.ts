@@ -1,7 +1,8 @@
 // The price chart (canvas): a tick chart of the symbol's trades since the terminal subscribed —
 // one step per trade, so a quiet market reads as well as a busy one — with each trade's volume
 // below, coloured by its aggressor, the best bid and ask as dashed lines and the last price tagged.
-import { cents, h, price } from './dom.ts'
+import { formatCents, parseCents } from '../lib/money.ts'
+import { h } from './dom.ts'
 import { lastPrice, on, state } from './state.ts'
 
 const COLORS = {
@@ -47,8 +48,8 @@ function draw(g: CanvasRenderingContext2D, width: number, height: number) {
   const bestBid = Math.max(...state.bids.keys())
   const bestAsk = Math.min(...state.asks.keys())
   const last = lastPrice()
-  const prices = trades.map((t) => cents(t.price))
-  const seen = [...prices, ...[bestBid, bestAsk].filter(Number.isFinite), ...(last ? [cents(last)] : [])]
+  const prices = trades.map((t) => parseCents(t.price))
+  const seen = [...prices, ...[bestBid, bestAsk].filter(Number.isFinite), ...(last ? [parseCents(last)] : [])]
   if (!seen.length) return message(g, width, height, 'waiting for the market')
 
   const plotW = width - AXIS
@@ -65,7 +66,7 @@ function draw(g: CanvasRenderingContext2D, width: number, height: number) {
 
   // price grid and labels (none under the last price's tag)
   const step = niceStep((hi - lo) / 6)
-  const tagY = last ? y(cents(last)) : -Infinity
+  const tagY = last ? y(parseCents(last)) : -Infinity
   g.strokeStyle = COLORS.grid
   g.fillStyle = COLORS.text
   g.lineWidth = 1
@@ -74,7 +75,7 @@ function draw(g: CanvasRenderingContext2D, width: number, height: number) {
     g.moveTo(0, Math.round(y(c)) + 0.5)
     g.lineTo(plotW, Math.round(y(c)) + 0.5)
     g.stroke()
-    if (Math.abs(y(c) - tagY) > 14) g.fillText(price(c), plotW + 6, y(c))
+    if (Math.abs(y(c) - tagY) > 14) g.fillText(formatCents(c), plotW + 6, y(c))
   }
 
   for (const [c, color] of [

@@ -1,4 +1,4 @@
-// DOM and number helpers: an element builder, and the API's decimal strings read and shown.
+// DOM and number helpers: an element builder, quantities and times shown, problems as text.
 import { ApiError } from '../client/index.ts'
 
 type Attrs = Record<string, string | number | boolean | undefined | EventListener>
@@ -35,13 +35,6 @@ export function h<T extends string>(
 export const $ = <E extends Element = HTMLElement>(selector: string, scope: ParentNode = document) =>
   scope.querySelector<E>(selector)!
 
-/** the API's prices and amounts are decimal strings with 2 decimals: cents to compare and sort */
-export const cents = (price: string) => Math.round(Number(price) * 100)
-export const price = (c: number) => (c / 100).toFixed(2)
-
-const grouped = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
-export const money = (amount: string | null | undefined) =>
-  amount === null || amount === undefined ? '—' : grouped.format(Number(amount))
 export const qty = (n: number) => n.toLocaleString('en-US')
 export const time = (ts: number | string) =>
   new Date(ts).toLocaleTimeString('en-GB', { hour12: false })

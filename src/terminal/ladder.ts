@@ -1,7 +1,8 @@
 // The order book ladder: asks above (best lowest, nearest the spread), bids below, each level's
 // shares with a bar to scale, the user's own open shares at the price beside it. Clicking a
 // level puts its price in the ticket.
-import { cents, h, price, qty } from './dom.ts'
+import { formatCents, parseCents } from '../lib/money.ts'
+import { h, qty } from './dom.ts'
 import { on, openOrders, state } from './state.ts'
 
 const LEVELS = 14
@@ -35,15 +36,15 @@ export function ladder(pickPrice: (p: string) => void) {
       const own = mine.get(p)
       return h(
         `tr.${side}`,
-        { 'data-price': price(p), 'data-side': side },
+        { 'data-price': formatCents(p), 'data-side': side },
         h('td.mine', {}, own ? qty(own) : ''),
         h('td.qty.bid', { style: side === 'bid' ? bar : undefined }, side === 'bid' ? qty(q) : ''),
-        h('td.price', {}, price(p)),
+        h('td.price', {}, formatCents(p)),
         h('td.qty.ask', { style: side === 'ask' ? bar : undefined }, side === 'ask' ? qty(q) : ''),
       )
     }
     const gap = asks.length && bids.length ? asks[asks.length - 1][0] - bids[0][0] : null
-    spread.textContent = gap === null ? '' : `spread ${price(gap)}`
+    spread.textContent = gap === null ? '' : `spread ${formatCents(gap)}`
     const middle = h('tr.mid', {}, h('td', { colspan: 4 }, bids.length || asks.length ? '' : 'no orders'))
     body.replaceChildren(...asks.map((l) => row('ask', l)), middle, ...bids.map((l) => row('bid', l)))
   }
@@ -54,12 +55,16 @@ export function ladder(pickPrice: (p: string) => void) {
   return root
 }
 
-/** the user's open shares at each price (cents), from the open orders */
+/**
+ * the user's open shares at each price (cents), from the open orders resting on the book: a
+ * stop-limit rests only once triggered, and the API says so only by its first fill
+ */
 function myShares() {
   const at = new Map<number, number>()
   for (const o of openOrders()) {
     if (o.symbol !== state.symbol || o.price === null) continue
-    const p = cents(o.price)
+    if (o.type === 'stop_limit' && o.filled_qty === 0) continue
+    const p = parseCents(o.price)
     at.set(p, (at.get(p) ?? 0) + o.qty - o.filled_qty)
   }
   return at

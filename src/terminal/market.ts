@@ -4,7 +4,8 @@
 // every 15 s acknowledges what arrived (socket.ts); an error the server sends shows in the status bar.
 import { wireChecksum } from '../client/index.ts'
 import type { ServerMessage, WireLevel } from '../client/index.ts'
-import { cents, price, problemLine } from './dom.ts'
+import { formatCents, parseCents } from '../lib/money.ts'
+import { problemLine } from './dom.ts'
 import { api, freshToken, sessionEnded } from './session.ts'
 import { keepOpen } from './socket.ts'
 import { changed, notify, state } from './state.ts'
@@ -74,8 +75,8 @@ function apply(bids: WireLevel[], asks: WireLevel[]) {
     [state.asks, asks],
   ] as const) {
     for (const [p, q] of levels) {
-      if (q === 0) side.delete(cents(p))
-      else side.set(cents(p), q)
+      if (q === 0) side.delete(parseCents(p))
+      else side.set(parseCents(p), q)
     }
   }
 }
@@ -83,6 +84,8 @@ function apply(bids: WireLevel[], asks: WireLevel[]) {
 function addTrades(trades: { price: string; qty: number; side: 'buy' | 'sell'; ts: number }[]) {
   state.trades.push(...trades.map(({ price, qty, side, ts }) => ({ price, qty, side, ts })))
   if (state.trades.length > MAX_TRADES) state.trades.splice(0, state.trades.length - MAX_TRADES)
+  const last = trades.at(-1)
+  if (last) state.marks.set(state.symbol, parseCents(last.price))
   changed('trades')
 }
 
@@ -91,7 +94,7 @@ function check(checksum: number) {
   const top = (side: Map<number, number>, best: 1 | -1) =>
     [...side]
       .sort((a, b) => best * (a[0] - b[0]))
-      .map(([c, q]): WireLevel => [price(c), q])
+      .map(([c, q]): WireLevel => [formatCents(c), q])
   if (wireChecksum(top(state.bids, -1), top(state.asks, 1)) !== checksum) resubscribe()
 }
 

@@ -1,7 +1,9 @@
 // The account: cash, what open orders hold, buying power and equity, and each position marked at
-// its last trade with its unrealized P&L (the API's figures). Clicking a position opens its symbol.
-import { h, money, qty } from './dom.ts'
+// its last trade with its unrealized P&L, revalued as trades arrive (valuation.ts). Clicking a
+// position opens its symbol.
+import { h, qty } from './dom.ts'
 import { on, state } from './state.ts'
+import { money, value } from './valuation.ts'
 
 export function positions(open: (symbol: string) => void) {
   const cash = h('dl.cash')
@@ -26,38 +28,41 @@ export function positions(open: (symbol: string) => void) {
 
   function render() {
     const a = state.account
+    const valued = value(state.positions, state.marks, a)
     cash.replaceChildren(
-      ...[
-        ['Cash', a?.cash],
-        ['Reserved', a?.reserved_cash],
-        ['Buying power', a?.buying_power],
-        ['Market value', state.positions.reduce((sum, p) => sum + Number(p.market_value), 0).toFixed(2)],
-        ['Equity', a?.equity],
-      ].flatMap(([label, value]) => [h('dt', {}, label!), h('dd', { 'data-field': label }, money(value))]),
+      ...(
+        [
+          ['Cash', a?.cash],
+          ['Reserved', a?.reserved_cash],
+          ['Buying power', a?.buying_power],
+          ['Market value', valued.marketValueCents],
+          ['Equity', valued.equityCents],
+        ] as const
+      ).flatMap(([label, amount]) => [h('dt', {}, label), h('dd', { 'data-field': label }, money(amount))]),
     )
-    const held = state.positions.filter((p) => p.qty !== 0)
     body.replaceChildren(
-      ...held.map((p) =>
+      ...valued.rows.map((p) =>
         h(
           'tr',
           { 'data-symbol': p.symbol },
           h('td', {}, p.symbol),
           h('td.qty', {}, qty(p.qty)),
-          h('td.price', {}, money(p.avg_cost)),
-          h('td.price', {}, money(p.last_price)),
-          h(`td.price.${sign(p.unrealized_pnl)}`, {}, money(p.unrealized_pnl)),
+          h('td.price', {}, money(p.avgCost)),
+          h('td.price', {}, money(p.markCents)),
+          h(`td.price.${sign(p.pnlCents)}`, { 'data-field': 'pnl' }, money(p.pnlCents)),
         ),
       ),
-      ...(held.length ? [] : [h('tr', {}, h('td.empty', { colspan: 5 }, 'no positions'))]),
+      ...(valued.rows.length ? [] : [h('tr', {}, h('td.empty', { colspan: 5 }, 'no positions'))]),
     )
-    const pnl = held.reduce((sum, p) => sum + Number(p.unrealized_pnl), 0)
-    total.className = `pnl ${sign(pnl.toFixed(2))}`
-    total.textContent = held.length ? `P&L ${money(pnl.toFixed(2))}` : ''
+    total.className = `pnl ${sign(valued.pnlCents)}`
+    total.textContent = valued.rows.length ? `P&L ${money(valued.pnlCents)}` : ''
   }
 
+  // anyone's trade moves the mark of the symbol watched
   on('account', render)
+  on('trades', render)
   render()
   return root
 }
 
-const sign = (amount: string) => (Number(amount) > 0 ? 'up' : Number(amount) < 0 ? 'down' : 'flat')
+const sign = (cents: number) => (cents > 0 ? 'up' : cents < 0 ? 'down' : 'flat')

@@ -19,6 +19,8 @@ export interface State {
   quote: Quote | null
   /** the symbol's trades since the terminal subscribed, oldest first */
   trades: WireTrade[]
+  /** symbol → its last trade's price in cents, as the market socket saw it (marks positions) */
+  marks: Map<string, number>
   market: 'connecting' | 'live' | 'down'
   /** the last problem a reload or a socket met (code — detail), '' once none */
   notice: string
@@ -38,6 +40,7 @@ const initial = (): State => ({
   asks: new Map(),
   quote: null,
   trades: [],
+  marks: new Map(),
   market: 'connecting',
   notice: '',
   account: null,

@@ -1,5 +1,6 @@
 // The trades tape: the symbol's latest trades, newest first, coloured by the aggressor's side.
-import { h, money, qty, time } from './dom.ts'
+import { h, qty, time } from './dom.ts'
+import { money } from './valuation.ts'
 import { on, state } from './state.ts'
 
 const ROWS = 60

@@ -1,8 +1,11 @@
 // The order ticket: side, type, quantity, prices, time in force → POST /v1/orders with an
-// Idempotency-Key, so a double submit places one order. The answer (or the API's refusal, code
+// Idempotency-Key kept until the API answers (order-key.ts), so a resubmit places one order. The answer (or the API's refusal, code
 // and detail as given) shows under it.
 import type { OrderBody, PlacedOrder } from '../client/index.ts'
-import { h, money, problemText, qty } from './dom.ts'
+import { parseCents } from '../lib/money.ts'
+import { h, problemText, qty } from './dom.ts'
+import { orderKey } from './order-key.ts'
+import { money } from './valuation.ts'
 import { reloadSoon } from './account.ts'
 import { api, authed } from './session.ts'
 import { lastPrice, on, state, symbolInfo } from './state.ts'
@@ -12,6 +15,7 @@ type OrderType = OrderBody['type']
 
 export function ticket() {
   let side: Side = 'buy'
+  const key = orderKey()
   const sideButtons = (['buy', 'sell'] as const).map((s) =>
     h(
       `button.side.${s}`,
@@ -49,6 +53,7 @@ export function ticket() {
   const root = h('section.panel.ticket', { 'aria-label': 'Order ticket' }, title, form)
 
   function setSide(s: Side) {
+    if (s !== side) key.changed()
     side = s
     for (const b of sideButtons) b.classList.toggle('active', b.dataset.side === s)
     form.dataset.side = s
@@ -60,9 +65,10 @@ export function ticket() {
     priceField.hidden = !(t === 'limit' || t === 'stop_limit')
     stopField.hidden = !(t === 'stop' || t === 'stop_limit')
     submit.textContent = `${side === 'buy' ? 'Buy' : 'Sell'} ${state.symbol} ⏎`
-    const at = Number(priceField.hidden ? lastPrice() : limit.value)
+    const at = centsOf(priceField.hidden ? lastPrice() : limit.value.trim())
     const shares = Number(quantity.value)
-    notional.textContent = at > 0 && shares > 0 ? `≈ ${money(String(at * shares))}` : ''
+    const known = at !== undefined && Number.isSafeInteger(shares) && shares > 0
+    notional.textContent = known ? `≈ ${money(at * shares)}` : ''
   }
 
   function body(): OrderBody {
@@ -80,20 +86,25 @@ export function ticket() {
     }
   }
 
-  form.addEventListener('input', refresh)
+  form.addEventListener('input', () => {
+    key.changed()
+    refresh()
+  })
   form.addEventListener('submit', async (e) => {
     e.preventDefault()
     submit.disabled = true
     result.className = 'result'
     result.textContent = 'sending…'
     try {
-      const order = await authed(() => api.placeOrder(body(), { idempotencyKey: newKey() }))
+      const order = await authed(() => api.placeOrder(body(), { idempotencyKey: key.current() }))
+      key.settled()
       // accepted, but an order the book ended at once (IOC remainder, post-only) is no success
       const ended = order.status === 'canceled' || order.status === 'rejected'
       result.className = `result ${ended ? 'warn' : 'ok'}`
       result.textContent = describe(order)
       reloadSoon()
     } catch (err) {
+      key.settled(err)
       result.className = 'result error'
       result.textContent = problemText(err)
     } finally {
@@ -102,6 +113,7 @@ export function ticket() {
   })
 
   on('symbol', () => {
+    key.changed()
     limit.value = symbolInfo()?.reference_price ?? ''
     refresh()
   })
@@ -118,6 +130,7 @@ export function ticket() {
     },
     setPrice(p: string) {
       if (type.value === 'market' || type.value === 'stop') type.value = 'limit'
+      key.changed()
       limit.value = p
       refresh()
       quantity.focus()
@@ -126,6 +139,15 @@ export function ticket() {
       result.textContent = ''
       result.className = 'result'
     },
+  }
+}
+
+/** a price as typed (or the last trade's) in cents; undefined while it is no amount */
+function centsOf(text: string | undefined): number | undefined {
+  try {
+    return text === undefined ? undefined : parseCents(text)
+  } catch {
+    return undefined
   }
 }
 
@@ -139,10 +161,4 @@ function describe(o: PlacedOrder): string {
   const head = `#${o.id} ${o.side} ${qty(o.qty)} ${o.symbol} ${at}: ${o.status}`
   const filled = o.filled_qty ? `, filled ${qty(o.filled_qty)} @ ${o.avg_fill_price}` : ''
   return `${head}${filled}${o.reason ? ` (${o.reason})` : ''}`
-}
-
-/** an Idempotency-Key per submission (getRandomValues: also outside secure contexts) */
-function newKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12))
-  return `term-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`
 }

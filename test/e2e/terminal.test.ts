@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
 import { currentStep, totpAt } from '../../src/auth/totp.ts'
 import { createClient } from '../../src/client/index.ts'
+import { parseCents } from '../../src/lib/money.ts'
+import { money } from '../../src/terminal/valuation.ts'
 import { DEMO_PASSWORD, DEMO_USERS } from '../../src/db/seed.ts'
 import { startDevServer } from '../helpers/dev-server.ts'
 import type { DevServer } from '../helpers/dev-server.ts'
@@ -31,6 +33,13 @@ const ladderLevel = (page: Page, side: 'ask' | 'bid', price: string) =>
   page.locator(`.ladder tr.${side}[data-price="${price}"] td.qty.${side}`)
 const positionQty = (page: Page, symbol: string) =>
   page.locator(`.positions tr[data-symbol="${symbol}"] td.qty`)
+const cashShown = (page: Page) => page.locator('.cash dd[data-field="Cash"]').textContent()
+
+/** the API as the page's user, with the access token the tab keeps */
+async function apiOf(page: Page) {
+  const token = await page.evaluate(`JSON.parse(sessionStorage.getItem('bourse.session')).access`)
+  return createClient(dev.base, { token: String(token) })
+}
 
 /** B or S, then the quantity and the limit price typed into the ticket, then Enter */
 async function order(page: Page, side: 'b' | 's', qty: number, price: string) {
@@ -88,10 +97,12 @@ describe.skipIf(!hasChromium)('web terminal in Chromium', () => {
     ] as const) {
       expect(await page.locator('.user').textContent()).toBe(email)
       await positionQty(page, 'AAPL').waitFor()
-      expect(await page.locator('.cash dd[data-field="Cash"]').textContent()).toMatch(/^\d{1,3}(,\d{3})*\.\d\d$/)
+      expect(await cashShown(page)).toBe(money((await (await apiOf(page)).account()).cash))
     }
     expect(await positionQty(alice, 'AAPL').textContent()).toBe('100')
     expect(await positionQty(bob, 'AAPL').textContent()).toBe('200')
+    // Bob's phone: one column, nothing wider than the screen
+    expect(await bob.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375)
   })
 
   test('an expired access token: the parallel calls and the socket share one refresh, and the user stays logged in', async () => {
@@ -118,6 +129,7 @@ describe.skipIf(!hasChromium)('web terminal in Chromium', () => {
   })
 
   test('Alice’s resting sell reaches both ladders; Bob buys it; each sees the fill and the position', async () => {
+    const cashBefore = await Promise.all([alice, bob].map(async (p) => (await (await apiOf(p)).account()).cash))
     await order(alice, 's', 10, PRICE)
     await alice.locator('.ticket .result.ok', { hasText: 'open' }).waitFor()
     for (const page of [alice, bob]) {
@@ -142,9 +154,20 @@ describe.skipIf(!hasChromium)('web terminal in Chromium', () => {
       await fill.waitFor()
       expect(await fill.locator('td.qty').textContent()).toBe('10')
       expect(await fill.locator('td.price').first().textContent()).toBe('190.00')
-      // the new position
+      // the new position, its P&L at the trade's price, and the cash the API has after the fill
       await positionQty(page, 'AAPL').filter({ hasText: new RegExp(`^${shares}$`) }).waitFor()
+      const user = await apiOf(page)
+      const position = await user.position('AAPL')
+      expect(position.last_price).toBe(PRICE)
+      const pnl = page.locator('.positions tr[data-symbol="AAPL"] td[data-field="pnl"]')
+      expect(await pnl.textContent()).toBe(money(position.unrealized_pnl))
+      const { cash } = await user.account()
+      await page.locator('.cash dd[data-field="Cash"]', { hasText: money(cash) }).waitFor()
+      expect(await cashShown(page)).toBe(money(cash))
     }
+    const cashAfter = await Promise.all([alice, bob].map(async (p) => (await (await apiOf(p)).account()).cash))
+    // the seller received and the buyer paid 10 × 190.00
+    expect(cashAfter.map((c, i) => parseCents(c) - parseCents(cashBefore[i]))).toEqual([190_000, -190_000])
   })
 
   test('Alice amends an open order down and cancels it from the blotter', async () => {
@@ -155,6 +178,17 @@ describe.skipIf(!hasChromium)('web terminal in Chromium', () => {
     await alice.locator('.blotter .tab', { hasText: 'Open orders' }).click()
     const row = alice.locator('.blotter tbody tr', { hasText: price })
     await row.locator('button', { hasText: 'Amend' }).click()
+    const focusedAmend = () => alice.evaluate(`document.activeElement.matches('input.amend')`)
+    expect(await focusedAmend()).toBe(true)
+    // while amending, she places another order from the ticket: the blotter redraws with it, and
+    // the focus stays where she is typing
+    await alice.fill('input[name=qty]', '1')
+    await alice.fill('input[name=price]', '192.00')
+    await alice.locator('input[name=price]').press('Enter')
+    await alice.locator('.blotter tbody tr', { hasText: '192.00' }).waitFor()
+    expect(await focusedAmend()).toBe(false)
+    expect(await alice.evaluate(`document.activeElement.name`)).toBe('price')
+
     await alice.locator('input.amend').fill('5')
     await alice.locator('input.amend').press('Enter')
     await alice.locator('.blotter .result.ok', { hasText: 'amended' }).waitFor()
@@ -163,7 +197,30 @@ describe.skipIf(!hasChromium)('web terminal in Chromium', () => {
     await row.locator('button', { hasText: 'Cancel' }).click()
     await alice.locator('.blotter .result.ok', { hasText: 'canceled' }).waitFor()
     await ladderLevel(bob, 'ask', price).waitFor({ state: 'detached' })
+    await alice.locator('.blotter tbody tr', { hasText: '192.00' }).locator('button', { hasText: 'Cancel' }).click()
     await alice.locator('.blotter tbody td.empty', { hasText: 'no open orders' }).waitFor()
+  })
+
+  test('an untriggered stop-limit is not on the ladder as Alice’s, and the blotter shows its stop', async () => {
+    const [aliceApi, bobApi] = await Promise.all([apiOf(alice), apiOf(bob)])
+    const bid = await bobApi.placeOrder({ symbol: 'AAPL', side: 'buy', type: 'limit', qty: 10, price: '185.00', time_in_force: 'day' })
+    // a sell stop at 186.00 waits for the price to fall there (the last trade was 190.00)
+    const stop = await aliceApi.placeOrder({
+      symbol: 'AAPL',
+      side: 'sell',
+      type: 'stop_limit',
+      qty: 5,
+      price: '185.00',
+      stop_price: '186.00',
+      time_in_force: 'gtc',
+    })
+    const blotterRow = alice.locator(`.blotter tr[data-order="${stop.id}"]`)
+    await blotterRow.waitFor()
+    expect(await blotterRow.locator('td.stop').textContent()).toBe('186.00')
+    await ladderLevel(alice, 'bid', '185.00').filter({ hasText: /^10$/ }).waitFor()
+    expect(await alice.locator('.ladder tr.bid[data-price="185.00"] td.mine').textContent()).toBe('')
+    await Promise.all([aliceApi.cancelOrder(stop.id), bobApi.cancelOrder(bid.id)])
+    await blotterRow.waitFor({ state: 'detached' })
   })
 
   test('a user without two-factor turns it on from the terminal, logs in again with a code and may trade', async () => {
