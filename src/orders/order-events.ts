@@ -120,8 +120,12 @@ export async function applyOrderEvent(
   if (ev.type === 'routed') return recordRoute(tx, symbol, e.ts, ev, order)
   // an order Postgres already ended (or one acked before order events existed) holds nothing more
   const active = ACTIVE.has(order.status)
+  // ...but for an amend's cut that reaches Postgres after a later cancel or expiry (the amend's
+  // own transaction lost to a crash, the drain bringing it later): that end released only what
+  // was open after the amend, so the cut is still held (a fill that ends an order releases all)
+  const cutStillHeld = ev.type === 'amended' && (order.status === 'canceled' || order.status === 'expired')
   let released = 0
-  if (active && ev.type === 'amended') {
+  if ((active || cutStillHeld) && ev.type === 'amended') {
     const before = filledBefore ?? (await filledThrough(tx, symbol, order.id, e.fillsBefore))
     // 0: the order has the cut already (a gateway of the previous version made it during a
     // deploy, without an order_events row)
@@ -147,7 +151,7 @@ export async function applyOrderEvent(
     .onConflictDoNothing()
     .returning()
   if (!recorded) return undefined
-  if (!active || released === 0) return order
+  if ((!active && !cutStillHeld) || released === 0) return order
   return release(tx, order, ev.type, released, 'reason' in ev ? ev.reason : null)
 }
 
@@ -202,6 +206,12 @@ const ACTIONS = {
   amended: 'order.reduced',
 } as const
 
+/** An amend's new quantity; an active order its fills have reached by then is filled. */
+function amendedTo(order: OrderRow, qty: number) {
+  const filled = ACTIVE.has(order.status) && order.filledQty === qty
+  return { qty, ...(filled && { status: 'filled' as const, filledAt: sql`now()` }) }
+}
+
 /** Releases `qty` shares' worth of what the order holds; ends it unless it was an amend. */
 async function release(
   tx: Tx,
@@ -216,7 +226,7 @@ async function release(
   const [after] = await tx
     .update(orders)
     .set({
-      ...(type === 'amended' ? { qty: order.qty - qty } : { status: type, reason }),
+      ...(type === 'amended' ? amendedTo(order, order.qty - qty) : { status: type, reason }),
       reservedCashCents: sql`${orders.reservedCashCents} - ${cash}`,
       reservedQty: sql`${orders.reservedQty} - ${shares}`,
       updatedAt: sql`now()`,

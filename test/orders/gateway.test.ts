@@ -16,6 +16,7 @@ import type { NewOrder } from '../../src/engine/types.ts'
 import { OrderDesk } from '../../src/orders/desk.ts'
 import type { DeskItem } from '../../src/orders/desk.ts'
 import { applyFills } from '../../src/orders/fills.ts'
+import { applyOrderEvents } from '../../src/orders/order-events.ts'
 import { STALE_PENDING_MS, bookClients, sweepPending } from '../../src/orders/service.ts'
 import { testEnv, uniqueEmail } from '../helpers/app.ts'
 import { testDatabase } from '../helpers/db.ts'
@@ -218,6 +219,37 @@ describe('the gateway with a book that can fail', () => {
     await applyFills(db, sym, journal(sym).pendingFills())
     const done = (await call('GET', `/v1/orders/${sell.body.id}`, seller.auth)).body
     expect(done).toMatchObject({ status: 'filled', filled_qty: 7, reserved_qty: 0 })
+  })
+
+  test('an amend Postgres missed (a crash), then a cancel: the drain still releases the cut', async () => {
+    // found by the chaos harness (seed 20260426): the cancel applied at once, the amend's cut
+    // came later through the drain, to an order already canceled, and was kept for good
+    const sym = await newSymbol()
+    const buyer = await trader('10000.00')
+    const before = (await call('GET', '/v1/account', buyer.auth)).body
+    const buy = await call('POST', '/v1/orders', buyer.auth, order(sym, 'buy', 17, '140.00'))
+    expect(buy.body.status).toBe('open')
+    journal(sym).amend(buy.body.id, 12) // the book cut 5; the gateway's transaction never committed
+    const cancel = await call('DELETE', `/v1/orders/${buy.body.id}`, buyer.auth)
+    expect(cancel.body).toMatchObject({ status: 'canceled', canceled_qty: 12 })
+    await applyOrderEvents(db, sym, journal(sym).pendingOrderEvents())
+    const after = (await call('GET', `/v1/orders/${buy.body.id}`, buyer.auth)).body
+    expect(after).toMatchObject({ status: 'canceled', qty: 12, reserved_cash: '0.00' })
+    expect((await call('GET', '/v1/account', buyer.auth)).body.reserved_cash).toBe(before.reserved_cash)
+  })
+
+  test('an amend Postgres missed, then fills of all the rest: the order ends filled, holding nothing', async () => {
+    const sym = await newSymbol()
+    const seller = await trader()
+    await fixtures.giveShares(seller.id, sym, 10, 150_000)
+    const buyer = await trader('2000.00')
+    const sell = await call('POST', '/v1/orders', seller.auth, order(sym, 'sell', 10, '150.00'))
+    journal(sym).amend(sell.body.id, 4) // cut 6, missed by Postgres
+    await call('POST', '/v1/orders', buyer.auth, order(sym, 'buy', 4, '150.00'))
+    await applyFills(db, sym, journal(sym).pendingFills())
+    await applyOrderEvents(db, sym, journal(sym).pendingOrderEvents())
+    const done = (await call('GET', `/v1/orders/${sell.body.id}`, seller.auth)).body
+    expect(done).toMatchObject({ status: 'filled', qty: 4, filled_qty: 4, reserved_qty: 0 })
   })
 
   test('a stop triggered by another order: its IOC remainder is released from that ack', async () => {
