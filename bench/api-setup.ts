@@ -2,7 +2,7 @@
 // enabled (enroll, verify, then a login with the next code, as an authenticator app would), and
 // funded through the admin API (the seed's admin account) with the cash and shares the run needs.
 
-import { currentStep, totpAt } from '../src/auth/totp.ts'
+import { enableTwoFactor, nextCode } from '../test/helpers/two-factor.ts'
 import { DEMO_PASSWORD, DEMO_USERS } from '../src/db/seed.ts'
 
 type Json = Record<string, any>
@@ -86,19 +86,8 @@ export async function makeTraders(
       `register ${email}`,
       call(base, 'POST', '/v1/auth/register', undefined, { email, password }),
     )
-    const plain = await login(base, email, password)
-    const { secret } = await expectOk(
-      'totp/enroll',
-      call(base, 'POST', '/v1/auth/totp/enroll', plain),
-    )
-    await expectOk(
-      'totp/verify',
-      call(base, 'POST', '/v1/auth/totp/verify', plain, {
-        code: await totpAt(secret, currentStep()),
-      }),
-    )
-    // each code works once: the login takes the next step's (accepted within ±1 step)
-    const token = await login(base, email, password, await totpAt(secret, currentStep() + 1))
+    const secret = await enableTwoFactor(base, email, password)
+    const token = await login(base, email, password, await nextCode(secret))
     const id = user.id as number
     if (side === 'buy') {
       let cents = 2 * opts.ordersEach * opts.priceCents

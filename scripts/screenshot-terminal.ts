@@ -6,10 +6,10 @@
 //   npx tsx scripts/screenshot-terminal.ts [out.png] [--phone]
 import { createClient } from '../src/client/index.ts'
 import type { Client, OrderBody } from '../src/client/index.ts'
-import { currentStep, totpAt } from '../src/auth/totp.ts'
 import { DEMO_PASSWORD, DEMO_USERS } from '../src/db/seed.ts'
 import { formatCents } from '../src/lib/money.ts'
 import { enableTwoFactor, hasChromium, launchChromium, logIn, CHROMIUM } from '../test/helpers/terminal.ts'
+import { nextCode } from '../test/helpers/two-factor.ts'
 import { startDevServer } from './lib/dev-server.ts'
 
 const out = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'docs/terminal.png'
@@ -88,7 +88,7 @@ async function trader(email: string, secret: string) {
   const { access_token } = await createClient(dev.base).login({
     email,
     password: DEMO_PASSWORD,
-    otp: await totpAt(secret, currentStep() + 1),
+    otp: await nextCode(secret),
   })
   return createClient(dev.base, { token: access_token })
 }

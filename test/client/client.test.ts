@@ -4,13 +4,13 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { createApp } from '../../src/app.ts'
-import { currentStep, totpAt } from '../../src/auth/totp.ts'
 import { ApiError, createClient, wireChecksum } from '../../src/client/index.ts'
 import type { OrderBody, WireLevel } from '../../src/client/index.ts'
 import { formatCents } from '../../src/lib/money.ts'
 import { depthChecksum } from '../../src/marketdata/protocol.ts'
 import { PASSWORD, testEnv, uniqueEmail } from '../helpers/app.ts'
 import type { Vars } from '../../src/env.ts'
+import { nextCode, turnOnTwoFactor } from '../helpers/two-factor.ts'
 
 const BASE = 'http://bourse.test'
 const app = createApp()
@@ -84,14 +84,9 @@ describe('typed client', () => {
     }
     expect((await refusal(plain.placeOrder(order))).code).toBe('two_factor_required')
 
-    const { secret } = await plain.enrollTotp()
-    await plain.verifyTotp(await totpAt(secret, currentStep()))
+    const secret = await turnOnTwoFactor(plain)
     expect((await refusal(client().login({ email, password: PASSWORD }))).code).toBe('otp_required')
-    const { access_token } = await client().login({
-      email,
-      password: PASSWORD,
-      otp: await totpAt(secret, currentStep() + 1),
-    })
+    const { access_token } = await client().login({ email, password: PASSWORD, otp: await nextCode(secret) })
 
     // past the second factor: the body's own refusal, naming the field
     const bad = await refusal(client(access_token).placeOrder({ ...order, qty: 0 }))

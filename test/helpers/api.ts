@@ -2,10 +2,9 @@
 // for tests of refusals), and demo logins with the second factor turned on through the real
 // endpoints (POST /v1/orders needs it), made with the typed client.
 import { expect } from 'bun:test'
-import { currentStep, totpAt } from '../../src/auth/totp.ts'
 import { createClient } from '../../src/client/index.ts'
 import { DEMO_PASSWORD, DEMO_USERS } from '../../src/db/seed.ts'
-import { enableTwoFactor } from './two-factor.ts'
+import { enableTwoFactor, nextCode } from './two-factor.ts'
 
 export type Json = Record<string, any>
 export type Auth = Record<string, string>
@@ -43,9 +42,7 @@ export function apiClient(base: string) {
 
   /** enables TOTP through the real endpoints; returns a token from a login with a code */
   async function withTwoFactor(email: string, password = DEMO_PASSWORD): Promise<Auth> {
-    const secret = await enableTwoFactor(base, email, password)
-    // each code works once: log in with the next step's (accepted within ±1 step)
-    return login(email, await totpAt(secret, currentStep() + 1), password)
+    return login(email, await nextCode(await enableTwoFactor(base, email, password)), password)
   }
 
   /**

@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs'
 import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
-import { currentStep, totpAt } from '../../src/auth/totp.ts'
 import { DEMO_PASSWORD } from '../../src/db/seed.ts'
+import { nextCode } from './two-factor.ts'
 export { enableTwoFactor } from './two-factor.ts'
 
 export const CHROMIUM = '/usr/bin/chromium'
@@ -38,7 +38,7 @@ export async function logIn(page: Page, base: string, email: string, secret: str
   await page.fill('input[name=password]', DEMO_PASSWORD)
   await page.click('form.login button[type=submit]')
   await page.locator('input[name=otp]').waitFor()
-  await page.fill('input[name=otp]', await totpAt(secret, currentStep() + 1))
+  await page.fill('input[name=otp]', await nextCode(secret))
   await page.click('form.login button[type=submit]')
   await page.locator('.status.live').waitFor()
 }

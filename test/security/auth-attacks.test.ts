@@ -18,8 +18,10 @@ import { asc, eq, inArray, sql } from 'drizzle-orm'
 import { SignJWT, base64url, exportJWK, generateKeyPair, importJWK } from 'jose'
 import type { JWK } from 'jose'
 import { createApp } from '../../src/app.ts'
+import { createClient } from '../../src/client/index.ts'
 import { generateSigningKey } from '../../src/auth/keys.ts'
-import { issueAccessToken } from '../../src/auth/tokens.ts'
+import { hashPassword } from '../../src/auth/password.ts'
+import { issueAccessToken, newRefreshToken, sha256Hex } from '../../src/auth/tokens.ts'
 import { currentStep, totpAt } from '../../src/auth/totp.ts'
 import { cashLedger, orders, positions, refreshTokens, users } from '../../src/db/schema.ts'
 import { settingsFrom } from '../../src/env.ts'
@@ -29,6 +31,7 @@ import { PASSWORD, testEnv, uniqueEmail } from '../helpers/app.ts'
 import { inProcessBooks } from '../helpers/books.ts'
 import { testDatabase } from '../helpers/db.ts'
 import { orderFixtures } from '../helpers/orders.ts'
+import { turnOnTwoFactor } from '../helpers/two-factor.ts'
 
 type Json = Record<string, any>
 type Db = Awaited<ReturnType<typeof testDatabase>>['handle']['db']
@@ -200,9 +203,11 @@ describe('forged and stale access tokens: 401 unauthorized with a reason, nothin
   test('malformed', () => refused('Bearer not-a-jwt', 'token_malformed'))
   test('malformed: three parts of garbage', () => refused('Bearer abc.def.ghi', 'token_malformed'))
 
-  test('bad signature (payload changed after signing: mallory makes it say alice)', async () => {
-    const [h, , s] = (await token()).split('.')
-    const forged = base64url.encode(JSON.stringify({ ...goodClaims(), sub: String(alice.id) }))
+  test('bad signature (payload changed after signing: mallory makes her own token say alice)', async () => {
+    const [h, payload, s] = mallory.auth.authorization.slice('Bearer '.length).split('.')
+    const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload)))
+    expect(claims.sub).toBe(String(mallory.id))
+    const forged = base64url.encode(JSON.stringify({ ...claims, sub: String(alice.id) }))
     await refused(`Bearer ${h}.${forged}.${s}`, 'bad_signature')
   })
 
@@ -279,12 +284,25 @@ describe('forged and stale access tokens: 401 unauthorized with a reason, nothin
 describe('the tokens of a deleted user', () => {
   test('grant nothing: account and session routes 401 unknown_user, funding 404, reads empty, never a 5xx', async () => {
     // a user with no history yet (an audited user cannot be deleted: the audit log is append-only)
+    const email = uniqueEmail('gone')
+    const passwordHash = await hashPassword(PASSWORD, settingsFrom(env).pbkdf2Iterations)
     const [{ id }] = await db
       .insert(users)
-      .values({ email: uniqueEmail('gone'), displayName: 'gone', passwordHash: 'x' })
+      .values({ email, displayName: 'gone', passwordHash })
       .returning({ id: users.id })
     const auth = { authorization: `Bearer ${await issueAccessToken(env, settingsFrom(env), id, ['pwd', 'otp'])}` }
     expect((await request('GET', '/v1/account', auth)).status).toBe(200)
+    // a session's refresh token, as a login would have stored it (a login itself is audited)
+    const refresh_token = newRefreshToken()
+    await db.insert(refreshTokens).values({
+      userId: id,
+      tokenHash: await sha256Hex(refresh_token),
+      familyId: crypto.randomUUID(),
+      mfa: true,
+      expiresAt: new Date(Date.now() + 3_600_000),
+    })
+    // (the user's sessions go with the user)
+    await db.delete(refreshTokens).where(eq(refreshTokens.userId, id))
     await db.delete(users).where(eq(users.id, id))
     const unknownUser = (r: Awaited<ReturnType<typeof request>>) => {
       expectProblem(r, 401, 'unauthorized')
@@ -296,6 +314,12 @@ describe('the tokens of a deleted user', () => {
       unknownUser(await request('POST', '/v1/auth/logout-all', auth))
       unknownUser(await request('POST', '/v1/auth/password', auth, { current_password: PASSWORD, new_password: 'a new passphrase' }))
       unknownUser(await request('POST', '/v1/auth/totp/enroll', auth))
+      // neither the session's refresh token nor the password opens a new session
+      const refreshed = await request('POST', '/v1/auth/refresh', {}, { refresh_token })
+      expectProblem(refreshed, 401, 'unauthorized')
+      expect(refreshed.body.reason).toBe('invalid_refresh_token')
+      const login = await request('POST', '/v1/auth/login', {}, { email, password: PASSWORD })
+      expectProblem(login, 401, 'invalid_credentials')
       for (const [path, body] of [
         ['/v1/account/deposits', { amount: '1.00' }],
         ['/v1/account/withdrawals', { amount: '1.00' }],
@@ -346,10 +370,11 @@ describe('one-time codes', () => {
   /** a user with TOTP on; the code that enabled it is spent */
   async function withTotp(e: Env) {
     const u = await newUser('otp', e)
-    const { secret } = (await request('POST', '/v1/auth/totp/enroll', u.auth, undefined, e)).body
-    const enable = await request('POST', '/v1/auth/totp/verify', u.auth, { code: await totpAt(secret, currentStep()) }, e)
-    expect(enable.status).toBe(200)
-    return { ...u, secret: secret as string }
+    const user = createClient('http://bourse.test', {
+      token: u.auth.authorization.slice('Bearer '.length),
+      fetch: async (url, init) => app.request(url, init, e),
+    })
+    return { ...u, secret: await turnOnTwoFactor(user) }
   }
 
   test('a code works once: replayed at login it is 401 invalid_otp', async () => {
@@ -371,20 +396,40 @@ describe('one-time codes', () => {
     const guesses = ['123456', '654321', '111111', '222222', '333333', '444444'].filter((g) => !valid.has(g))
     const attempt = (otp: string) => request('POST', '/v1/auth/login', {}, { email: u.email, password: PASSWORD, otp }, e)
     for (const g of guesses.slice(0, 3)) expectProblem(await attempt(g), 401, 'invalid_otp')
+    const [third] = await db.select().from(users).where(eq(users.id, u.id))
+    const sent = Date.now()
     const locked = await attempt(await totpAt(u.secret, currentStep() + 1))
+    const answered = Date.now()
     expectProblem(locked, 429, 'rate_limited')
     expect(locked.body.scope).toBe('account')
-    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(55)
+    // Retry-After is what the lock has left when the server answered
+    expectRetryAfter(locked, third.lockedUntil!, sent, answered)
     const [row] = await db.select().from(users).where(eq(users.id, u.id))
     expect(row.failedLogins).toBe(3) // the locked attempt was not even looked at
+    expect(row.lockedUntil).toEqual(third.lockedUntil)
 
     // once the lock runs out, one more wrong code locks it for twice as long
     await db.update(users).set({ lockedUntil: sql`now() - interval '1 second'` }).where(eq(users.id, u.id))
+    const fourthSent = Date.now()
     expectProblem(await attempt(guesses[3]), 401, 'invalid_otp')
+    const fourthAnswered = Date.now()
+    const [fourth] = await db.select().from(users).where(eq(users.id, u.id))
+    // twice the first lock (LOGIN_LOCK_SECONDS), from the moment of that wrong code
+    const lock = settingsFrom(e).loginLockSeconds * 2 * 1000
+    expect(fourth.lockedUntil!.getTime()).toBeGreaterThanOrEqual(fourthSent + lock - 1)
+    expect(fourth.lockedUntil!.getTime()).toBeLessThanOrEqual(fourthAnswered + lock)
+    const againSent = Date.now()
     const again = await attempt(await totpAt(u.secret, currentStep() + 1))
     expectProblem(again, 429, 'rate_limited')
-    expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(115)
+    expectRetryAfter(again, fourth.lockedUntil!, againSent, Date.now())
   })
+
+  /** Retry-After (whole seconds, rounded up) is the lock's end less the server's now, within the call */
+  function expectRetryAfter(res: { headers: Headers }, lockedUntil: Date, sent: number, answered: number) {
+    const retryAfter = Number(res.headers.get('retry-after'))
+    expect(retryAfter).toBeGreaterThanOrEqual(Math.ceil((lockedUntil.getTime() - answered) / 1000))
+    expect(retryAfter).toBeLessThanOrEqual(Math.ceil((lockedUntil.getTime() - sent) / 1000))
+  }
 
   test('a burst of wrong codes in parallel gets no more tries than the threshold', async () => {
     const e = await lockEnv()
