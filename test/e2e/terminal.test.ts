@@ -223,6 +223,23 @@ describe.skipIf(!hasChromium)('web terminal in Chromium', () => {
     await blotterRow.waitFor({ state: 'detached' })
   })
 
+  test('an older GTC order stays in the blotter and on the ladder after 100 newer orders ended', async () => {
+    const aliceApi = await apiOf(alice)
+    const old = await aliceApi.placeOrder({ symbol: 'AAPL', side: 'sell', type: 'limit', qty: 3, price: '195.00', time_in_force: 'gtc' })
+    // 150 newer orders, each ended at once (IOC buys with nothing to meet at 180.00)
+    const ioc = { symbol: 'AAPL', side: 'buy', type: 'limit', qty: 1, price: '180.00', time_in_force: 'ioc' } as const
+    for (let batch = 0; batch < 3; batch++) {
+      const reply = await aliceApi.placeBatch(Array(50).fill(ioc), { idempotencyKey: `old-gtc-${Date.now()}-${batch}` })
+      expect(reply.placed).toBe(50)
+    }
+    await alice.reload()
+    await alice.locator('.blotter .tab', { hasText: 'Open orders' }).click()
+    await alice.locator(`.blotter tr[data-order="${old.id}"]`).waitFor()
+    await alice.locator('.ladder tr.ask[data-price="195.00"] td.mine', { hasText: '3' }).waitFor()
+    await alice.locator(`.blotter tr[data-order="${old.id}"] button`, { hasText: 'Cancel' }).click()
+    await alice.locator('.blotter .result.ok', { hasText: `canceled #${old.id}` }).waitFor()
+  })
+
   test('a user without two-factor turns it on from the terminal, logs in again with a code and may trade', async () => {
     const email = `carol-${Date.now()}@terminal.test`
     await createClient(dev.base).register({ email, password: DEMO_PASSWORD })
