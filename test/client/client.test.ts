@@ -11,13 +11,21 @@ import { depthChecksum } from '../../src/marketdata/protocol.ts'
 import { PASSWORD, testEnv, uniqueEmail } from '../helpers/app.ts'
 import type { Vars } from '../../src/env.ts'
 import { nextCode, turnOnTwoFactor } from '../helpers/two-factor.ts'
+import type { Db } from '../../src/db/client.ts'
+import { inProcessBooks } from '../helpers/books.ts'
+import { testDatabase } from '../helpers/db.ts'
+import { orderFixtures } from '../helpers/orders.ts'
 
 const BASE = 'http://bourse.test'
 const app = createApp()
 let env: Vars
+let db: Db
+const books = inProcessBooks(() => db)
 
 beforeAll(async () => {
-  env = await testEnv()
+  db = (await testDatabase()).handle.db
+  // the symbols' books in process, so orders can be placed, amended and canceled
+  env = { ...(await testEnv()), SYMBOL_BOOK: books.SYMBOL_BOOK } as unknown as Vars
 }, 60_000)
 
 /** the client over the app in process, with a token when given */
@@ -93,6 +101,51 @@ describe('typed client', () => {
     expect(bad.status).toBe(400)
     expect(bad.code).toBe('invalid_request')
     expect(bad.problem.errors).toEqual([expect.objectContaining({ path: 'qty' })])
+  })
+})
+
+describe('orders and sessions through the client', () => {
+  /** a funded trader past the second factor: the client and the login's tokens */
+  async function trader() {
+    const email = uniqueEmail('client-trader')
+    await client().register({ email, password: PASSWORD })
+    const plain = await client().login({ email, password: PASSWORD })
+    const secret = await turnOnTwoFactor(client(plain.access_token))
+    const tokens = await client().login({ email, password: PASSWORD, otp: await nextCode(secret) })
+    const me = client(tokens.access_token)
+    await me.deposit('10000.00', { idempotencyKey: crypto.randomUUID() })
+    return { me, tokens }
+  }
+
+  test('a batch, an amend down and a cancel, as the server answers them', async () => {
+    const symbol = await orderFixtures(() => db).newSymbol() // reference 150.00
+    const { me } = await trader()
+    const buy = (price: string): OrderBody => ({ symbol, side: 'buy', type: 'limit', qty: 10, price, time_in_force: 'gtc' })
+    const batch = await me.placeBatch([buy('140.00'), buy('141.00'), { ...buy('1.00'), qty: 0 }], {
+      idempotencyKey: crypto.randomUUID(),
+    })
+    expect({ placed: batch.placed, refused: batch.refused }).toEqual({ placed: 2, refused: 1 })
+    const [first, second] = batch.results.map((r) => ('order' in r && r.order ? r.order.id : 0))
+
+    const amended = await me.amendOrder(first, 4)
+    expect(amended).toMatchObject({ id: first, open_qty: 4, reduced_by: 6 })
+    expect((await refusal(me.amendOrder(first, 9))).status).toBe(422)
+
+    const canceled = await me.cancelOrder(second)
+    expect(canceled).toMatchObject({ id: second, status: 'canceled', canceled_qty: 10 })
+    const open = await me.orders({ symbol, status: 'open' })
+    expect(open.orders.map((o) => o.id)).toEqual([first])
+  })
+
+  test('refresh rotates the pair (the old refresh token then revokes the family); logout ends the session', async () => {
+    const { tokens } = await trader()
+    const rotated = await client().refresh(tokens.refresh_token)
+    expect(rotated.refresh_token).not.toBe(tokens.refresh_token)
+    expect((await client(rotated.access_token).account()).two_factor).toBe('enabled')
+
+    const again = await client().refresh(rotated.refresh_token)
+    expect(await client().logout(again.refresh_token)).toBeUndefined()
+    expect((await refusal(client().refresh(again.refresh_token))).problem.reason).toBe('invalid_refresh_token')
   })
 })
 
