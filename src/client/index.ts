@@ -10,13 +10,17 @@ import type {
   Channel,
   ClientMessage,
   Fill,
+  LedgerEntry,
   Nbbo,
   Order,
   OrderBody,
   OrderList,
+  PasswordChangeBody,
   PlacedOrder,
   Position,
   Problem,
+  Quote,
+  ShareTransferBody,
   SymbolInfo,
   TokenPair,
   TotpEnrollment,
@@ -75,7 +79,7 @@ export function createClient(base: string, options: ClientOptions = {}) {
     method: string,
     path: string,
     body?: unknown,
-    opts: RequestOptions = {},
+    opts: RequestOptions & { text?: boolean } = {},
   ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' }
     const bearer = token()
@@ -90,6 +94,8 @@ export function createClient(base: string, options: ClientOptions = {}) {
     })
     if (res.status === 204) return undefined as T
     const text = await res.text()
+    // (a text answer — a CSV statement — is returned as it came)
+    if (res.ok && opts.text) return text as T
     const json = text ? parse(text) : undefined
     if (!res.ok) throw new ApiError(res.status, asProblem(res.status, path, json, text))
     return json as T
@@ -119,11 +125,29 @@ export function createClient(base: string, options: ClientOptions = {}) {
     enrollTotp: () => post<TotpEnrollment>('/v1/auth/totp/enroll'),
     verifyTotp: (code: string) =>
       post<{ two_factor_enabled: true }>('/v1/auth/totp/verify', { code }),
+    /** a current code turns two-factor off */
+    disableTotp: (code: string) =>
+      post<{ two_factor_enabled: false }>('/v1/auth/totp/disable', { code }),
+    /** ends every session of the user (all refresh tokens) */
+    logoutAll: () => post<void>('/v1/auth/logout-all'),
+    changePassword: (body: PasswordChangeBody) => post<void>('/v1/auth/password', body),
 
     // account
     account: () => get<Account>('/v1/account'),
     deposit: (amount: string, opts?: RequestOptions) =>
       post<unknown>('/v1/account/deposits', { amount }, opts),
+    withdraw: (amount: string, opts?: RequestOptions) =>
+      post<LedgerEntry>('/v1/account/withdrawals', { amount }, opts),
+    /** shares brought in from elsewhere, at their cost basis */
+    transferShares: (body: ShareTransferBody, opts?: RequestOptions) =>
+      post<{ entry: LedgerEntry; position: Position }>('/v1/account/transfers', body, opts),
+    /** the cash ledger, newest first; `before`: the last page's next_before */
+    ledger: (query: { limit?: number; before?: number } = {}) =>
+      get<{ entries: LedgerEntry[]; next_before: number | null }>(`/v1/account/ledger${search(query)}`),
+    ledgerEntry: (id: number) => get<LedgerEntry>(`/v1/account/ledger/${id}`),
+    /** the month's statement (YYYY-MM) as the CSV the API sends */
+    statement: (month: string) =>
+      request<string>('GET', `/v1/account/statements/${encodeURIComponent(month)}`, undefined, { text: true }),
     positions: () => get<{ positions: Position[] }>('/v1/positions'),
     position: (symbol: string) => get<Position>(`/v1/positions/${encodeURIComponent(symbol)}`),
     fills: (limit = 50) =>
@@ -148,6 +172,10 @@ export function createClient(base: string, options: ClientOptions = {}) {
     book: (symbol: string, depth = 10) =>
       get<Book>(`/v1/book/${encodeURIComponent(symbol)}?depth=${depth}`),
     nbbo: (symbol: string) => get<Nbbo>(`/v1/nbbo/${encodeURIComponent(symbol)}`),
+    quote: (symbol: string) => get<Quote>(`/v1/quotes/${encodeURIComponent(symbol)}`),
+    /** up to 50 symbols' quotes, in the order asked; the ones not listed in `unknown` */
+    quotes: (symbols: string[]) =>
+      get<{ quotes: Quote[]; unknown: string[] }>(`/v1/quotes?symbols=${symbols.map(encodeURIComponent).join(',')}`),
     marketDataUrl: (symbol: string, since?: number) =>
       socketUrl(`/v1/market-data/${encodeURIComponent(symbol)}`, since),
     streamUrl: (since?: number) => socketUrl('/v1/stream', since),

@@ -2,7 +2,11 @@
 // zod schemas its validators check and the view functions its routes answer with, imported as
 // types only (nothing of the server reaches a bundle), so a change on the server shows up here
 // as a type error in its clients.
-import type { accountView, positionView, symbolView } from '../accounts/routes.ts'
+import type { z } from 'zod'
+import type { accountView, ledgerView, positionView, symbolView } from '../accounts/routes.ts'
+import type { shareTransferBody } from '../accounts/schema.ts'
+import type { passwordChangeBody } from '../auth/schema.ts'
+import type { QuoteRecord } from '../marketdata/quotes.ts'
 import type { activityView } from '../accounts/activities.ts'
 import type { AccountEvent } from '../accounts/stream.ts'
 import type { TokenPair } from '../auth/service.ts'
@@ -32,6 +36,12 @@ export type Position = ReturnType<typeof positionView>
 export type SymbolInfo = ReturnType<typeof symbolView>
 export type Activity = ReturnType<typeof activityView>
 export type Fill = Extract<Activity, { type: 'fill' }>
+/** a cash ledger entry: a deposit, a withdrawal, a transfer in, a trade's cash */
+export type LedgerEntry = ReturnType<typeof ledgerView>
+export type ShareTransferBody = z.input<typeof shareTransferBody>
+export type PasswordChangeBody = z.input<typeof passwordChangeBody>
+/** GET /v1/quotes/:symbol: the best bid and offer with sizes, and the last trade */
+export type Quote = QuoteRecord
 
 /** POST /v1/orders: the order as the book acked it */
 export type PlacedOrder = ReturnType<typeof ackView>

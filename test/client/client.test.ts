@@ -137,6 +137,48 @@ describe('orders and sessions through the client', () => {
     expect(open.orders.map((o) => o.id)).toEqual([first])
   })
 
+  test('cash and shares: a withdrawal, a transfer in, the ledger page by page and the month’s statement', async () => {
+    const symbol = await orderFixtures(() => db).newSymbol()
+    const { me } = await trader()
+    const withdrawal = await me.withdraw('100.00', { idempotencyKey: crypto.randomUUID() })
+    expect(withdrawal).toMatchObject({ kind: 'withdrawal', cash_after: '9900.00' })
+    const transfer = await me.transferShares({ symbol, qty: 5, cost_basis: '700.00' }, { idempotencyKey: crypto.randomUUID() })
+    expect(transfer.position).toMatchObject({ symbol, qty: 5, cost_basis: '700.00' })
+
+    const page = await me.ledger({ limit: 2 })
+    expect(page.entries.map((e) => e.id)).toEqual([transfer.entry.id, withdrawal.id])
+    expect(page.next_before).toBe(withdrawal.id)
+    const rest = await me.ledger({ before: page.next_before! })
+    expect(rest.entries.map((e) => e.kind)).toEqual(['deposit'])
+    expect(await me.ledgerEntry(withdrawal.id)).toEqual(withdrawal)
+
+    const csv = await me.statement(new Date().toISOString().slice(0, 7))
+    expect(typeof csv).toBe('string')
+    expect(csv).toContain('100.00')
+    expect((await refusal(me.statement('2026-13'))).status).toBe(400)
+  })
+
+  test('a password change, a logout everywhere, two-factor turned off with a code', async () => {
+    const email = uniqueEmail('client-password')
+    await client().register({ email, password: PASSWORD })
+    const first = await client().login({ email, password: PASSWORD })
+    const me = client(first.access_token)
+    const passphrase = 'another long passphrase'
+    expect(await me.changePassword({ current_password: PASSWORD, new_password: passphrase })).toBeUndefined()
+    expect((await refusal(client().login({ email, password: PASSWORD }))).code).toBe('invalid_credentials')
+    const second = await client().login({ email, password: passphrase })
+
+    expect(await client(second.access_token).logoutAll()).toBeUndefined()
+    for (const { refresh_token } of [first, second]) {
+      expect((await refusal(client().refresh(refresh_token))).problem.reason).toBe('invalid_refresh_token')
+    }
+
+    const third = client((await client().login({ email, password: passphrase })).access_token)
+    const secret = await turnOnTwoFactor(third)
+    expect(await third.disableTotp(await nextCode(secret))).toEqual({ two_factor_enabled: false })
+    expect((await third.account()).two_factor).toBe('disabled')
+  })
+
   test('refresh rotates the pair (the old refresh token then revokes the family); logout ends the session', async () => {
     const { tokens } = await trader()
     const rotated = await client().refresh(tokens.refresh_token)

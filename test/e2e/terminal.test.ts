@@ -166,6 +166,11 @@ describe.skipIf(!hasChromium)('web terminal in Chromium', () => {
       expect(await cashShown(page)).toBe(money(cash))
     }
     const cashAfter = await Promise.all([alice, bob].map(async (p) => (await (await apiOf(p)).account()).cash))
+    // the quotes (the typed client's quote and quotes) have the trade as the last
+    const aliceApi = await apiOf(alice)
+    expect((await aliceApi.quote('AAPL')).last).toMatchObject({ price: PRICE, qty: 10 })
+    const quotes = await aliceApi.quotes(['AAPL', 'NOPE'])
+    expect([quotes.quotes.map((q) => q.symbol), quotes.unknown]).toEqual([['AAPL'], ['NOPE']])
     // the seller received and the buyer paid 10 × 190.00
     expect(cashAfter.map((c, i) => parseCents(c) - parseCents(cashBefore[i]))).toEqual([190_000, -190_000])
   })
