@@ -245,6 +245,37 @@ describe.skipIf(!hasChromium)('web terminal in Chromium', () => {
     await alice.locator('.blotter .result.ok', { hasText: `canceled #${old.id}` }).waitFor()
   })
 
+  test('problems show in the status bar: a failed reload (then cleared), an error the market socket sends', async () => {
+    const aliceApi = await apiOf(alice)
+    // the account reads fail for a while (as a 503 from a proxy would)
+    const unavailable = { type: 'https://bourse.dev/problems/unavailable', title: 'Service Unavailable', status: 503, code: 'unavailable', detail: 'try again shortly', instance: '/v1/account' }
+    await alice.route('**/v1/account', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify(unavailable) }),
+    )
+    const resting = { symbol: 'AAPL', side: 'sell', type: 'limit', qty: 1, price: '199.00', time_in_force: 'gtc' } as const
+    const placed = await aliceApi.placeOrder(resting)
+    await alice.locator('.status.problem', { hasText: 'unavailable — try again shortly' }).waitFor()
+    await alice.unroute('**/v1/account')
+    await aliceApi.cancelOrder(placed.id)
+    await alice.locator('.status.problem').waitFor({ state: 'detached' })
+
+    // the market socket's own error message ({type:'error'}), passed through a routed socket
+    await alice.routeWebSocket(/\/v1\/market-data\//, (page) => {
+      const server = page.connectToServer()
+      page.onMessage((message) => {
+        server.send(message)
+        if (String(message).includes('subscribe')) {
+          page.send(JSON.stringify({ type: 'error', code: 'bad_channel', message: 'no such channel' }))
+        }
+      })
+    })
+    await alice.reload()
+    await alice.locator('.status.problem', { hasText: 'bad_channel — no such channel' }).waitFor()
+    await alice.unrouteAll()
+    await alice.reload()
+    await alice.locator('.status.live').waitFor()
+  })
+
   test('a user without two-factor turns it on from the terminal, logs in again with a code and may trade', async () => {
     const email = `carol-${Date.now()}@terminal.test`
     await createClient(dev.base).register({ email, password: DEMO_PASSWORD })
