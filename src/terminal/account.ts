@@ -5,7 +5,7 @@
 import type { Order, StreamMessage } from '../client/index.ts'
 import { problemLine, problemText } from './dom.ts'
 import { api, authed, freshToken, sessionEnded } from './session.ts'
-import { keepOpen } from './socket.ts'
+import { keepOpen, refreshRefused } from './socket.ts'
 import { changed, notify, OPEN_STATUSES, state } from './state.ts'
 
 let socket: ReturnType<typeof keepOpen> | undefined
@@ -43,10 +43,13 @@ async function openOrdersOf(): Promise<Order[]> {
 /** reads everything again shortly: the events of one fill come in a burst; a failure shows */
 export function reloadSoon() {
   clearTimeout(reload)
-  reload = setTimeout(
-    () => loadAccount().then(() => notify(''), (err) => notify(problemText(err))),
-    100,
-  )
+  reload = setTimeout(() => loadAccount().then(() => notify(''), reloadFailed), 100)
+}
+
+/** a session the API no longer takes logs out; anything else (a 429, a 5xx) shows */
+function reloadFailed(err: unknown) {
+  if (refreshRefused(err)) sessionEnded()
+  else notify(problemText(err))
 }
 
 export function followAccount() {

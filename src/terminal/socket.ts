@@ -23,7 +23,7 @@ const PING_MS = 15_000
 export const retryDelay = (failures: number) => Math.min(30_000, 500 * 2 ** failures)
 
 /** whether a failed token fetch means the session is over (else it is worth trying again) */
-export const sessionEnded = (err: unknown) =>
+export const refreshRefused = (err: unknown) =>
   err instanceof ApiError && err.code === 'invalid_refresh_token'
 
 export function keepOpen(o: SocketOptions) {
@@ -40,7 +40,7 @@ export function keepOpen(o: SocketOptions) {
       token = await o.token()
     } catch (err) {
       if (closed) return
-      if (sessionEnded(err)) return o.loggedOut()
+      if (refreshRefused(err)) return o.loggedOut()
       return again()
     }
     if (closed) return

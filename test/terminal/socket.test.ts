@@ -3,7 +3,7 @@
 // refresh token the API no longer takes ends the session, and a dropped socket comes back.
 import { afterAll, expect, test } from 'bun:test'
 import { ApiError } from '../../src/client/index.ts'
-import { keepOpen, retryDelay, sessionEnded } from '../../src/terminal/socket.ts'
+import { keepOpen, retryDelay, refreshRefused } from '../../src/terminal/socket.ts'
 import type { SocketStatus } from '../../src/terminal/socket.ts'
 
 const server = Bun.serve<string | undefined>({
@@ -76,8 +76,8 @@ test('a refresh token the API no longer takes ends the session, with no more tri
   await w.arrived
   expect(w.loggedOut()).toBe(true)
   expect(calls).toBe(1)
-  expect(sessionEnded(problem('invalid_refresh_token'))).toBe(true)
-  expect(sessionEnded(problem('token_expired'))).toBe(false)
+  expect(refreshRefused(problem('invalid_refresh_token'))).toBe(true)
+  expect(refreshRefused(problem('token_expired'))).toBe(false)
 })
 
 test('a dropped socket reconnects with a fresh token', async () => {
