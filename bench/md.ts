@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import WebSocket, { WebSocketServer } from 'ws'
 import { startDevServer } from '../scripts/lib/dev-server.ts'
+import { readCheckAnswer } from '../src/client/index.ts'
 import { formatCents } from '../src/lib/money.ts'
 import { adminToken, call, makeTraders, referencePriceCents } from './api-setup.ts'
 import type { Trader } from './api-setup.ts'
@@ -81,8 +82,10 @@ async function connectAll(count: number, url: (i: number) => string, hello: stri
     const batch = Array.from({ length: Math.min(10, count - i) }, (_, k) => {
       const ws = new WebSocket(url(i + k))
       ws.on('message', (data: Buffer) => {
-        if (!state.counting) return
         const text = data.toString()
+        const answer = readCheckAnswer(text)
+        if (answer) return ws.send(answer)
+        if (!state.counting) return
         const msg = JSON.parse(text)
         if (msg.type === 'pong' || msg.type === 'subscribed') return
         tally.messages++
@@ -101,15 +104,11 @@ async function connectAll(count: number, url: (i: number) => string, hello: stri
     })
     sockets.push(...(await Promise.all(batch)))
   }
-  // every message acknowledges what came before it (hub.ts): ping like a client should
-  const ping = () => sockets.forEach((ws) => ws.readyState === 1 && ws.send('{"op":"ping"}'))
-  const pinger = setInterval(ping, 5_000)
   return {
     tally,
     start: () => (state.counting = true),
     stop: () => {
       state.counting = false
-      clearInterval(pinger)
     },
     close: () => sockets.forEach((ws) => ws.terminate()),
   }

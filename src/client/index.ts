@@ -70,6 +70,16 @@ export const streamProtocols = (token: string) => ['bourse.v1', `bearer.${token}
 
 export const clientMessage = (msg: ClientMessage) => JSON.stringify(msg)
 
+/**
+ * The answer to a market-data read_check, for a socket to send back; undefined for any other
+ * message. A reader that does not answer is closed with 4008 once it is MD_MAX_UNACKED_BYTES behind.
+ */
+export function readCheckAnswer(text: string): string | undefined {
+  if (!text.startsWith('{"type":"read_check"')) return undefined
+  const { token } = JSON.parse(text) as { token: string }
+  return clientMessage({ op: 'ack', token })
+}
+
 export function createClient(base: string, options: ClientOptions = {}) {
   const doFetch = options.fetch ?? ((url: string, init: RequestInit) => fetch(url, init))
   const token = () => (typeof options.token === 'function' ? options.token() : options.token)

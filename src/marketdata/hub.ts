@@ -8,9 +8,11 @@
 // its channel: the fan-out costs a send per socket, nothing more.
 //
 // workerd does not tell how much a socket still buffers (no bufferedAmount), so a slow or stuck
-// reader is caught by what it has not acknowledged: every message from the client (a ping at
-// least every 30 s) acknowledges what was sent before it; a socket more than maxUnackedBytes
-// behind is closed with 4008 (the client reconnects and resumes with since=<seq>).
+// reader is caught by what it has not proved it read: after every quarter of maxUnackedBytes sent,
+// a read_check carries a random token, and the client's {"op":"ack","token"} acknowledges all that
+// was sent before it. A ping proves nothing (the platform answers it while the client reads
+// nothing), nor does any other message. A socket more than maxUnackedBytes behind is closed with
+// 4008 (the client reconnects and resumes with since=<seq>).
 import type { Depth } from '../engine/types.ts'
 import { problemBody } from '../errors.ts'
 import { DEPTH_LEVELS, MarketFeed } from './feed.ts'
@@ -68,10 +70,11 @@ interface Connection {
   channels: Set<Channel>
   /** the upgrade's since=<seq>, until the first depth subscription uses it */
   since: number | undefined
-  /** bytes sent since the client last sent anything */
-  unacked: number
-  /** when it was last acknowledged (a message, or a ping the platform answered) */
-  ackedAt: number
+  /** bytes sent to it, and how many of those it proved it read */
+  sent: number
+  read: number
+  /** the read_check awaiting its answer, and `sent` right after it */
+  check: { token: string; at: number } | undefined
   /** messages received in the current window, and when the window started */
   received: number
   windowStart: number
@@ -123,9 +126,15 @@ export class MarketDataHub {
   message(ws: WebSocket, data: string | ArrayBuffer) {
     this.wake()
     const conn = this.connection(ws)
+    // a client's messages are a few dozen bytes: a big one is not parsed at all
+    if ((typeof data === 'string' ? data.length : data.byteLength) > MAX_CLIENT_MESSAGE_BYTES) {
+      ws.close(CLOSE.messageTooBig, `messages are at most ${MAX_CLIENT_MESSAGE_BYTES} bytes`)
+      return this.forget(ws)
+    }
+    const msg = parseClientMessage(data)
+    // answers to read checks come as fast as the object sends: they do not count as the client's
+    if ('op' in msg && msg.op === 'ack' && this.acknowledged(conn, msg.token)) return
     const now = Date.now()
-    conn.unacked = 0
-    conn.ackedAt = now
     if (now - conn.windowStart >= CLIENT_WINDOW_MS) {
       conn.received = 0
       conn.windowStart = now
@@ -134,14 +143,9 @@ export class MarketDataHub {
       ws.close(CLOSE.tooManyMessages, `at most ${MAX_CLIENT_MESSAGES} messages per 10 s`)
       return this.forget(ws)
     }
-    // a client's messages are a few dozen bytes: a big one is not parsed at all
-    if ((typeof data === 'string' ? data.length : data.byteLength) > MAX_CLIENT_MESSAGE_BYTES) {
-      ws.close(CLOSE.messageTooBig, `messages are at most ${MAX_CLIENT_MESSAGE_BYTES} bytes`)
-      return this.forget(ws)
-    }
-    const msg = parseClientMessage(data)
     if ('type' in msg) return this.send(ws, conn, msg)
     if (msg.op === 'ping') return this.send(ws, conn, { type: 'pong' })
+    if (msg.op === 'ack') return // of a check already answered, or of an earlier life of the object
     if (msg.op === 'unsubscribe') {
       for (const c of msg.channels) conn.channels.delete(c)
       this.remember(ws, conn)
@@ -239,22 +243,33 @@ export class MarketDataHub {
   }
 
   private sendText(ws: WebSocket, conn: Connection, text: string) {
-    conn.unacked += text.length
-    // over the budget: a ping the platform answered since the last look acknowledges it all
-    const acked = conn.unacked > this.maxUnackedBytes && this.host.ctx.getWebSocketAutoResponseTimestamp(ws)
-    if (acked && acked.getTime() > conn.ackedAt) {
-      conn.unacked = text.length
-      conn.ackedAt = acked.getTime()
-    }
-    if (conn.unacked > this.maxUnackedBytes) {
-      ws.close(CLOSE.slowConsumer, 'slow consumer: read faster, ping every 30 s, resume with since')
+    if (conn.sent + text.length - conn.read > this.maxUnackedBytes) {
+      ws.close(CLOSE.slowConsumer, 'slow consumer: read faster, answer read_check, resume with since')
       return this.forget(ws)
     }
     try {
       ws.send(text)
     } catch {
-      this.forget(ws) // closed meanwhile
+      return this.forget(ws) // closed meanwhile
     }
+    conn.sent += text.length
+    if (!conn.check && conn.sent - conn.read >= this.maxUnackedBytes / 4) this.checkReading(ws, conn)
+  }
+
+  /** Asks the client to prove it read what was sent so far (see the top of the file). */
+  private checkReading(ws: WebSocket, conn: Connection) {
+    const token = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('')
+    const text = JSON.stringify({ type: 'read_check', token } satisfies ServerMessage)
+    conn.check = { token, at: conn.sent + text.length }
+    this.sendText(ws, conn, text)
+  }
+
+  /** Whether `token` answers the pending read_check: what the client read then moves up to it. */
+  private acknowledged(conn: Connection, token: string): boolean {
+    if (conn.check?.token !== token) return false
+    conn.read = conn.check.at
+    conn.check = undefined
+    return true
   }
 
   private scheduleFlush() {
@@ -284,8 +299,9 @@ export class MarketDataHub {
       tier,
       channels: new Set(channels),
       since,
-      unacked: 0,
-      ackedAt: now,
+      sent: 0,
+      read: 0,
+      check: undefined,
       received: 0,
       windowStart: now,
     }

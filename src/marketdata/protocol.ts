@@ -19,6 +19,8 @@ const clientMessage = z.discriminatedUnion('op', [
   }),
   z.strictObject({ op: z.literal('unsubscribe'), channels }),
   z.strictObject({ op: z.literal('ping') }),
+  /** the answer to a read_check: proof that everything sent before it was read */
+  z.strictObject({ op: z.literal('ack'), token: z.string().max(64) }),
 ])
 export type ClientMessage = z.infer<typeof clientMessage>
 
@@ -111,6 +113,16 @@ export interface DepthUpdateMessage {
   ts: number
 }
 
+/**
+ * Sent after every quarter of the unread budget: the client answers {"op":"ack","token"} with the
+ * same token. Only a client that read this far can know it, so a reader that never reads (even
+ * one that keeps pinging) cannot acknowledge what piles up for it.
+ */
+export interface ReadCheckMessage {
+  type: 'read_check'
+  token: string
+}
+
 export interface ErrorMessage {
   type: 'error'
   code: string
@@ -126,6 +138,7 @@ export type ServerMessage =
   | DepthUpdateMessage
   | NbboMessage
   | { type: 'pong' }
+  | ReadCheckMessage
   | ErrorMessage
 
 export const error = (code: string, message: string): ErrorMessage => ({

@@ -1,8 +1,8 @@
 // One WebSocket kept open for as long as it is wanted, the lifecycle the market-data and the
 // account streams share: it connects with a fresh access token (in a subprotocol), pings every
-// 15 s (which acknowledges what arrived), and after a drop — or a failed token fetch — tries
+// 15 s, answers the market data's read checks, and after a drop — or a failed token fetch — tries
 // again with a growing wait. A refresh token the API no longer takes ends the session instead.
-import { ApiError, streamProtocols } from '../client/index.ts'
+import { ApiError, readCheckAnswer, streamProtocols } from '../client/index.ts'
 
 export type SocketStatus = 'connecting' | 'live' | 'down'
 
@@ -52,7 +52,12 @@ export function keepOpen(o: SocketOptions) {
       o.status?.('live')
       o.opened(socket)
     }
-    socket.onmessage = (e) => o.message(String(e.data))
+    socket.onmessage = (e) => {
+      const text = String(e.data)
+      const answer = readCheckAnswer(text)
+      if (answer) socket.send(answer)
+      else o.message(text)
+    }
     socket.onclose = () => {
       clearInterval(pinger)
       again()

@@ -2,9 +2,10 @@
 // symbol's Durable Object serves it (hibernation API). Two subscribers of different tiers watch
 // AAPL while orders trade: what each receives and how often, depth sequence numbers without a gap,
 // the snapshot plus the deltas equal to GET /v1/book, a resume with since=<seq>, and readers that
-// never acknowledge, or never read at all (TCP window full), closed before they can pile up memory
-// while a reader keeping up gets everything.
+// never answer read checks, or never read at all (TCP window full) even while pinging, closed
+// before they can pile up memory while a reader keeping up gets everything.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { readCheckAnswer } from '../../src/client/index.ts'
 import { depthChecksum } from '../../src/marketdata/protocol.ts'
 import { apiClient } from '../helpers/api.ts'
 import type { Auth, Json } from '../helpers/api.ts'
@@ -25,14 +26,19 @@ interface Received {
   msg: Json
 }
 
-/** A subscriber that records everything with its arrival time; pings every 200 ms unless told. */
+/**
+ * A subscriber that records everything with its arrival time; pings every 200 ms and answers
+ * read checks (as src/terminal/socket.ts does) unless told not to.
+ */
 class Client {
   readonly received: Received[] = []
   closed: { code: number; reason: string } | undefined
   private pinger: ReturnType<typeof setInterval> | undefined
 
-  private constructor(readonly ws: WebSocket) {
+  private constructor(readonly ws: WebSocket, ack: boolean) {
     ws.addEventListener('message', (e) => {
+      const answer = ack && readCheckAnswer(String(e.data))
+      if (answer) ws.send(answer)
       this.received.push({ at: performance.now(), msg: JSON.parse(String(e.data)) })
     })
     ws.addEventListener('close', (e) => {
@@ -41,10 +47,10 @@ class Client {
     })
   }
 
-  static async open(path: string, bearer: string, { ping = true } = {}) {
+  static async open(path: string, bearer: string, { ping = true, ack = true } = {}) {
     const url = `${dev.base.replace('http', 'ws')}${path}`
     const ws = new WebSocket(url, ['bourse.v1', `bearer.${bearer}`])
-    const client = new Client(ws)
+    const client = new Client(ws, ack)
     await new Promise((resolve, reject) => {
       ws.addEventListener('open', resolve)
       ws.addEventListener('error', reject)
@@ -138,6 +144,11 @@ beforeAll(async () => {
   const bobId = (await api.call('GET', '/v1/account', bob)).body.id
   const pro = await api.call('PATCH', `/v1/admin/users/${bobId}`, traders.admin, { tier: 'pro' })
   expect(pro.status).toBe(200)
+  // enough to sell for every trade() of the file (about 6 a second)
+  const shares = await api.call('POST', `/v1/admin/accounts/${bobId}/transfers`, traders.admin, {
+    symbol: 'AAPL', qty: 1_000, cost_basis: '150000.00',
+  })
+  expect(shares.status).toBe(201)
   const bearer = (auth: Auth) => auth.authorization.slice('Bearer '.length)
   token = { alice: bearer(alice), bob: bearer(bob) }
 }, 90_000)
@@ -291,13 +302,14 @@ describe('GET /v1/market-data/:symbol', () => {
     c.close()
   }, 50_000)
 
-  test('a reader that never acknowledges is closed with 4008 before it piles up memory', async () => {
-    const silent = await Client.open('/v1/market-data/AAPL', token.bob, { ping: false })
+  test('a reader that never answers read checks is closed with 4008 before it piles up memory, pings or not', async () => {
+    const silent = await Client.open('/v1/market-data/AAPL', token.bob, { ack: false })
     silent.send({ op: 'subscribe', channels: ['quotes', 'trades', 'depth'] })
     await silent.next('depth_snapshot')
     const until = Date.now() + 20_000
     while (!silent.closed && Date.now() < until) await trade(0.5)
     expect(silent.closed?.code).toBe(4008)
+    expect(silent.of('read_check').length).toBeGreaterThan(0)
     const bytes = silent.received.reduce((n, r) => n + JSON.stringify(r.msg).length, 0)
     expect(bytes).toBeLessThanOrEqual(MAX_UNACKED + 2_000)
   }, 30_000)
@@ -330,15 +342,9 @@ describe('GET /v1/market-data/:symbol', () => {
     reader.close()
   }, 40_000)
 
-  // Known gap: the platform answers the exact ping without the object, and the hub takes the
-  // time of the last answered ping as proof that everything sent before it was read
-  // (getWebSocketAutoResponseTimestamp). A client that pings but never reads is therefore never
-  // closed: workerd queues what the object sends it for as long as it stays connected. An
-  // acknowledgement naming what was read (a ping carrying a count of messages received: a
-  // protocol change for every client) would catch a stuck client that still pings; a hostile one
-  // can claim anything, so only the socket's real backlog (workerd has no bufferedAmount) or a
-  // hard cap on what one connection is sent between acknowledgements bounds it.
-  test.todo('a reader that never reads but keeps pinging is closed with 4008 at the budget too', async () => {
+  // The platform answers the exact ping without waking the object, so pings prove nothing about
+  // reading: only the answer to a read_check (a random token in the stream) does.
+  test('a reader that never reads but keeps pinging is closed with 4008 at the budget too', async () => {
     const pinging = neverReader(12, { ping: true })
     await trade(10)
     const never = await pinging

@@ -36,7 +36,7 @@ beforeAll(() => {
   }
 })
 
-function exchange() {
+function exchange(maxUnackedBytes?: number) {
   const sockets: Socket[] = []
   let book: Depth = { bids: [], asks: [] }
   let seq = 0
@@ -51,7 +51,7 @@ function exchange() {
     symbol: () => 'AAPL',
     depth: () => ({ seq, ...book }),
     nbbo: () => nbbo,
-  })
+  }, maxUnackedBytes)
   return {
     hub,
     sockets,
@@ -135,4 +135,61 @@ describe('MarketDataHub', () => {
     expect(ws.sent.map((m) => m.type)).toEqual(['depth_snapshot'])
     expect(ws.sent[0].bids).toEqual([['101.00', 5]])
   })
+
+  describe('readers prove they read (read_check)', () => {
+    const BUDGET = 1_000
+    /** pro subscribers' depth, with a command every 100 ms of the pro window */
+    async function flow(ex: ReturnType<typeof exchange>, commands: number, each?: () => void) {
+      for (let i = 0; i < commands; i++) {
+        ex.command(10_000 + (i % 50), 100 + i)
+        each?.()
+        await Bun.sleep(101)
+      }
+    }
+    const checks = (ws: Socket) => ws.sent.filter((m) => m.type === 'read_check')
+    const answered = new Set<string>()
+    /** answers each check once, as a client reading its messages does */
+    const answer = (ex: ReturnType<typeof exchange>, ws: Socket) => {
+      for (const { token } of checks(ws).filter((c) => !answered.has(c.token))) {
+        answered.add(token)
+        ex.hub.message(ws as unknown as WebSocket, JSON.stringify({ op: 'ack', token }))
+      }
+    }
+
+    test('a reader answering each check is never closed; one that only pings is, at the budget', async () => {
+      const ex = exchange(BUDGET)
+      const reader = ex.join('pro')
+      const pinger = ex.join('pro')
+      const bytes = (ws: Socket) => ws.sent.reduce((n, m) => n + JSON.stringify(m).length, 0)
+      await flow(ex, 30, () => {
+        answer(ex, reader)
+        // a ping that reaches the object (not the platform's exact one) proves nothing either
+        if (pinger.closed === undefined) ex.hub.message(pinger as unknown as WebSocket, '{ "op": "ping" }')
+      })
+      expect(bytes(reader)).toBeGreaterThan(3 * BUDGET)
+      expect(checks(reader).length).toBeGreaterThan(4)
+      expect(reader.closed).toBeUndefined()
+      expect(pinger.closed).toBe(4008)
+      expect(bytes(pinger)).toBeLessThanOrEqual(BUDGET)
+    })
+
+    test('a wrong or repeated token acknowledges nothing, nor counts as an answer', async () => {
+      const ex = exchange(BUDGET)
+      const guesser = ex.join('pro')
+      const replayer = ex.join('pro')
+      let first: string | undefined
+      await flow(ex, 30, () => {
+        if (guesser.closed === undefined) {
+          ex.hub.message(guesser as unknown as WebSocket, JSON.stringify({ op: 'ack', token: '0123456789abcdef' }))
+        }
+        first ??= checks(replayer)[0]?.token
+        if (first && replayer.closed === undefined) {
+          ex.hub.message(replayer as unknown as WebSocket, JSON.stringify({ op: 'ack', token: first }))
+        }
+      })
+      expect(guesser.closed).toBe(4008)
+      expect(replayer.closed).toBe(4008)
+    })
+  })
 })
+

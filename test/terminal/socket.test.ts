@@ -1,6 +1,7 @@
 // The terminal's kept-open WebSocket (src/terminal/socket.ts), against a real Bun WebSocket
 // server: a token fetch that fails is tried again (it used to end the reconnecting for good), a
-// refresh token the API no longer takes ends the session, and a dropped socket comes back.
+// refresh token the API no longer takes ends the session, a dropped socket comes back, and the
+// market data's read checks are answered without reaching the terminal.
 import { afterAll, expect, test } from 'bun:test'
 import { ApiError } from '../../src/client/index.ts'
 import { keepOpen, retryDelay, refreshRefused } from '../../src/terminal/socket.ts'
@@ -20,6 +21,8 @@ const server = Bun.serve<string | undefined>({
     },
     message(ws, msg) {
       if (msg === 'drop') ws.close(1011)
+      if (msg === 'check') ws.send(JSON.stringify({ type: 'read_check', token: 'c0ffee' }))
+      if (String(msg).startsWith('{"op":"ack"')) ws.send(`answered ${msg}`)
     },
   },
 })
@@ -105,4 +108,16 @@ test('a dropped socket reconnects with a fresh token', async () => {
 test('the waits grow and stop growing at 30 s', () => {
   expect([0, 1, 2, 3].map(retryDelay)).toEqual([500, 1000, 2000, 4000])
   expect(retryDelay(20)).toBe(30_000)
+})
+
+test('a read check is answered with its token, and not handed on', async () => {
+  const w = watched(async () => 'good', 2)
+  while (w.messages.length === 0) await Bun.sleep(5)
+  w.socket.send('check')
+  await w.arrived
+  w.socket.close()
+  expect(w.messages).toEqual([
+    JSON.stringify({ hello: 'bearer.good' }),
+    `answered ${JSON.stringify({ op: 'ack', token: 'c0ffee' })}`,
+  ])
 })
