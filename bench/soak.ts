@@ -461,7 +461,12 @@ async function run() {
   const commit = process.env.BOURSE_COMMIT ?? git('rev-parse', '--short', 'HEAD') + (dirty ? ' (+ local changes)' : '')
   const load0 = loadavg()[0]
   log(`starting the dev server (${process.env.DATABASE_URL ? 'DATABASE_URL' : 'PGlite'})`)
-  const dev = await startDevServer({ env: { PBKDF2_ITERATIONS: '1000' } })
+  // the traders log in once: their access tokens must outlast the run (900 s by default)
+  const tokenTtl = String(Math.min(86_400, Math.ceil(options.minutes * 60) + 600))
+  const dev = await startDevServer({
+    env: { PBKDF2_ITERATIONS: '1000' },
+    wranglerArgs: ['--var', `ACCESS_TOKEN_TTL_SECONDS:${tokenTtl}`],
+  })
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => void dev.stop().finally(() => process.exit(130)))
   }
