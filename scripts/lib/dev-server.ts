@@ -122,7 +122,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`,
       )
   } else if (options.externalDb) {
-    const local = await startLocalDb()
+    const local = await startLocalDb({ cuttable: true })
     env.DATABASE_URL = local.url
     env.BOURSE_SEED = '1'
     // bounded: PGlite's socket server waits for its connections to end, and a connection the

@@ -18,22 +18,13 @@ const rerun = `rerun: npm run chaos -- --seed ${SEED} --faults ${FAULTS}`
 
 let report: ChaosReport
 
-// On the embedded PGlite, the Postgres cut (its socket server dropped mid-query) can leave the
-// single-connection bridge in front of it refusing every connection for good (seen: each new
-// connection "terminated unexpectedly" within ms, every book answering 503 for a minute): a
-// fault of the test's own database server, not of Bourse. So the short version needs a real
-// Postgres (DATABASE_URL, as CI has); test/e2e/crash.test.ts's kill -9 still runs on PGlite.
-const realPostgres = Boolean(process.env.DATABASE_URL)
-if (!realPostgres) console.log('chaos: skipped without DATABASE_URL (the Postgres cut needs a real Postgres; see the comment)')
-
 beforeAll(async () => {
-  if (!realPostgres) return
   const log = (line: string) => console.log(`[chaos] ${line}`)
   report = await runChaos({ seed: SEED, faults: FAULTS, log })
   console.log(describeReport(report))
 }, 20 * 60_000)
 
-describe.skipIf(!realPostgres)(`chaos, seed ${SEED}, ${FAULTS} faults of each kind`, () => {
+describe(`chaos, seed ${SEED}, ${FAULTS} faults of each kind`, () => {
   test('each kind of fault was injected 50 times (Redis where there is one to stop)', () => {
     const redis = report.notes.some((n) => n.includes('no Redis faults')) ? 0 : FAULTS
     const each = { kill: FAULTS, evict: FAULTS, postgres: FAULTS, retry: FAULTS }
