@@ -50,6 +50,8 @@ export interface Env {
   MARKET_ALWAYS_OPEN?: string
   /** bytes a market-data reader may fall behind before it is closed (src/marketdata/hub.ts) */
   MD_MAX_UNACKED_BYTES?: string
+  /** the same for the account stream (src/do/account-stream.ts) */
+  STREAM_MAX_UNACKED_BYTES?: string
   /**
    * Upstash Redis REST endpoint (locally: the bridge scripts/lib/upstash-bridge.ts to REDIS_URL).
    * Without it (or its token) rate limits are counted per isolate only.

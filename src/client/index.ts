@@ -25,6 +25,7 @@ import type {
   TokenPair,
   TotpEnrollment,
 } from './types.ts'
+import { READ_CHECK_PREFIX } from '../lib/read-checks.ts'
 
 export type * from './types.ts'
 export { wireChecksum } from './depth.ts'
@@ -75,7 +76,7 @@ export const clientMessage = (msg: ClientMessage) => JSON.stringify(msg)
  * message. A reader that does not answer is closed with 4008 once it is MD_MAX_UNACKED_BYTES behind.
  */
 export function readCheckAnswer(text: string): string | undefined {
-  if (!text.startsWith('{"type":"read_check"')) return undefined
+  if (!text.startsWith(READ_CHECK_PREFIX)) return undefined
   const { token } = JSON.parse(text) as { token: string }
   return clientMessage({ op: 'ack', token })
 }

@@ -13,6 +13,7 @@ import type { TokenPair } from '../auth/service.ts'
 import type { problemBody } from '../errors.ts'
 import type { OrderBody } from '../orders/schema.ts'
 import type { ackView, orderView } from '../orders/views.ts'
+import type { ReadCheckMessage } from '../marketdata/protocol.ts'
 
 export type { OrderBody, TokenPair }
 export type {
@@ -21,6 +22,7 @@ export type {
   DepthSnapshotMessage,
   DepthUpdateMessage,
   QuoteMessage,
+  ReadCheckMessage,
   ServerMessage,
   TradeMessage,
   TradesMessage,
@@ -100,4 +102,5 @@ export type StreamMessage =
   | StreamEvent
   | { type: 'hello' | 'reset'; seq: number }
   | { type: 'pong' }
+  | ReadCheckMessage
   | { type: 'error'; code: string; message: string }

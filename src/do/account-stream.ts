@@ -2,17 +2,25 @@
 // numbered per account, resumable with since=<seq>. The symbol objects publish to it (src/accounts/
 // stream.ts); it numbers what it has not seen (each event has a key: a retried publish is not
 // shown twice), keeps the last RETAINED in its SQLite storage, and sends them to the user's
-// sockets, accepted with the hibernation API.
+// sockets, accepted with the hibernation API. A socket that does not prove it reads (read checks,
+// src/lib/read-checks.ts) is closed with 4008 once STREAM_MAX_UNACKED_BYTES behind.
 import { DurableObject } from 'cloudflare:workers'
 import type { AccountEvent } from '../accounts/stream.ts'
 import type { Env } from '../env.ts'
+import { ReadChecks, sendChecked } from '../lib/read-checks.ts'
+import type { Reading } from '../lib/read-checks.ts'
 import { PING, PONG } from '../marketdata/protocol.ts'
 
 /** Events kept for clients resuming with since=<seq>. */
 const RETAINED = 1000
+/** Default for how far (bytes sent, unacknowledged) a reader may fall behind. */
+const MAX_UNACKED_BYTES = 1 << 20
 
 export class AccountStream extends DurableObject<Env> {
   private readonly sql: SqlStorage
+  /** each socket's reading, restored from its attachment after hibernation */
+  private readonly readers = new Map<WebSocket, ReadChecks>()
+  private readonly maxUnackedBytes: number
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -20,6 +28,7 @@ export class AccountStream extends DurableObject<Env> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS stream_events (
       seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, event TEXT NOT NULL)`)
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG))
+    this.maxUnackedBytes = Number(env.STREAM_MAX_UNACKED_BYTES) || MAX_UNACKED_BYTES
   }
 
   /** Appends the events not seen before, in order, and sends them to the user's sockets. */
@@ -38,7 +47,9 @@ export class AccountStream extends DurableObject<Env> {
       }
       this.sql.exec('DELETE FROM stream_events WHERE seq <= (SELECT max(seq) FROM stream_events) - ?', RETAINED)
     })
-    for (const ws of this.ctx.getWebSockets()) for (const text of fresh) send(ws, text)
+    for (const ws of this.ctx.getWebSockets()) {
+      for (const text of fresh) if (!this.send(ws, text)) break
+    }
     return fresh.length
   }
 
@@ -49,7 +60,7 @@ export class AccountStream extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server)
     const last = this.lastSeq()
     if (since !== null) this.replay(server, Number(since), last)
-    send(server, JSON.stringify({ type: 'hello', seq: last }))
+    this.send(server, JSON.stringify({ type: 'hello', seq: last }))
     const protocol = request.headers.get('sec-websocket-protocol')
     return new Response(null, {
       status: 101,
@@ -59,11 +70,17 @@ export class AccountStream extends DurableObject<Env> {
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {
-    const ping = typeof message === 'string' && /^\s*\{\s*"op"\s*:\s*"ping"\s*\}\s*$/.test(message)
-    send(ws, ping ? PONG : JSON.stringify({ type: 'error', code: 'invalid_message', message: 'Only {"op":"ping"}' }))
+    const msg = typeof message === 'string' && message.length < 256 ? parsed(message) : undefined
+    if (msg?.op === 'ack' && typeof msg.token === 'string') {
+      if (this.reading(ws).acknowledge(msg.token)) this.remember(ws)
+      return
+    }
+    const error = { type: 'error', code: 'invalid_message', message: 'Only {"op":"ping"} and {"op":"ack","token"}' }
+    this.send(ws, msg?.op === 'ping' ? PONG : JSON.stringify(error))
   }
 
   override webSocketClose(ws: WebSocket, code: number) {
+    this.readers.delete(ws)
     try {
       ws.close(code === 1005 ? 1000 : code, 'closing')
     } catch {
@@ -78,13 +95,34 @@ export class AccountStream extends DurableObject<Env> {
       .toArray()
     if (since > last || (first !== null && since < first - 1)) {
       // fetch the state over REST (GET /v1/account, /v1/orders), then follow from `seq`
-      return send(ws, JSON.stringify({ type: 'reset', seq: last }))
+      return this.send(ws, JSON.stringify({ type: 'reset', seq: last }))
     }
     const rows = this.sql.exec<{ seq: number; event: string }>(
       'SELECT seq, event FROM stream_events WHERE seq > ? ORDER BY seq',
       since,
     )
-    for (const { seq, event } of rows) send(ws, `{"seq":${seq},${event.slice(1)}`)
+    for (const { seq, event } of rows) if (!this.send(ws, `{"seq":${seq},${event.slice(1)}`)) return
+  }
+
+  /** Sends through the socket's read checks; false when it is closed (4008, or meanwhile). */
+  private send(ws: WebSocket, text: string): boolean {
+    if (sendChecked(ws, this.reading(ws), text, () => this.remember(ws))) return true
+    this.readers.delete(ws)
+    return false
+  }
+
+  private reading(ws: WebSocket): ReadChecks {
+    let reading = this.readers.get(ws)
+    if (!reading) {
+      const saved = ws.deserializeAttachment() as { reading?: Reading } | null
+      reading = new ReadChecks(this.maxUnackedBytes, saved?.reading)
+      this.readers.set(ws, reading)
+    }
+    return reading
+  }
+
+  private remember(ws: WebSocket) {
+    ws.serializeAttachment({ reading: this.reading(ws).saved() })
   }
 
   private lastSeq(): number {
@@ -95,10 +133,10 @@ export class AccountStream extends DurableObject<Env> {
   }
 }
 
-function send(ws: WebSocket, text: string) {
+function parsed(text: string): { op?: unknown; token?: unknown } | undefined {
   try {
-    ws.send(text)
+    return JSON.parse(text)
   } catch {
-    // closed meanwhile: the client resumes with since=<seq>
+    return undefined
   }
 }

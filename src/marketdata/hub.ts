@@ -7,12 +7,9 @@
 // later. A tier's message is serialized once and sent to each of its sockets that subscribed to
 // its channel: the fan-out costs a send per socket, nothing more.
 //
-// workerd does not tell how much a socket still buffers (no bufferedAmount), so a slow or stuck
-// reader is caught by what it has not proved it read: after every quarter of maxUnackedBytes sent,
-// a read_check carries a random token, and the client's {"op":"ack","token"} acknowledges all that
-// was sent before it. A ping proves nothing (the platform answers it while the client reads
-// nothing), nor does any other message. A socket more than maxUnackedBytes behind is closed with
-// 4008 (the client reconnects and resumes with since=<seq>).
+// A slow or stuck reader is caught by what it has not proved it read (src/lib/read-checks.ts): a
+// socket more than maxUnackedBytes behind is closed with 4008 (the client reconnects and resumes
+// with since=<seq>).
 import type { Depth } from '../engine/types.ts'
 import { problemBody } from '../errors.ts'
 import { DEPTH_LEVELS, MarketFeed } from './feed.ts'
@@ -22,6 +19,8 @@ import type { Channel, ServerMessage } from './protocol.ts'
 import { TierThrottle, depthSnapshotMessage, depthUpdateMessage, nbboMessage, quoteMessage } from './throttle.ts'
 import type { Tier } from './throttle.ts'
 import { Histogram } from '../monitoring/histogram.ts'
+import { ReadChecks, sendChecked } from '../lib/read-checks.ts'
+import type { Reading } from '../lib/read-checks.ts'
 import type { Nbbo } from '../execution/nbbo.ts'
 
 /** What a socket keeps across hibernation. */
@@ -31,6 +30,7 @@ interface Attachment {
   channels: Channel[]
   /** since=<seq> of the upgrade, for its first depth subscription */
   since?: number
+  reading?: Reading
 }
 
 /** Which channel each kind of message belongs to. */
@@ -66,15 +66,12 @@ export interface HubHost {
 }
 
 interface Connection {
+  userId: number
   tier: Tier
   channels: Set<Channel>
   /** the upgrade's since=<seq>, until the first depth subscription uses it */
   since: number | undefined
-  /** bytes sent to it, and how many of those it proved it read */
-  sent: number
-  read: number
-  /** the read_check awaiting its answer, and `sent` right after it */
-  check: { token: string; at: number } | undefined
+  reading: ReadChecks
   /** messages received in the current window, and when the window started */
   received: number
   windowStart: number
@@ -133,7 +130,7 @@ export class MarketDataHub {
     }
     const msg = parseClientMessage(data)
     // answers to read checks come as fast as the object sends: they do not count as the client's
-    if ('op' in msg && msg.op === 'ack' && this.acknowledged(conn, msg.token)) return
+    if ('op' in msg && msg.op === 'ack' && conn.reading.acknowledge(msg.token)) return this.remember(ws, conn)
     const now = Date.now()
     if (now - conn.windowStart >= CLIENT_WINDOW_MS) {
       conn.received = 0
@@ -243,33 +240,7 @@ export class MarketDataHub {
   }
 
   private sendText(ws: WebSocket, conn: Connection, text: string) {
-    if (conn.sent + text.length - conn.read > this.maxUnackedBytes) {
-      ws.close(CLOSE.slowConsumer, 'slow consumer: read faster, answer read_check, resume with since')
-      return this.forget(ws)
-    }
-    try {
-      ws.send(text)
-    } catch {
-      return this.forget(ws) // closed meanwhile
-    }
-    conn.sent += text.length
-    if (!conn.check && conn.sent - conn.read >= this.maxUnackedBytes / 4) this.checkReading(ws, conn)
-  }
-
-  /** Asks the client to prove it read what was sent so far (see the top of the file). */
-  private checkReading(ws: WebSocket, conn: Connection) {
-    const token = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('')
-    const text = JSON.stringify({ type: 'read_check', token } satisfies ServerMessage)
-    conn.check = { token, at: conn.sent + text.length }
-    this.sendText(ws, conn, text)
-  }
-
-  /** Whether `token` answers the pending read_check: what the client read then moves up to it. */
-  private acknowledged(conn: Connection, token: string): boolean {
-    if (conn.check?.token !== token) return false
-    conn.read = conn.check.at
-    conn.check = undefined
-    return true
+    if (!sendChecked(ws, conn.reading, text, () => this.remember(ws, conn))) this.forget(ws)
   }
 
   private scheduleFlush() {
@@ -292,16 +263,15 @@ export class MarketDataHub {
   private connection(ws: WebSocket): Connection {
     let conn = this.connections.get(ws)
     if (conn) return conn
-    const { tier, channels, since } = ws.deserializeAttachment() as Attachment
+    const { userId, tier, channels, since, reading } = ws.deserializeAttachment() as Attachment
     const now = Date.now()
     this.throttle(tier)
     conn = {
+      userId,
       tier,
       channels: new Set(channels),
       since,
-      sent: 0,
-      read: 0,
-      check: undefined,
+      reading: new ReadChecks(this.maxUnackedBytes, reading),
       received: 0,
       windowStart: now,
     }
@@ -314,8 +284,8 @@ export class MarketDataHub {
   }
 
   private remember(ws: WebSocket, conn: Connection) {
-    const { userId, tier } = ws.deserializeAttachment() as Attachment
-    ws.serializeAttachment({ userId, tier, channels: [...conn.channels] } satisfies Attachment)
+    const { userId, tier, channels, reading } = conn
+    ws.serializeAttachment({ userId, tier, channels: [...channels], reading: reading.saved() } satisfies Attachment)
   }
 
   private forget(ws: WebSocket) {

@@ -147,10 +147,8 @@ export const error = (code: string, message: string): ErrorMessage => ({
   message,
 })
 
-/** Close codes (4000-4999 are the application's). */
+/** Close codes (4000-4999 are the application's; 4008, a slow reader: src/lib/read-checks.ts). */
 export const CLOSE = {
-  /** the client read too slowly: reconnect (with since=) and read faster */
-  slowConsumer: 4008,
   /** too many messages from the client */
   tooManyMessages: 4029,
   /** a client message over the size limit (RFC 6455's Message Too Big) */

@@ -1,7 +1,9 @@
 // The private account stream under wrangler dev: each user's order updates and account changes,
 // in order, numbered per account, from the symbol's object (accepted) and the drain (fills,
-// cancels, balances), resumable with since=<seq>.
+// cancels, balances), resumable with since=<seq>; a reader that does not prove it reads (read
+// checks) closed with 4008 before it piles up memory.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { readCheckAnswer } from '../../src/client/index.ts'
 import { apiClient } from '../helpers/api.ts'
 import type { Auth, Json } from '../helpers/api.ts'
 import { startDevServer } from '../helpers/dev-server.ts'
@@ -14,12 +16,21 @@ let bob: Auth
 
 const bearer = (auth: Auth) => auth.authorization.slice('Bearer '.length)
 
-/** A stream connection that keeps every message. */
-async function openStream(auth: Auth, since?: number) {
+/** what a reader may fall behind in this run: small, so a few orders trip it */
+const MAX_UNACKED = 4_000
+
+/** A stream connection that keeps every message, and answers read checks unless told not to. */
+async function openStream(auth: Auth, since?: number, { ack = true } = {}) {
   const query = `token=${bearer(auth)}${since === undefined ? '' : `&since=${since}`}`
   const ws = new WebSocket(`${dev.base.replace('http', 'ws')}/v1/stream?${query}`)
   const received: Json[] = []
-  ws.addEventListener('message', (e) => received.push(JSON.parse(String(e.data))))
+  let closed: number | undefined
+  ws.addEventListener('close', (e) => (closed = e.code))
+  ws.addEventListener('message', (e) => {
+    const answer = ack && readCheckAnswer(String(e.data))
+    if (answer) ws.send(answer)
+    received.push(JSON.parse(String(e.data)))
+  })
   await new Promise((resolve, reject) => {
     ws.addEventListener('open', resolve)
     ws.addEventListener('error', reject)
@@ -34,7 +45,7 @@ async function openStream(auth: Auth, since?: number) {
       await Bun.sleep(20)
     }
   }
-  return { ws, received, until }
+  return { ws, received, until, closed: () => closed }
 }
 
 const order = (auth: Auth, side: string, qty: number) =>
@@ -43,7 +54,7 @@ const order = (auth: Auth, side: string, qty: number) =>
   })
 
 beforeAll(async () => {
-  dev = await startDevServer()
+  dev = await startDevServer({ wranglerArgs: ['--var', `STREAM_MAX_UNACKED_BYTES:${MAX_UNACKED}`] })
   api = apiClient(dev.base)
   ;({ alice, bob } = await api.demoTraders())
 }, 90_000)
@@ -86,7 +97,8 @@ describe('GET /v1/stream', () => {
     const canceled = await api.call('DELETE', `/v1/orders/${sell.body.id}`, bob)
     expect(canceled.status).toBe(200)
     await bobStream.until((m) => m.event === 'canceled')
-    const seen = bobStream.received.filter((m) => m.type !== 'hello')
+    const events = (received: Json[]) => received.filter((m) => m.type !== 'hello' && m.type !== 'read_check')
+    const seen = events(bobStream.received)
     expect(seen.map((m) => m.event ?? m.type)).toEqual([
       'accepted', 'partial_fill', 'account', 'canceled', 'account',
     ])
@@ -106,10 +118,36 @@ describe('GET /v1/stream', () => {
     const resumed = await openStream(bob, seqs[0])
     const hello = await resumed.until((m) => m.type === 'hello')
     expect(hello.seq).toBe(seqs.at(-1))
-    expect(resumed.received.filter((m) => m.type !== 'hello').map((m) => m.seq)).toEqual(seqs.slice(1))
+    expect(events(resumed.received).map((m) => m.seq)).toEqual(seqs.slice(1))
     // a seq the stream never gave: start over from REST
     const reset = await openStream(bob, 1_000_000)
     expect(await reset.until((m) => m.type === 'reset')).toEqual({ type: 'reset', seq: seqs.at(-1) })
     for (const s of [aliceStream, resumed, reset]) s.ws.close()
   }, 30_000)
+
+  test('a reader that never answers read checks, or never reads at all, is closed with 4008 at the budget; one that answers gets every event', async () => {
+    const script = new URL('../helpers/never-reader.mjs', import.meta.url).pathname
+    const never = Bun.spawn(['node', script, dev.base, '/v1/stream', bearer(alice), '8', 'ping'], { stdout: 'pipe' })
+    const silent = await openStream(alice, undefined, { ack: false })
+    const reader = await openStream(alice)
+    const pinger = setInterval(() => silent.ws.send('{"op":"ping"}'), 200)
+    await Promise.all([silent.until((m) => m.type === 'hello'), reader.until((m) => m.type === 'hello')])
+    expect((await order(bob, 'sell', 30)).status).toBe(201)
+    const buys: number[] = []
+    for (let i = 0; i < 15; i++) buys.push((await order(alice, 'buy', 1)).body.id)
+    // the last buy's fill and balances reached the reader, every event in order without a gap
+    await reader.until((m) => m.event === 'fill' && m.order.id === buys.at(-1))
+    const seqs = reader.received.filter((m) => m.seq !== undefined && m.type !== 'hello').map((m) => m.seq)
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0] + i))
+    expect(reader.received.filter((m) => m.type === 'read_check').length).toBeGreaterThan(2)
+    expect(reader.closed()).toBeUndefined()
+    clearInterval(pinger)
+    expect(silent.closed()).toBe(4008)
+    const bytes = silent.received.reduce((n, m) => n + JSON.stringify(m).length, 0)
+    expect(bytes).toBeLessThanOrEqual(MAX_UNACKED + 1_000)
+    const result = JSON.parse(await new Response(never.stdout).text())
+    expect(result.closeCodes).toEqual([4008])
+    expect(result.bytes).toBeLessThanOrEqual(MAX_UNACKED + 1_000)
+    reader.ws.close()
+  }, 60_000)
 })

@@ -7,10 +7,11 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildTerminal, terminalDir } from '../../scripts/build-terminal.mjs'
 
-test('dist/terminal: the page, its script and its style, bundled from src/terminal, src/client and money.ts only', async () => {
+test('dist/terminal: the page, its script and its style, bundled from src/terminal, src/client, money.ts and read-checks.ts only', async () => {
   const { files, inputs } = await buildTerminal()
   expect(files.sort()).toEqual(['app.js', 'index.html', 'style.css'])
-  const shipped = (path: string) => /^src\/(terminal|client)\//.test(path) || path === 'src/lib/money.ts'
+  const shipped = (path: string) =>
+    /^src\/(terminal|client)\//.test(path) || ['src/lib/money.ts', 'src/lib/read-checks.ts'].includes(path)
   expect(inputs.filter((path) => !shipped(path))).toEqual([])
   expect(inputs).toContain('src/lib/money.ts')
   expect(inputs).toContain('src/client/index.ts')
