@@ -8,10 +8,12 @@
 // --floor-rate (10/s: a probe that adds little load): the floor of this machine and wrangler dev. Every --sample seconds it reads the
 // resident memory (VmRSS) of each process of the dev server (dev.ts with its ws proxy and Redis
 // bridge, wrangler, workerd, esbuild) and of itself from /proc. Loopback only, bounded: a fixed
-// number of requests, a 10 s timeout each, at most 64 orders (24 with PGlite) in flight.
+// number of requests, a 10 s timeout each, at most 64 orders (24 with PGlite) in flight. A
+// DevTools stand-in stays connected to wrangler's inspector port (scripts/lib/devtools.ts: without
+// one, wrangler's proxy keeps every log line of the Worker); --no-devtools leaves it out.
 //
 //   npm run bench:soak -- [--minutes 3] [--quick] [--rate 100] [--floor-rate 10] [--users 30]
-//                         [--symbols AAPL,MSFT,NVDA]
+//                         [--symbols AAPL,MSFT,NVDA] [--no-devtools]
 //                         [--window 30] [--sample 5] [--write | --no-write] [--json]
 //
 // --quick: 20 s in 10 s windows, not written to BENCHMARKS.md unless --write. A full run
@@ -24,7 +26,9 @@ import { cpus, loadavg, totalmem } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { startDevServer } from '../scripts/lib/dev-server.ts'
+import { attachDevTools } from '../scripts/lib/devtools.ts'
 import type { DevServer } from '../scripts/lib/dev-server.ts'
+import type { DevToolsStandIn } from '../scripts/lib/devtools.ts'
 import { formatCents } from '../src/lib/money.ts'
 import { adminToken, makeTraders, outboxSize, referencePriceCents } from './api-setup.ts'
 import type { Trader } from './api-setup.ts'
@@ -34,7 +38,7 @@ import type { Request, StepSamples, Summary } from './load.ts'
 
 const USAGE =
   'usage: npm run bench:soak -- [--minutes 3] [--quick] [--rate 100] [--floor-rate 10] [--users 30] ' +
-  '[--symbols AAPL,MSFT,NVDA] [--window 30] [--sample 5] [--write | --no-write] [--json]'
+  '[--symbols AAPL,MSFT,NVDA] [--no-devtools] [--window 30] [--sample 5] [--write | --no-write] [--json]'
 
 /** "Holds steady": a process's memory, fitted after the warm-up, grows less than this. */
 const STEADY_MB_PER_MIN = 2
@@ -52,6 +56,8 @@ interface Options {
   floorRate: number
   users: number
   symbols: string[]
+  /** a DevTools stand-in on wrangler's inspector port (see the top of the file) */
+  devtools: boolean
   windowMs: number
   sampleMs: number
   write: boolean
@@ -68,6 +74,7 @@ function parseOptions(args: string[]): Options {
       'floor-rate': { type: 'string', default: '10' },
       users: { type: 'string', default: '30' },
       symbols: { type: 'string', default: 'AAPL,MSFT,NVDA' },
+      'no-devtools': { type: 'boolean', default: false },
       window: { type: 'string' },
       sample: { type: 'string', default: '5' },
       write: { type: 'boolean' },
@@ -91,6 +98,7 @@ function parseOptions(args: string[]): Options {
     // each symbol needs a seller and a buyer at least
     users: Math.max(2 * symbols.length, Math.round(positive(values.users!, 300))),
     symbols,
+    devtools: !values['no-devtools'],
     windowMs: 1000 * positive(values.window ?? (quick ? '10' : '30'), 600),
     sampleMs: 1000 * positive(values.sample!, 60),
     write: values['no-write'] ? false : (values.write ?? !quick),
@@ -383,7 +391,11 @@ const mb = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-')
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`
 const x = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(1)}x` : '-')
 
-function markdown(run: Soak, options: Options, meta: { startedAt: string; commit: string; database: string; machine: string; load: [number, number] }) {
+function markdown(
+  run: Soak,
+  options: Options,
+  meta: { startedAt: string; commit: string; database: string; inspector: string; machine: string; load: [number, number] },
+) {
   const o = overall(run.windows, 'orders')
   const f = overall(run.windows, 'floor')
   const acks: Record<string, number> = {}
@@ -397,7 +409,7 @@ function markdown(run: Soak, options: Options, meta: { startedAt: string; commit
       `${options.rate}/s over ${options.symbols.join(', ')} (${run.perSymbol} traders each), with GET /healthz at ` +
       `${options.floorRate}/s beside them; memory sampled every ${options.sampleMs / 1000} s.`,
     '',
-    `Database: ${meta.database}. Machine: ${meta.machine}. Load average (1 min) ${meta.load[0].toFixed(2)} at the start, ${meta.load[1].toFixed(2)} at the end.`,
+    `Database: ${meta.database}. Inspector: ${meta.inspector}. Machine: ${meta.machine}. Load average (1 min) ${meta.load[0].toFixed(2)} at the start, ${meta.load[1].toFixed(2)} at the end.`,
     '',
     '| | requests | errors | error rate | p50 ms | p99 ms | p99 ms, first → last window |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -471,8 +483,11 @@ async function run() {
     process.once(sig, () => void dev.stop().finally(() => process.exit(130)))
   }
   let result: Soak
+  let devtools: DevToolsStandIn | undefined
   try {
+    if (options.devtools) devtools = await attachDevTools(dev.inspectorPort)
     result = await soak(options, dev)
+    devtools?.close()
   } catch (err) {
     console.error(`bench:soak failed: ${(err as Error).stack}\n--- dev server output (tail) ---\n${dev.output().slice(-4000)}`)
     await dev.stop()
@@ -483,7 +498,10 @@ async function run() {
     dev.database.kind === 'postgres'
       ? `PostgreSQL at ${dev.database.server} (DATABASE_URL; a fresh database for the run)`
       : 'PGlite (what `npm run dev` runs without DATABASE_URL)'
-  const block = markdown(result, options, { startedAt, commit, database, machine: machine(), load: [load0, loadavg()[0]] })
+  const inspector = devtools
+    ? `a DevTools stand-in on wrangler's inspector port (dropped ${devtools.received().toLocaleString('en-US')} messages)`
+    : 'no DevTools connected (--no-devtools)'
+  const block = markdown(result, options, { startedAt, commit, database, inspector, machine: machine(), load: [load0, loadavg()[0]] })
   console.log(block)
   if (options.write) {
     writeBlock(new URL('../BENCHMARKS.md', import.meta.url).pathname, block)

@@ -53,6 +53,8 @@ export interface DevServerOptions {
 export interface DevServer {
   base: string
   stateDir: string
+  /** wrangler's DevTools port (its inspector proxy) */
+  inspectorPort: number
   /** the Postgres the Worker uses, when it is not dev.ts's own PGlite (externalDb, DATABASE_URL) */
   databaseUrl: string | undefined
   /** what serves the data: PGlite (dev.ts's own or externalDb), or a fresh database on a server */
@@ -203,6 +205,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   return {
     base,
     stateDir,
+    inspectorPort: Number(env.INSPECTOR_PORT),
     databaseUrl: env.DATABASE_URL,
     database,
     output: () => out,
