@@ -13,8 +13,11 @@ import { PING, PONG } from '../marketdata/protocol.ts'
 
 /** Events kept for clients resuming with since=<seq>. */
 const RETAINED = 1000
-/** Default for how far (bytes sent, unacknowledged) a reader may fall behind. */
-const MAX_UNACKED_BYTES = 1 << 20
+/**
+ * Default for how far (bytes sent, unacknowledged) a reader may fall behind: well above a resume's
+ * replay of RETAINED events, which goes out before the client can answer a check.
+ */
+const MAX_UNACKED_BYTES = 4 << 20
 
 export class AccountStream extends DurableObject<Env> {
   private readonly sql: SqlStorage
