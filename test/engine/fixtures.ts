@@ -3,10 +3,19 @@
 import type {
   BookEvent,
   CancelReason,
+  Command,
   NewOrder,
   RejectReason,
   Side,
 } from '../../src/engine/types.ts'
+
+/** The users the scenarios trade as. */
+export const A = 1
+export const B = 2
+export const C = 3
+
+/** The `new` command that submits an order. */
+export const add = (o: NewOrder): Command => ({ op: 'new', ...o })
 
 type Extra = Partial<NewOrder>
 

@@ -2,8 +2,12 @@
 // hand-made events of a book that gets each invariant wrong.
 
 import { describe, expect, test } from 'bun:test'
-import type { BookEvent, Command, Depth, NewOrder } from '../../src/engine/types.ts'
+import type { BookEvent, Depth } from '../../src/engine/types.ts'
 import {
+  A,
+  B,
+  C,
+  add,
   canceled,
   expired,
   fill,
@@ -16,12 +20,7 @@ import {
 } from './fixtures.ts'
 import { Auditor } from './invariants.ts'
 
-const A = 1
-const B = 2
-const C = 3
 const empty: Depth = { bids: [], asks: [] }
-
-const add = (o: NewOrder): Command => ({ op: 'new', ...o })
 
 /** An auditor that has seen two sells rest at 100 (ids 1 then 2) and a buy at 98 (id 3). */
 function withBook(): Auditor {

@@ -7,6 +7,9 @@
 import { describe, expect, test } from 'bun:test'
 import { MAX_PRICE, MAX_QTY } from '../../src/engine/types.ts'
 import {
+  A,
+  B,
+  C,
   amended,
   canceled,
   expired,
@@ -21,10 +24,6 @@ import {
   triggered,
 } from './fixtures.ts'
 import { implementations } from './implementations.ts'
-
-const A = 1
-const B = 2
-const C = 3
 
 for (const [name, make] of implementations) {
   describe(`${name}: cancel`, () => {

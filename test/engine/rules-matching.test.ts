@@ -6,12 +6,8 @@
 
 import { describe, expect, test } from 'bun:test'
 import { MAX_PRICE } from '../../src/engine/types.ts'
-import { canceled, fill, limit, market, rejected, rested } from './fixtures.ts'
+import { A, B, C, canceled, fill, limit, market, rejected, rested } from './fixtures.ts'
 import { implementations } from './implementations.ts'
-
-const A = 1
-const B = 2
-const C = 3
 
 for (const [name, make] of implementations) {
   describe(`${name}: limit orders`, () => {

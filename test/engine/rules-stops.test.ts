@@ -6,6 +6,9 @@
 
 import { describe, expect, test } from 'bun:test'
 import {
+  A,
+  B,
+  C,
   amended,
   canceled,
   fill,
@@ -19,10 +22,6 @@ import {
   triggered,
 } from './fixtures.ts'
 import { implementations } from './implementations.ts'
-
-const A = 1
-const B = 2
-const C = 3
 
 for (const [name, make] of implementations) {
   describe(`${name}: stops`, () => {

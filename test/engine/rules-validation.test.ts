@@ -8,6 +8,9 @@ import { describe, expect, test } from 'bun:test'
 import { MAX_PRICE, MAX_QTY, type NewOrder } from '../../src/engine/types.ts'
 import { newOrderBook } from '../../src/engine/wasm-file.ts'
 import {
+  A,
+  B,
+  C,
   amended,
   canceled,
   fill,
@@ -20,10 +23,6 @@ import {
   stopLimit,
 } from './fixtures.ts'
 import { implementations } from './implementations.ts'
-
-const A = 1
-const B = 2
-const C = 3
 
 for (const [name, make] of implementations) {
   describe(`${name}: validation and duplicate ids`, () => {

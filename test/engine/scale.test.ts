@@ -4,10 +4,20 @@
 // too slow at this size), from the same rules: price-time priority, fills at the maker's price.
 
 import { describe, expect, test } from 'bun:test'
-import type { BookEvent, Command, DepthLevel, NewOrder } from '../../src/engine/types.ts'
+import type { BookEvent, DepthLevel, NewOrder } from '../../src/engine/types.ts'
 import { MAX_QTY } from '../../src/engine/types.ts'
 import { newOrderBook } from '../../src/engine/wasm-file.ts'
-import { canceled, fill, limit, market, rejected, rested, stop, triggered } from './fixtures.ts'
+import {
+  add,
+  canceled,
+  fill,
+  limit,
+  market,
+  rejected,
+  rested,
+  stop,
+  triggered,
+} from './fixtures.ts'
 
 const N = 100_000
 
@@ -26,8 +36,6 @@ function restingOrders(): Spec[] {
     return { order: limit(id, 1 + (i % 5), side, qty, price), open: qty }
   })
 }
-
-const add = (o: NewOrder): Command => ({ op: 'new', ...o })
 
 /** Depth from the specs still open, in arrival order within a level. */
 function levels(specs: Spec[], side: 'buy' | 'sell'): DepthLevel[] {

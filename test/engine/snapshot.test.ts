@@ -5,9 +5,13 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import type { OrderBook } from '../../src/engine/book.ts'
-import type { BookEvent, Command, NewOrder } from '../../src/engine/types.ts'
+import type { BookEvent, Command } from '../../src/engine/types.ts'
 import { newOrderBook } from '../../src/engine/wasm-file.ts'
 import {
+  A,
+  B,
+  C,
+  add,
   canceled,
   expired,
   fill,
@@ -22,11 +26,6 @@ import {
 import { ReferenceBook } from './reference-book.ts'
 import { TIMEOUT, commands, runs } from './streams.ts'
 
-const A = 1
-const B = 2
-const C = 3
-
-const add = (o: NewOrder): Command => ({ op: 'new', ...o })
 const day = { tif: 'DAY' } as const
 
 function run(book: OrderBook | ReferenceBook, command: Command): BookEvent[] {
