@@ -112,6 +112,24 @@ export function orderFixtures(db: () => Db) {
     })
   }
 
+  /** A new symbol, a sell of all a seller's `shares` and a buy of as many, both at `price`. */
+  async function sellerAndBuyer(o: {
+    shares: number
+    costBasis: number
+    buyerCash: number
+    price: number
+    buyQty?: number
+    buyPrice?: number
+  }) {
+    const symbol = await newSymbol()
+    const seller = await newTrader()
+    const buyer = await newTrader(o.buyerCash)
+    await giveShares(seller, symbol, o.shares, o.costBasis)
+    const sell = await placeSell(seller, symbol, o.shares, o.price)
+    const buy = await placeBuy(buyer, symbol, o.buyQty ?? o.shares, o.buyPrice ?? o.price)
+    return { symbol, seller, buyer, sell, buy }
+  }
+
   async function account(userId: number) {
     const [u] = await db().select().from(users).where(eq(users.id, userId))
     return { cash: u.cashCents, reserved: u.reservedCashCents }
@@ -130,5 +148,16 @@ export function orderFixtures(db: () => Db) {
     return o
   }
 
-  return { newSymbol, newTrader, giveShares, lockUser, placeBuy, placeSell, account, position, order }
+  return {
+    newSymbol,
+    newTrader,
+    giveShares,
+    lockUser,
+    placeBuy,
+    placeSell,
+    sellerAndBuyer,
+    account,
+    position,
+    order,
+  }
 }

@@ -20,18 +20,14 @@ beforeAll(async () => {
   d = (await testDatabase()).handle.db
 }, 60_000)
 
-const { newSymbol, newTrader, giveShares, placeBuy, placeSell, account, position, order } =
+const { newSymbol, newTrader, giveShares, placeBuy, placeSell, sellerAndBuyer, account, position, order } =
   orderFixtures(() => d)
 
 
 describe('drainOutbox', () => {
   test('the seed scenario, from the book to both accounts, exact to the cent', async () => {
-    const symbol = await newSymbol()
-    const seller = await newTrader()
-    const buyer = await newTrader(2_000_000)
-    await giveShares(seller, symbol, 100, 1_400_000)
-    const sell = await placeSell(seller, symbol, 100, 15_000)
-    const buy = await placeBuy(buyer, symbol, 100, 15_000)
+    const { symbol, seller, buyer, sell, buy } =
+      await sellerAndBuyer({ shares: 100, costBasis: 1_400_000, buyerCash: 2_000_000, price: 15_000 })
     const book = newJournal()
     book.submit({ id: sell, user: seller, side: 'sell', type: 'limit', qty: 100, price: 15_000, tif: 'GTC' })
     const ack = book.submit({ id: buy, user: buyer, side: 'buy', type: 'limit', qty: 100, price: 15_000, tif: 'GTC' })
@@ -131,12 +127,8 @@ describe('order events through the outbox', () => {
   })
 
   test('an amend after fills: the cut counts the fills made before it', async () => {
-    const symbol = await newSymbol()
-    const seller = await newTrader()
-    const buyer = await newTrader(1_000_000)
-    await giveShares(seller, symbol, 10, 100_000)
-    const sell = await placeSell(seller, symbol, 10, 15_000)
-    const buy = await placeBuy(buyer, symbol, 4, 15_000)
+    const { symbol, seller, buyer, sell, buy } =
+      await sellerAndBuyer({ shares: 10, costBasis: 100_000, buyerCash: 1_000_000, price: 15_000, buyQty: 4 })
     const book = newJournal()
     book.submit({ id: sell, user: seller, side: 'sell', type: 'limit', qty: 10, price: 15_000, tif: 'GTC' })
     book.submit({ id: buy, user: buyer, side: 'buy', type: 'limit', qty: 4, price: 15_000, tif: 'GTC' })

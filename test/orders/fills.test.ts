@@ -29,7 +29,7 @@ beforeAll(async () => {
   d = db.handle.db
 }, 60_000)
 
-const { newSymbol, newTrader, giveShares, lockUser, placeBuy, placeSell, account, position, order } =
+const { newSymbol, newTrader, giveShares, lockUser, placeBuy, placeSell, sellerAndBuyer, account, position, order } =
   orderFixtures(() => d)
 
 let ts = Date.UTC(2026, 10, 26, 14, 30)
@@ -77,12 +77,8 @@ async function snapshot(userIds: number[], symbol: string) {
 
 describe('applyFills', () => {
   test('seed scenario: a resting sell of 100 at 150.00 meets a buy of 100 at 150.00', async () => {
-    const symbol = await newSymbol()
-    const seller = await newTrader()
-    const buyer = await newTrader(2_000_000)
-    await giveShares(seller, symbol, 100, 1_400_000)
-    const sell = await placeSell(seller, symbol, 100, 15_000)
-    const buy = await placeBuy(buyer, symbol, 100, 15_000)
+    const { symbol, seller, buyer, sell, buy } =
+      await sellerAndBuyer({ shares: 100, costBasis: 1_400_000, buyerCash: 2_000_000, price: 15_000 })
     expect(await account(buyer)).toEqual({ cash: 2_000_000, reserved: 1_500_000 })
 
     const applied = await applyFills(d, symbol, [fill(1, buy, sell, 'buy', 15_000, 100)])
@@ -182,12 +178,8 @@ describe('applyFills', () => {
   })
 
   test('a buy limit at 151.00 filled at 150.00 releases the difference', async () => {
-    const symbol = await newSymbol()
-    const seller = await newTrader()
-    const buyer = await newTrader(2_000_000)
-    await giveShares(seller, symbol, 100, 1_500_000)
-    const sell = await placeSell(seller, symbol, 100, 15_000)
-    const buy = await placeBuy(buyer, symbol, 100, 15_100)
+    const { symbol, buyer, sell, buy } =
+      await sellerAndBuyer({ shares: 100, costBasis: 1_500_000, buyerCash: 2_000_000, price: 15_000, buyPrice: 15_100 })
     expect(await account(buyer)).toEqual({ cash: 2_000_000, reserved: 1_510_000 })
 
     // 40 first: 40 × 151.00 released, 40 × 150.00 paid
@@ -288,12 +280,8 @@ describe('applyFills', () => {
   })
 
   test('a fill reaching an order before its ack (pending) or after its cancel keeps the order right', async () => {
-    const symbol = await newSymbol()
-    const seller = await newTrader()
-    const buyer = await newTrader(10_000_000)
-    await giveShares(seller, symbol, 100, 1_000_000)
-    const sell = await placeSell(seller, symbol, 100, 10_000)
-    const buy = await placeBuy(buyer, symbol, 100, 10_000)
+    const { symbol, seller, buyer, sell, buy } =
+      await sellerAndBuyer({ shares: 100, costBasis: 1_000_000, buyerCash: 10_000_000, price: 10_000 })
     // the taker is still pending (the gateway has not stored the ack yet) when the drain runs
     await d.update(orders).set({ status: 'pending' }).where(eq(orders.id, buy))
     // the resting sell traded 30, then was canceled: the gateway released only the 70 still open
@@ -326,12 +314,8 @@ describe('applyFills', () => {
   })
 
   test('the same batch twice, overlapping batches and concurrent repeats apply each fill once', async () => {
-    const symbol = await newSymbol()
-    const seller = await newTrader()
-    const buyer = await newTrader(10_000_000)
-    await giveShares(seller, symbol, 100, 1_000_000)
-    const sell = await placeSell(seller, symbol, 100, 10_000)
-    const buy = await placeBuy(buyer, symbol, 100, 10_000)
+    const { symbol, seller, buyer, sell, buy } =
+      await sellerAndBuyer({ shares: 100, costBasis: 1_000_000, buyerCash: 10_000_000, price: 10_000 })
     const all = [1, 2, 3, 4, 5].map((i) => fill(i, buy, sell, 'buy', 10_000, 10))
 
     expect(await applyFills(d, symbol, all.slice(0, 3))).toMatchObject({
@@ -373,12 +357,8 @@ describe('applyFills', () => {
   })
 
   test('a different fill under a fill sequence already applied, or a gap, is refused', async () => {
-    const symbol = await newSymbol()
-    const seller = await newTrader()
-    const buyer = await newTrader(10_000_000)
-    await giveShares(seller, symbol, 100, 1_000_000)
-    const sell = await placeSell(seller, symbol, 100, 10_000)
-    const buy = await placeBuy(buyer, symbol, 100, 10_000)
+    const { symbol, seller, buyer, sell, buy } =
+      await sellerAndBuyer({ shares: 100, costBasis: 1_000_000, buyerCash: 10_000_000, price: 10_000 })
     await applyFills(d, symbol, [fill(1, buy, sell, 'buy', 10_000, 10)])
     const before = await snapshot([buyer, seller], symbol)
     const refusal = (batch: OutboxFill[]) =>
@@ -491,12 +471,8 @@ describe('applyFills', () => {
   test.skipIf(!process.env.DATABASE_URL)(
     'a deadlock victim is retried and applies once',
     async () => {
-      const symbol = await newSymbol()
-      const seller = await newTrader()
-      const buyer = await newTrader(10_000_000)
-      await giveShares(seller, symbol, 100, 1_000_000)
-      const sell = await placeSell(seller, symbol, 100, 10_000)
-      const buy = await placeBuy(buyer, symbol, 100, 10_000)
+      const { symbol, seller, buyer, sell, buy } =
+        await sellerAndBuyer({ shares: 100, costBasis: 1_000_000, buyerCash: 10_000_000, price: 10_000 })
       // another transaction, locking against the drain's order: an order first, then its user
       const other = await db.handle.pool.connect()
       try {
