@@ -157,12 +157,23 @@ function rssMb(pid: number | 'self'): number | undefined {
   }
 }
 
-/** Samples every `everyMs` until stopped; one series per process (name and pid). */
-function memorySampler(stateDir: string, everyMs: number) {
+/** the Worker isolate's JS heap in use, read over the inspector by the DevTools stand-in */
+const HEAP = 'Worker isolate: JS heap in use (not RSS)'
+
+/**
+ * Samples every `everyMs` until stopped; one series per process (name and pid), and one of the
+ * Worker isolate's JS heap when a DevTools stand-in can read it.
+ */
+function memorySampler(stateDir: string, everyMs: number, devtools?: DevToolsStandIn) {
   const series = new Map<string, MemorySeries>()
   const t0 = performance.now()
+  const add = (key: string, at: number, mb: number) => {
+    if (!series.has(key)) series.set(key, { name: key, samples: [] })
+    series.get(key)!.samples.push([at, mb])
+  }
   const sample = () => {
     const at = (performance.now() - t0) / 1000
+    void devtools?.heapUsedMb().then((mb) => mb !== undefined && add(HEAP, at, mb))
     const procs: { pid: number | 'self'; name: string }[] = [
       ...devProcesses(stateDir),
       { pid: 'self', name: CLIENT },
@@ -170,9 +181,7 @@ function memorySampler(stateDir: string, everyMs: number) {
     for (const { pid, name } of procs) {
       const mb = rssMb(pid)
       if (mb === undefined) continue
-      const key = pid === 'self' ? name : `${name} [${pid}]`
-      if (!series.has(key)) series.set(key, { name: key, samples: [] })
-      series.get(key)!.samples.push([at, mb])
+      add(pid === 'self' ? name : `${name} [${pid}]`, at, mb)
     }
   }
   sample()
@@ -290,7 +299,7 @@ async function setUp(base: string, options: Options) {
   return { windows, books }
 }
 
-async function soak(options: Options, dev: DevServer) {
+async function soak(options: Options, dev: DevServer, devtools: DevToolsStandIn | undefined) {
   const base = dev.base
   const { windows, books } = await setUp(base, options)
   const admin = await adminToken(base)
@@ -306,7 +315,7 @@ async function soak(options: Options, dev: DevServer) {
   }
   const agent = newAgent(FLOOR_CAP + cap)
   const perWindow = Math.round((options.rate * options.windowMs) / 1000)
-  const memory = memorySampler(dev.stateDir, options.sampleMs)
+  const memory = memorySampler(dev.stateDir, options.sampleMs, devtools)
   const results: Window[] = []
   log(`${windows} windows of ${options.windowMs / 1000} s: orders at ${options.rate}/s, GET /healthz at ${options.floorRate}/s`)
   for (let w = 0; w < windows; w++) {
@@ -421,7 +430,7 @@ function markdown(
     `Acks: ${Object.entries(acks).map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`).join(', ')}. Errors: ${errorKinds(run.windows)}. ` +
       `The outbox ${run.outboxAfter.left === 0 ? `was empty ${(run.outboxAfter.waitedMs / 1000).toFixed(1)} s after the flow stopped` : `still held ${run.outboxAfter.left} fills 30 s after the flow stopped`}.`,
     '',
-    `Memory (RSS, MB) of every process; slope = least-squares fit over the samples after the first ${Math.round(WARMUP_SHARE * 100)}% of the run; steady = slope < ${STEADY_MB_PER_MIN} MB/min:`,
+    `Memory (MB): the resident memory (RSS) of every process, and the Worker isolate's JS heap in use when a DevTools stand-in reads it; slope = least-squares fit over the samples after the first ${Math.round(WARMUP_SHARE * 100)}% of the run; steady = slope < ${STEADY_MB_PER_MIN} MB/min:`,
     '',
     '| process | first | last | max | slope MB/min | steady |',
     '| --- | ---: | ---: | ---: | ---: | --- |',
@@ -486,7 +495,7 @@ async function run() {
   let devtools: DevToolsStandIn | undefined
   try {
     if (options.devtools) devtools = await attachDevTools(dev.inspectorPort)
-    result = await soak(options, dev)
+    result = await soak(options, dev, devtools)
     devtools?.close()
   } catch (err) {
     console.error(`bench:soak failed: ${(err as Error).stack}\n--- dev server output (tail) ---\n${dev.output().slice(-4000)}`)

@@ -8,16 +8,41 @@ import WebSocket from 'ws'
 export interface DevToolsStandIn {
   /** inspector messages received and dropped */
   received(): number
+  /** the Worker isolate's JS heap in use, MB (Runtime.getHeapUsage); undefined if it did not answer */
+  heapUsedMb(): Promise<number | undefined>
   close(): void
 }
 
 export async function attachDevTools(inspectorPort: number): Promise<DevToolsStandIn> {
   const ws = new WebSocket(`ws://127.0.0.1:${inspectorPort}/`)
   let received = 0
-  ws.on('message', () => received++)
+  let nextId = 1_000_000 // clear of the ids wrangler's proxy gives its own commands
+  const waiting = new Map<number, (result: unknown) => void>()
+  ws.on('message', (data: Buffer) => {
+    received++
+    const text = data.toString()
+    if (!text.startsWith('{"id":')) return // an event, not an answer
+    const { id, result } = JSON.parse(text) as { id: number; result?: unknown }
+    waiting.get(id)?.(result)
+    waiting.delete(id)
+  })
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve())
     ws.once('error', reject)
   })
-  return { received: () => received, close: () => ws.close() }
+  const call = (method: string) =>
+    new Promise<unknown>((resolve) => {
+      const id = nextId++
+      waiting.set(id, resolve)
+      ws.send(JSON.stringify({ id, method }))
+      setTimeout(() => waiting.delete(id) && resolve(undefined), 5_000)
+    })
+  return {
+    received: () => received,
+    async heapUsedMb() {
+      const usage = (await call('Runtime.getHeapUsage')) as { usedSize?: number } | undefined
+      return usage?.usedSize === undefined ? undefined : usage.usedSize / 2 ** 20
+    },
+    close: () => ws.close(),
+  }
 }
