@@ -359,9 +359,24 @@ async function soak(options: Options, dev: DevServer, devtools: DevToolsStandIn 
   return {
     windows: results,
     memory: series.map((s) => memoryResult(s, warmupSeconds)),
+    afterGc: devtools && (await afterFullGc(dev.stateDir, devtools)),
     outboxAfter: { left: outbox, waitedMs: Date.now() - started },
     perSymbol: books[0].sellers.length + books[0].buyers.length,
   }
+}
+
+/**
+ * What one full collection of the Worker isolate gives back once the flow has stopped: the JS heap
+ * in use and the Worker's workerd RSS before and after. RSS that a collection returns was garbage
+ * V8 had not yet needed to collect, not memory the app retains.
+ */
+async function afterFullGc(stateDir: string, devtools: DevToolsStandIn) {
+  const worker = devProcesses(stateDir).find((p) => p.name === 'workerd (Worker, objects)')
+  const measure = async () => ({ heapMb: await devtools.heapUsedMb(), rssMb: worker && rssMb(worker.pid) })
+  const before = await measure()
+  await devtools.collectGarbage()
+  await sleep(3_000)
+  return { before, after: await measure() }
 }
 
 // ---- report ----------------------------------------------------------------------------------
@@ -436,6 +451,14 @@ function markdown(
     '| --- | ---: | ---: | ---: | ---: | --- |',
     ...run.memory.map((m) => `| ${m.name} | ${mb(m.firstMb)} | ${mb(m.lastMb)} | ${mb(m.maxMb)} | ${m.slopeMbPerMin.toFixed(2)} | ${m.steady ? 'yes' : '**no**'} |`),
     '',
+    ...(run.afterGc
+      ? [
+          `After the flow stopped, one full garbage collection of the Worker isolate (inspector): JS heap in use ` +
+            `${mb(run.afterGc.before.heapMb ?? NaN)} → ${mb(run.afterGc.after.heapMb ?? NaN)} MB, the Worker's workerd RSS ` +
+            `${mb(run.afterGc.before.rssMb ?? NaN)} → ${mb(run.afterGc.after.rssMb ?? NaN)} MB.`,
+          '',
+        ]
+      : []),
     `Verdict: memory ${steady ? 'holds steady in every server process' : '**grows** in ' + server.filter((m) => !m.steady).map((m) => m.name).join(', ')}; ` +
       `error rate ${pct(o.errorRate)} (orders), ${pct(f.errorRate)} (floor); ack p99 ${ms(o.p99)} (${x(o.p99, f.p99)} the floor's).`,
   ]

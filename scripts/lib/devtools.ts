@@ -10,6 +10,11 @@ export interface DevToolsStandIn {
   received(): number
   /** the Worker isolate's JS heap in use, MB (Runtime.getHeapUsage); undefined if it did not answer */
   heapUsedMb(): Promise<number | undefined>
+  /**
+   * A full garbage collection of the Worker isolate: workerd does not answer
+   * HeapProfiler.collectGarbage, so a heap snapshot (which collects first) is taken and dropped.
+   */
+  collectGarbage(): Promise<void>
   close(): void
 }
 
@@ -30,18 +35,21 @@ export async function attachDevTools(inspectorPort: number): Promise<DevToolsSta
     ws.once('open', () => resolve())
     ws.once('error', reject)
   })
-  const call = (method: string) =>
+  const call = (method: string, params?: object) =>
     new Promise<unknown>((resolve) => {
       const id = nextId++
       waiting.set(id, resolve)
-      ws.send(JSON.stringify({ id, method }))
-      setTimeout(() => waiting.delete(id) && resolve(undefined), 5_000)
+      ws.send(JSON.stringify({ id, method, params }))
+      setTimeout(() => waiting.delete(id) && resolve(undefined), 30_000)
     })
   return {
     received: () => received,
     async heapUsedMb() {
       const usage = (await call('Runtime.getHeapUsage')) as { usedSize?: number } | undefined
       return usage?.usedSize === undefined ? undefined : usage.usedSize / 2 ** 20
+    },
+    async collectGarbage() {
+      await call('HeapProfiler.takeHeapSnapshot', { reportProgress: false })
     },
     close: () => ws.close(),
   }
