@@ -10,10 +10,12 @@
 // bridge, wrangler, workerd, esbuild) and of itself from /proc. Loopback only, bounded: a fixed
 // number of requests, a 10 s timeout each, at most 64 orders (24 with PGlite) in flight. A
 // DevTools stand-in stays connected to wrangler's inspector port (scripts/lib/devtools.ts: without
-// one, wrangler's proxy keeps every log line of the Worker); --no-devtools leaves it out.
+// one, wrangler's proxy keeps every log line of the Worker); --no-devtools leaves it out. Beside
+// it all, a peer: the most trivial Worker (bench/soak-peer/worker.js) under its own wrangler dev,
+// sent as many requests, whose processes' memory is the platform's own (--no-peer leaves it out).
 //
 //   npm run bench:soak -- [--minutes 3] [--quick] [--rate 100] [--floor-rate 10] [--users 30]
-//                         [--symbols AAPL,MSFT,NVDA] [--no-devtools]
+//                         [--symbols AAPL,MSFT,NVDA] [--no-devtools] [--no-peer]
 //                         [--window 30] [--sample 5] [--write | --no-write] [--json]
 //
 // --quick: 20 s in 10 s windows, not written to BENCHMARKS.md unless --write. A full run
@@ -29,6 +31,8 @@ import { startDevServer } from '../scripts/lib/dev-server.ts'
 import { attachDevTools } from '../scripts/lib/devtools.ts'
 import type { DevServer } from '../scripts/lib/dev-server.ts'
 import type { DevToolsStandIn } from '../scripts/lib/devtools.ts'
+import { startPeer } from './soak-peer.ts'
+import type { Peer } from './soak-peer.ts'
 import { formatCents } from '../src/lib/money.ts'
 import { adminToken, makeTraders, outboxSize, referencePriceCents } from './api-setup.ts'
 import type { Trader } from './api-setup.ts'
@@ -38,7 +42,7 @@ import type { Request, StepSamples, Summary } from './load.ts'
 
 const USAGE =
   'usage: npm run bench:soak -- [--minutes 3] [--quick] [--rate 100] [--floor-rate 10] [--users 30] ' +
-  '[--symbols AAPL,MSFT,NVDA] [--no-devtools] [--window 30] [--sample 5] [--write | --no-write] [--json]'
+  '[--symbols AAPL,MSFT,NVDA] [--no-devtools] [--no-peer] [--window 30] [--sample 5] [--write | --no-write] [--json]'
 
 /** "Holds steady": a process's memory, fitted after the warm-up, grows less than this. */
 const STEADY_MB_PER_MIN = 2
@@ -58,6 +62,8 @@ interface Options {
   symbols: string[]
   /** a DevTools stand-in on wrangler's inspector port (see the top of the file) */
   devtools: boolean
+  /** the trivial peer Worker under its own wrangler dev, at the same request rate */
+  peer: boolean
   windowMs: number
   sampleMs: number
   write: boolean
@@ -75,6 +81,7 @@ function parseOptions(args: string[]): Options {
       users: { type: 'string', default: '30' },
       symbols: { type: 'string', default: 'AAPL,MSFT,NVDA' },
       'no-devtools': { type: 'boolean', default: false },
+      'no-peer': { type: 'boolean', default: false },
       window: { type: 'string' },
       sample: { type: 'string', default: '5' },
       write: { type: 'boolean' },
@@ -99,6 +106,7 @@ function parseOptions(args: string[]): Options {
     users: Math.max(2 * symbols.length, Math.round(positive(values.users!, 300))),
     symbols,
     devtools: !values['no-devtools'],
+    peer: !values['no-peer'],
     windowMs: 1000 * positive(values.window ?? (quick ? '10' : '30'), 600),
     sampleMs: 1000 * positive(values.sample!, 60),
     write: values['no-write'] ? false : (values.write ?? !quick),
@@ -156,6 +164,9 @@ function rssMb(pid: number | 'self'): number | undefined {
     return undefined
   }
 }
+
+/** the peer's processes, named as such (it has no objects) */
+const peerName = (name: string) => `peer: ${name.replace('Worker, objects', 'Worker').replace(HEAP, 'JS heap in use')}`
 
 /** the Worker isolate's JS heap in use, read over the inspector by the DevTools stand-in */
 const HEAP = 'Worker isolate: JS heap in use (not RSS)'
@@ -299,7 +310,12 @@ async function setUp(base: string, options: Options) {
   return { windows, books }
 }
 
-async function soak(options: Options, dev: DevServer, devtools: DevToolsStandIn | undefined) {
+interface PeerRun {
+  peer: Peer
+  devtools?: DevToolsStandIn
+}
+
+async function soak(options: Options, dev: DevServer, devtools: DevToolsStandIn | undefined, peer: PeerRun | undefined) {
   const base = dev.base
   const { windows, books } = await setUp(base, options)
   const admin = await adminToken(base)
@@ -316,12 +332,14 @@ async function soak(options: Options, dev: DevServer, devtools: DevToolsStandIn 
   const agent = newAgent(FLOOR_CAP + cap)
   const perWindow = Math.round((options.rate * options.windowMs) / 1000)
   const memory = memorySampler(dev.stateDir, options.sampleMs, devtools)
+  const peerMemory = peer && memorySampler(peer.peer.stateDir, options.sampleMs, peer.devtools)
+  let peerErrors = 0
   const results: Window[] = []
   log(`${windows} windows of ${options.windowMs / 1000} s: orders at ${options.rate}/s, GET /healthz at ${options.floorRate}/s`)
   for (let w = 0; w < windows; w++) {
     const load1 = loadavg()[0]
     const offset = w * perWindow
-    const [orders, floor] = await Promise.all([
+    const [orders, floor, peerStep] = await Promise.all([
       runStep(base, agent, {
         rate: options.rate,
         durationMs: options.windowMs,
@@ -337,7 +355,17 @@ async function soak(options: Options, dev: DevServer, devtools: DevToolsStandIn 
         timeoutMs: TIMEOUT_MS,
         request: () => ({ method: 'GET', path: '/healthz' }),
       }),
+      // the peer gets as many requests as the dev server, each a POST like an order
+      peer &&
+        runStep(peer.peer.base, agent, {
+          rate: options.rate + options.floorRate,
+          durationMs: options.windowMs,
+          cap: FLOOR_CAP,
+          timeoutMs: TIMEOUT_MS,
+          request: (i) => ({ ...orderRequest(offset + i), path: '/' }),
+        }),
     ])
+    peerErrors += peerStep?.errorCount ?? 0
     const window = { index: w, orders: stats(orders), floor: stats(floor), load1 }
     results.push(window)
     log(
@@ -346,6 +374,9 @@ async function soak(options: Options, dev: DevServer, devtools: DevToolsStandIn 
     )
   }
   const series = memory.stop()
+  const peerSeries = (peerMemory?.stop() ?? [])
+    .filter((m) => m.name !== CLIENT) // the client is in the run's own rows
+    .map((m) => ({ ...m, name: peerName(m.name) }))
   agent.destroy()
   // the drain keeps up: every symbol's outbox empties once the flow stops
   const started = Date.now()
@@ -359,6 +390,7 @@ async function soak(options: Options, dev: DevServer, devtools: DevToolsStandIn 
   return {
     windows: results,
     memory: series.map((s) => memoryResult(s, warmupSeconds)),
+    peer: peer && { memory: peerSeries.map((s) => memoryResult(s, warmupSeconds)), errors: peerErrors },
     afterGc: devtools && (await afterFullGc(dev.stateDir, devtools)),
     outboxAfter: { left: outbox, waitedMs: Date.now() - started },
     perSymbol: books[0].sellers.length + books[0].buyers.length,
@@ -449,8 +481,17 @@ function markdown(
     '',
     '| process | first | last | max | slope MB/min | steady |',
     '| --- | ---: | ---: | ---: | ---: | --- |',
-    ...run.memory.map((m) => `| ${m.name} | ${mb(m.firstMb)} | ${mb(m.lastMb)} | ${mb(m.maxMb)} | ${m.slopeMbPerMin.toFixed(2)} | ${m.steady ? 'yes' : '**no**'} |`),
+    ...[...run.memory, ...(run.peer?.memory ?? [])].map(
+      (m) => `| ${m.name} | ${mb(m.firstMb)} | ${mb(m.lastMb)} | ${mb(m.maxMb)} | ${m.slopeMbPerMin.toFixed(2)} | ${m.steady ? 'yes' : '**no**'} |`,
+    ),
     '',
+    ...(run.peer
+      ? [
+          `The peer rows: the most trivial Worker (bench/soak-peer/worker.js: reads the JSON body, logs a line, answers) under its own wrangler dev, ` +
+            `sent ${options.rate + options.floorRate} requests a second beside the run (${run.peer.errors} errors): what the platform's processes do under that load with no code of ours. They are not part of the verdict.`,
+          '',
+        ]
+      : []),
     ...(run.afterGc
       ? [
           `After the flow stopped, one full garbage collection of the Worker isolate (inspector): JS heap in use ` +
@@ -516,12 +557,20 @@ async function run() {
   }
   let result: Soak
   let devtools: DevToolsStandIn | undefined
+  let peer: PeerRun | undefined
   try {
     if (options.devtools) devtools = await attachDevTools(dev.inspectorPort)
-    result = await soak(options, dev, devtools)
+    if (options.peer) {
+      const started = await startPeer()
+      peer = { peer: started, devtools: options.devtools ? await attachDevTools(started.inspectorPort) : undefined }
+    }
+    result = await soak(options, dev, devtools, peer)
     devtools?.close()
+    peer?.devtools?.close()
+    await peer?.peer.stop()
   } catch (err) {
     console.error(`bench:soak failed: ${(err as Error).stack}\n--- dev server output (tail) ---\n${dev.output().slice(-4000)}`)
+    await peer?.peer.stop()
     await dev.stop()
     process.exit(1)
   }
