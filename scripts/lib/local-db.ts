@@ -79,7 +79,10 @@ async function startFront(target: number, port?: number) {
       })
     }
   })
-  await new Promise<void>((resolve) => relay.listen(port ?? 0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve, reject) => {
+    relay.once('error', reject)
+    relay.listen(port ?? 0, '127.0.0.1', resolve)
+  })
   const dropAll = () => {
     for (const socket of open) socket.destroy()
   }
@@ -118,12 +121,29 @@ function keepTurnUntilSync(pg: PGlite) {
   pg.isInTransaction = () => midQuery || inTransaction()
   // pglite-socket rolls back with exec('ROLLBACK') after a client left mid-transaction. Left
   // mid-query, the session also waits for that query's Sync (after an error it skips everything
-  // until one): send it first, or the ROLLBACK is skipped and the session stays stuck.
+  // until one): end it first, or the ROLLBACK is skipped and the session stays stuck. A bare Sync
+  // would commit what the query did outside a transaction, which Postgres rolls back when the
+  // client is gone: an Execute of no portal fails it first.
   const exec = pg.exec.bind(pg)
   pg.exec = async (query, options) => {
-    if (midQuery) await pg.execProtocolRawStream(SYNC, { onRawData: () => {} })
+    if (midQuery) {
+      await pg.runExclusive(async () => {
+        for (const message of [EXECUTE_NO_PORTAL, SYNC]) await pg.execProtocolRawStream(message, { onRawData: () => {} })
+      })
+    }
     return exec(query, options)
   }
 }
 
+/** Execute of a portal that does not exist: an error, so the query's work is undone at the Sync */
+const EXECUTE_NO_PORTAL = (() => {
+  const portal = new TextEncoder().encode('bourse_no_such_portal\0')
+  const execute = new Uint8Array(1 + 4 + portal.length + 4)
+  const view = new DataView(execute.buffer)
+  execute[0] = 0x45 // 'E'
+  view.setInt32(1, 4 + portal.length + 4)
+  execute.set(portal, 5)
+  view.setInt32(5 + portal.length, 0) // no row limit
+  return execute
+})()
 const SYNC = new Uint8Array([0x53, 0, 0, 0, 4])

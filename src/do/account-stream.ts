@@ -82,6 +82,10 @@ export class AccountStream extends DurableObject<Env> {
     this.send(ws, msg?.op === 'ping' ? PONG : JSON.stringify(error))
   }
 
+  override webSocketError(ws: WebSocket) {
+    this.readers.delete(ws)
+  }
+
   override webSocketClose(ws: WebSocket, code: number) {
     this.readers.delete(ws)
     try {

@@ -7,7 +7,8 @@
 //
 // The counts outlive hibernation in the socket's attachment (`saved`), rounded up to the next
 // eighth of the budget, so a restored count is never below what was really sent: saving then
-// happens at most every eighth of the budget, not on every send.
+// happens at most every eighth of the budget, not on every send. Counts are of characters: the
+// messages are ASCII JSON but for user-given strings, which the API keeps short.
 
 /** What a socket's attachment keeps of its reading. */
 export interface Reading {
@@ -67,8 +68,10 @@ export class ReadChecks {
 
   /** What to keep across hibernation (see the top of the file). */
   saved(): Reading {
-    const step = Math.max(1, Math.floor(this.budget / 8))
-    this.savedSent = Math.ceil((this.state.sent + 1) / step) * step
+    if (this.state.sent > this.savedSent) {
+      const step = Math.max(1, Math.floor(this.budget / 8))
+      this.savedSent = Math.ceil(this.state.sent / step) * step
+    }
     return { ...this.state, sent: this.savedSent }
   }
 }

@@ -284,8 +284,8 @@ export class MarketDataHub {
   }
 
   private remember(ws: WebSocket, conn: Connection) {
-    const { userId, tier, channels, reading } = conn
-    ws.serializeAttachment({ userId, tier, channels: [...channels], reading: reading.saved() } satisfies Attachment)
+    const { userId, tier, channels, since, reading } = conn
+    ws.serializeAttachment({ userId, tier, channels: [...channels], since, reading: reading.saved() } satisfies Attachment)
   }
 
   private forget(ws: WebSocket) {
