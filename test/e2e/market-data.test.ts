@@ -11,6 +11,7 @@ import { apiClient } from '../helpers/api.ts'
 import type { Auth, Json } from '../helpers/api.ts'
 import { startDevServer } from '../helpers/dev-server.ts'
 import type { DevServer } from '../helpers/dev-server.ts'
+import { neverReader } from '../helpers/never-reader.ts'
 
 /** what a reader may fall behind in this run: small, so the slow reader trips it quickly */
 const MAX_UNACKED = 15_000
@@ -314,16 +315,12 @@ describe('GET /v1/market-data/:symbol', () => {
     expect(bytes).toBeLessThanOrEqual(MAX_UNACKED + 2_000)
   }, 30_000)
 
-  /** a client in a Node process that stops reading its socket for `seconds` (never-reader.mjs) */
-  async function neverReader(seconds: number, { ping = false } = {}) {
-    const script = new URL('../helpers/never-reader.mjs', import.meta.url).pathname
-    const args = [dev.base, '/v1/market-data/AAPL', token.bob, String(seconds), ...(ping ? ['ping'] : [])]
-    const child = Bun.spawn(['node', script, ...args], { stdout: 'pipe', stderr: 'inherit' })
-    return JSON.parse(await new Response(child.stdout).text()) as { bytes: number; frames: number; closeCodes: number[] }
-  }
+  /** a client in a Node process that stops reading its socket for `seconds` */
+  const neverReading = (seconds: number, options?: { ping: boolean }) =>
+    neverReader(dev.base, '/v1/market-data/AAPL', token.bob, seconds, options).result
 
   test('readers that never read (TCP window full) are closed with 4008 at the budget; a reader keeping up is not held back', async () => {
-    const silent = [neverReader(12), neverReader(12), neverReader(12)]
+    const silent = [neverReading(12), neverReading(12), neverReading(12)]
     const reader = await Client.open('/v1/market-data/AAPL', token.bob)
     reader.send({ op: 'subscribe', channels: ['quotes', 'trades', 'depth'] })
     await reader.next('depth_snapshot')
@@ -345,7 +342,7 @@ describe('GET /v1/market-data/:symbol', () => {
   // The platform answers the exact ping without waking the object, so pings prove nothing about
   // reading: only the answer to a read_check (a random token in the stream) does.
   test('a reader that never reads but keeps pinging is closed with 4008 at the budget too', async () => {
-    const pinging = neverReader(12, { ping: true })
+    const pinging = neverReading(12, { ping: true })
     await trade(10)
     const never = await pinging
     expect(never.closeCodes).toEqual([4008])

@@ -3,7 +3,7 @@
 // Bun keeps reading into its own buffers). It upgrades to `path` with the bearer subprotocol,
 // subscribes to every channel, optionally pings every 200 ms (the exact ping the platform
 // answers), stops reading for `seconds`, then reads what is there and prints one JSON line:
-// {bytes, frames, closeCodes}.
+// {bytes, frames, closeCodes}. It says `upgraded` on stderr once it has stopped reading.
 //
 //   node test/helpers/never-reader.mjs <base url> <path> <bearer> <seconds> [ping]
 import { connect } from 'node:net'
@@ -52,6 +52,7 @@ const onHandshake = (chunk) => {
   received = received.subarray(end + 4)
   socket.off('data', onHandshake)
   socket.pause() // from here on, nothing is read
+  process.stderr.write('upgraded\n')
   socket.write(frame(JSON.stringify({ op: 'subscribe', channels: ['quotes', 'trades', 'depth'] })))
   const pinger = ping ? setInterval(() => socket.write(frame('{"op":"ping"}')), 200) : undefined
   setTimeout(() => {
