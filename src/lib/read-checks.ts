@@ -7,8 +7,8 @@
 //
 // The counts outlive hibernation in the socket's attachment (`saved`), rounded up to the next
 // eighth of the budget, so a restored count is never below what was really sent: saving then
-// happens at most every eighth of the budget, not on every send. Counts are of characters: the
-// messages are ASCII JSON but for user-given strings, which the API keeps short.
+// happens at most every eighth of the budget, not on every send. Counts are of UTF-8 bytes, what
+// goes on the wire.
 
 /** What a socket's attachment keeps of its reading. */
 export interface Reading {
@@ -81,7 +81,8 @@ export class ReadChecks {
  * (closed with 4008) or already closed. `save` stores `reading.saved()` in the attachment.
  */
 export function sendChecked(ws: WebSocket, reading: ReadChecks, text: string, save: () => void): boolean {
-  if (!reading.admits(text.length)) {
+  const bytes = utf8Length(text)
+  if (!reading.admits(bytes)) {
     ws.close(SLOW_CONSUMER, 'slow consumer: read faster, answer read_check, resume with since')
     return false
   }
@@ -90,8 +91,28 @@ export function sendChecked(ws: WebSocket, reading: ReadChecks, text: string, sa
   } catch {
     return false // closed meanwhile
   }
-  const { check, save: due } = reading.sent(text.length)
+  const { check, save: due } = reading.sent(bytes)
   if (check && !sendChecked(ws, reading, check, save)) return false
   if (due) save()
   return true
+}
+
+let lastText = ''
+let lastLength = 0
+
+/**
+ * The UTF-8 length of `text` without encoding it. The last answer is kept: a fan-out sends one
+ * string to every subscriber, and comparing the same string is a pointer check.
+ */
+export function utf8Length(text: string): number {
+  if (text === lastText) return lastLength
+  let bytes = text.length
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    // 2 bytes up to U+07FF, 3 up to U+FFFF, 4 for a surrogate pair (2 units): +1, +2, +1 per unit
+    if (unit >= 0x80) bytes += unit < 0x800 || (unit >= 0xd800 && unit <= 0xdfff) ? 1 : 2
+  }
+  lastText = text
+  lastLength = bytes
+  return bytes
 }

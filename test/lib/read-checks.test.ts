@@ -2,7 +2,7 @@
 // behind, one that does not is, and the counts kept across hibernation never fall below what was
 // really sent, however many times the object sleeps and wakes.
 import { expect, test } from 'bun:test'
-import { ReadChecks } from '../../src/lib/read-checks.ts'
+import { ReadChecks, utf8Length } from '../../src/lib/read-checks.ts'
 import type { Reading } from '../../src/lib/read-checks.ts'
 
 const BUDGET = 8_000
@@ -69,4 +69,14 @@ test('what is saved is never below what was sent, and at most an eighth of the b
     expect(saved.state!.sent).toBeGreaterThanOrEqual(sent)
     expect(saved.state!.sent - sent).toBeLessThanOrEqual(BUDGET / 8)
   }
+})
+
+test('counts are of the bytes on the wire: UTF-8, whatever the characters', () => {
+  const texts = ['{"type":"trade"}', 'Société Générale', 'ß€𝄞', '東京証券取引所', '🚀 to the moon 🌕', '']
+  for (const text of [...texts, ...texts]) {
+    expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length)
+  }
+  // a lone surrogate is escaped by JSON.stringify, so what is sent stays ASCII
+  const lone = JSON.stringify({ name: '\ud800' })
+  expect(utf8Length(lone)).toBe(new TextEncoder().encode(lone).length)
 })
