@@ -2,7 +2,7 @@
 // behind, one that does not is, and the counts kept across hibernation never fall below what was
 // really sent, however many times the object sleeps and wakes.
 import { expect, test } from 'bun:test'
-import { ReadChecks, utf8Length } from '../../src/lib/read-checks.ts'
+import { ReadChecks, SLOW_CONSUMER, sendChecked, utf8Length } from '../../src/lib/read-checks.ts'
 import type { Reading } from '../../src/lib/read-checks.ts'
 
 const BUDGET = 8_000
@@ -79,4 +79,23 @@ test('counts are of the bytes on the wire: UTF-8, whatever the characters', () =
   // a lone surrogate is escaped by JSON.stringify, so what is sent stays ASCII
   const lone = JSON.stringify({ name: '\ud800' })
   expect(utf8Length(lone)).toBe(new TextEncoder().encode(lone).length)
+})
+
+test('sendChecked: a message and the check it makes due go out together, saved once', () => {
+  const frames: string[] = []
+  let closed: number | undefined
+  const ws = { send: (text: string) => frames.push(text), close: (code: number) => (closed = code) }
+  const reading = new ReadChecks(BUDGET)
+  let saves = 0
+  const message = 'x'.repeat(BUDGET / 4)
+  expect(sendChecked(ws as unknown as WebSocket, reading, message, () => saves++)).toBe(true)
+  expect(frames).toHaveLength(2)
+  expect(JSON.parse(frames[1]).type).toBe('read_check')
+  expect(saves).toBe(1)
+  expect(reading.saved().sent).toBeGreaterThanOrEqual(message.length + frames[1].length)
+  // unanswered, two more quarters fit (the check's bytes count too); the next is refused and closes
+  for (let i = 0; i < 2; i++) expect(sendChecked(ws as unknown as WebSocket, reading, message, () => saves++)).toBe(true)
+  expect(closed).toBeUndefined()
+  expect(sendChecked(ws as unknown as WebSocket, reading, message, () => saves++)).toBe(false)
+  expect(closed).toBe(SLOW_CONSUMER)
 })
