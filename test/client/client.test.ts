@@ -3,29 +3,22 @@
 // relies on otp_required, its ticket on the refusals' code, detail and field list.
 import { beforeAll, describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { createApp } from '../../src/app.ts'
 import { ApiError, createClient, wireChecksum } from '../../src/client/index.ts'
 import type { OrderBody, WireLevel } from '../../src/client/index.ts'
 import { formatCents } from '../../src/lib/money.ts'
 import { depthChecksum } from '../../src/marketdata/protocol.ts'
-import { PASSWORD, testEnv, uniqueEmail } from '../helpers/app.ts'
+import { PASSWORD, uniqueEmail } from '../helpers/app.ts'
 import type { Vars } from '../../src/env.ts'
 import { nextCode, turnOnTwoFactor } from '../helpers/two-factor.ts'
-import type { Db } from '../../src/db/client.ts'
-import { inProcessBooks } from '../helpers/books.ts'
-import { testDatabase } from '../helpers/db.ts'
-import { orderFixtures } from '../helpers/orders.ts'
+import { inProcessApp } from '../helpers/in-process-app.ts'
 
 const BASE = 'http://bourse.test'
-const app = createApp()
+// the symbols' books in process, so orders can be placed, amended and canceled
+const { app, fixtures, open } = inProcessApp()
 let env: Vars
-let db: Db
-const books = inProcessBooks(() => db)
 
 beforeAll(async () => {
-  db = (await testDatabase()).handle.db
-  // the symbols' books in process, so orders can be placed, amended and canceled
-  env = { ...(await testEnv()), SYMBOL_BOOK: books.SYMBOL_BOOK } as unknown as Vars
+  ;({ env } = await open())
 }, 60_000)
 
 /** the client over the app in process, with a token when given */
@@ -118,7 +111,7 @@ describe('orders and sessions through the client', () => {
   }
 
   test('a batch, an amend down and a cancel, as the server answers them', async () => {
-    const symbol = await orderFixtures(() => db).newSymbol() // reference 150.00
+    const symbol = await fixtures.newSymbol() // reference 150.00
     const { me } = await trader()
     const buy = (price: string): OrderBody => ({ symbol, side: 'buy', type: 'limit', qty: 10, price, time_in_force: 'gtc' })
     const batch = await me.placeBatch([buy('140.00'), buy('141.00'), { ...buy('1.00'), qty: 0 }], {
@@ -138,7 +131,7 @@ describe('orders and sessions through the client', () => {
   })
 
   test('cash and shares: a withdrawal, a transfer in, the ledger page by page and the month’s statement', async () => {
-    const symbol = await orderFixtures(() => db).newSymbol()
+    const symbol = await fixtures.newSymbol()
     const { me } = await trader()
     const withdrawal = await me.withdraw('100.00', { idempotencyKey: crypto.randomUUID() })
     expect(withdrawal).toMatchObject({ kind: 'withdrawal', cash_after: '9900.00' })

@@ -17,30 +17,25 @@ import { beforeAll, describe, expect, test } from 'bun:test'
 import { asc, eq, inArray, sql } from 'drizzle-orm'
 import { SignJWT, base64url, exportJWK, generateKeyPair, importJWK } from 'jose'
 import type { JWK } from 'jose'
-import { createApp } from '../../src/app.ts'
 import { createClient } from '../../src/client/index.ts'
 import { generateSigningKey } from '../../src/auth/keys.ts'
 import { hashPassword } from '../../src/auth/password.ts'
 import { issueAccessToken, newRefreshToken, sha256Hex } from '../../src/auth/tokens.ts'
 import { currentStep, totpAt } from '../../src/auth/totp.ts'
+import type { Db } from '../../src/db/client.ts'
 import { cashLedger, orders, positions, refreshTokens, users } from '../../src/db/schema.ts'
 import { settingsFrom } from '../../src/env.ts'
 import type { Env } from '../../src/env.ts'
 import { validators } from '../../src/lib/validate.ts'
-import { PASSWORD, testEnv, uniqueEmail } from '../helpers/app.ts'
-import { inProcessBooks } from '../helpers/books.ts'
-import { testDatabase } from '../helpers/db.ts'
-import { orderFixtures } from '../helpers/orders.ts'
+import { PASSWORD, uniqueEmail } from '../helpers/app.ts'
+import { inProcessApp, secondFactorAuth } from '../helpers/in-process-app.ts'
 import { turnOnTwoFactor } from '../helpers/two-factor.ts'
 
 type Json = Record<string, any>
-type Db = Awaited<ReturnType<typeof testDatabase>>['handle']['db']
 
-const app = createApp()
+const { app, fixtures, envWith, open } = inProcessApp()
 let db: Db
 let env: Env
-const fixtures = orderFixtures(() => db)
-const books = inProcessBooks(() => db)
 
 interface User {
   id: number
@@ -88,11 +83,10 @@ async function newUser(tag: string, e: Env = env): Promise<User> {
   expect(reg.status).toBe(201)
   const login = await request('POST', '/v1/auth/login', {}, { email, password: PASSWORD }, e)
   expect(login.status).toBe(200)
-  const token = await issueAccessToken(e, settingsFrom(e), reg.body.id, ['pwd', 'otp'])
   return {
     id: reg.body.id,
     email,
-    auth: { authorization: `Bearer ${token}` },
+    auth: await secondFactorAuth(e, reg.body.id),
     refresh_token: login.body.refresh_token,
   }
 }
@@ -122,8 +116,7 @@ function expectProblem(res: Awaited<ReturnType<typeof request>>, status: number,
 }
 
 beforeAll(async () => {
-  db = (await testDatabase()).handle.db
-  env = { ...(await testEnv()), SYMBOL_BOOK: books.SYMBOL_BOOK } as unknown as Env
+  ;({ db, env } = await open())
   symbol = await fixtures.newSymbol() // reference 150.00
   alice = await newUser('alice')
   mallory = await newUser('mallory')
@@ -290,7 +283,7 @@ describe('the tokens of a deleted user', () => {
       .insert(users)
       .values({ email, displayName: 'gone', passwordHash })
       .returning({ id: users.id })
-    const auth = { authorization: `Bearer ${await issueAccessToken(env, settingsFrom(env), id, ['pwd', 'otp'])}` }
+    const auth = await secondFactorAuth(env, id)
     expect((await request('GET', '/v1/account', auth)).status).toBe(200)
     // a session's refresh token, as a login would have stored it (a login itself is audited)
     const refresh_token = newRefreshToken()
@@ -364,8 +357,7 @@ describe('refresh tokens', () => {
 })
 
 describe('one-time codes', () => {
-  const lockEnv = async () =>
-    ({ ...(await testEnv({ LOGIN_LOCK_THRESHOLD: '3', LOGIN_LOCK_SECONDS: '60' })), SYMBOL_BOOK: books.SYMBOL_BOOK }) as unknown as Env
+  const lockEnv = () => envWith({ LOGIN_LOCK_THRESHOLD: '3', LOGIN_LOCK_SECONDS: '60' })
 
   /** a user with TOTP on; the code that enabled it is spent */
   async function withTotp(e: Env) {

@@ -13,24 +13,17 @@
 //  - keys belong to their user: another user's same key is a request of its own.
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { and, asc, eq } from 'drizzle-orm'
-import { createApp } from '../../src/app.ts'
-import { issueAccessToken } from '../../src/auth/tokens.ts'
+import type { Db } from '../../src/db/client.ts'
 import { cashLedger, orders, positions, users } from '../../src/db/schema.ts'
-import { settingsFrom } from '../../src/env.ts'
 import type { Env } from '../../src/env.ts'
-import { PASSWORD, testEnv, uniqueEmail } from '../helpers/app.ts'
-import { inProcessBooks } from '../helpers/books.ts'
-import { testDatabase } from '../helpers/db.ts'
-import { orderFixtures } from '../helpers/orders.ts'
+import { PASSWORD, uniqueEmail } from '../helpers/app.ts'
+import { inProcessApp, secondFactorAuth } from '../helpers/in-process-app.ts'
 
 type Json = Record<string, any>
-type Db = Awaited<ReturnType<typeof testDatabase>>['handle']['db']
 
-const app = createApp()
+const { app, fixtures, open } = inProcessApp()
 let db: Db
 let env: Env
-const fixtures = orderFixtures(() => db)
-const books = inProcessBooks(() => db)
 let symbol: string
 let other: string
 
@@ -55,7 +48,7 @@ async function trader(cash = '0') {
     env,
   )
   const { id } = (await reg.json()) as { id: number }
-  const auth = { authorization: `Bearer ${await issueAccessToken(env, settingsFrom(env), id, ['pwd', 'otp'])}` }
+  const auth = await secondFactorAuth(env, id)
   if (cash !== '0') expect((await post(auth, { amount: cash }, undefined, '/v1/account/deposits')).status).toBe(201)
   return { id, auth }
 }
@@ -79,8 +72,7 @@ let keys = 0
 const newKey = () => `idem-${process.pid}-${Date.now()}-${++keys}`
 
 beforeAll(async () => {
-  db = (await testDatabase()).handle.db
-  env = { ...(await testEnv()), SYMBOL_BOOK: books.SYMBOL_BOOK } as unknown as Env
+  ;({ db, env } = await open())
   symbol = await fixtures.newSymbol() // reference 150.00
   other = await fixtures.newSymbol()
 }, 60_000)
