@@ -4,35 +4,20 @@
 import { expect } from 'bun:test'
 import { createClient } from '../../src/client/index.ts'
 import { DEMO_PASSWORD, DEMO_USERS } from '../../src/db/seed.ts'
+import { callJson } from '../../scripts/lib/json-call.ts'
+import type { Auth, Reply } from '../../scripts/lib/json-call.ts'
 import { enableTwoFactor, nextCode } from './two-factor.ts'
 
-export type Json = Record<string, any>
-export type Auth = Record<string, string>
-export interface Reply {
-  status: number
-  headers: Headers
-  body: Json
-}
+export type { Auth, Json, Reply } from '../../scripts/lib/json-call.ts'
 
 export function apiClient(base: string) {
-  const call = async (
+  const call = (
     method: string,
     path: string,
     auth: Auth,
     body?: unknown,
     headers: Record<string, string> = {},
-  ): Promise<Reply> => {
-    const res = await fetch(base + path, {
-      method,
-      headers: {
-        ...auth,
-        ...headers,
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    })
-    return { status: res.status, headers: res.headers, body: (await res.json()) as Json }
-  }
+  ): Promise<Reply> => callJson(base, method, path, auth, body, headers)
 
   // logins and two-factor go through the typed client (src/client): a refusal throws its problem
   async function login(email: string, otp?: string, password = DEMO_PASSWORD): Promise<Auth> {

@@ -3,14 +3,10 @@
 // Idempotency-Key each time, as a careful client would. A retry fault abandons the first attempt
 // after a few ms (AbortController), whether or not it reached the server, and sends it again.
 import { setTimeout as sleep } from 'node:timers/promises'
+import { callJson } from '../json-call.ts'
+import type { Auth, Reply } from '../json-call.ts'
 
-export type Json = Record<string, any>
-export type Auth = Record<string, string>
-export interface Reply {
-  status: number
-  headers: Headers
-  body: Json
-}
+export type { Auth, Json, Reply } from '../json-call.ts'
 
 /** how long one request may keep failing: longer than a restart of the dev server */
 const GIVE_UP_MS = 60_000
@@ -31,27 +27,6 @@ export interface ClientStats {
 export function chaosClient(base: string) {
   const stats: ClientStats = { cutOff: 0, serverErrors: 0, retried: 0, replayed: 0 }
 
-  async function attempt(
-    method: string,
-    path: string,
-    auth: Auth,
-    body: unknown,
-    headers: Record<string, string>,
-    signal?: AbortSignal,
-  ): Promise<Reply> {
-    const res = await fetch(base + path, {
-      method,
-      headers: {
-        ...auth,
-        ...headers,
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-      signal,
-    })
-    return { status: res.status, headers: res.headers, body: (await res.json()) as Json }
-  }
-
   /** The request until it has a real answer; `abandonAfterMs`: the first attempt is abandoned. */
   async function send(
     method: string,
@@ -64,13 +39,13 @@ export function chaosClient(base: string) {
     let failed = false
     if (opts.abandonAfterMs !== undefined) {
       const abandoned = AbortSignal.timeout(opts.abandonAfterMs)
-      await attempt(method, path, auth, opts.body, headers, abandoned).catch(() => undefined)
+      await callJson(base, method, path, auth, opts.body, headers, abandoned).catch(() => undefined)
       stats.cutOff++
       failed = true
     }
     for (;;) {
       const timeout = AbortSignal.timeout(ATTEMPT_MS)
-      const res = await attempt(method, path, auth, opts.body, headers, timeout).catch(() => {
+      const res = await callJson(base, method, path, auth, opts.body, headers, timeout).catch(() => {
         stats.cutOff++
         return undefined
       })
