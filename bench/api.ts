@@ -16,10 +16,9 @@
 // --server-log: keep the dev server's output (wrangler's log, the Worker's errors) in FILE.
 // A full run refreshes its database's block (PGlite or Postgres) in BENCHMARKS.md.
 
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
-import { cpus, loadavg, totalmem } from 'node:os'
+import { writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
@@ -27,6 +26,8 @@ import { connect } from '../scripts/lib/db.ts'
 import { startDevServer } from '../scripts/lib/dev-server.ts'
 import type { DevServer } from '../scripts/lib/dev-server.ts'
 import { formatCents } from '../src/lib/money.ts'
+import { optionsOrExit, positiveOption } from './cli.ts'
+import { commitLabel, machine, packageVersion } from './machine.ts'
 import { adminToken, call, makeTraders, outboxSize, referencePriceCents } from './api-setup.ts'
 import type { Trader } from './api-setup.ts'
 import { markdownBlock, table, toJson, updateBenchmarks } from './api-report.ts'
@@ -70,11 +71,7 @@ function parseOptions(args: string[]): Options {
       'server-log': { type: 'string' },
     },
   })
-  const positive = (text: string, max: number) => {
-    const n = Number(text)
-    if (!Number.isFinite(n) || n <= 0 || n > max) throw new Error(USAGE)
-    return n
-  }
+  const positive = (text: string, max: number) => positiveOption(text, max, USAGE)
   const quick = values.quick!
   const rates = values.rates!.split(',').map((r) => positive(r, 5000))
   const durationMs = 1000 * positive(values.duration ?? (quick ? '3' : '10'), 600)
@@ -106,19 +103,6 @@ const WARMUP_ORDER_RATE = 20
 const WARMUP_FLOOR_RATE = 100
 
 const log = (msg: string) => console.error(`[bench:api] ${msg}`)
-
-function git(...args: string[]): string {
-  try {
-    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-  } catch {
-    return ''
-  }
-}
-
-function version(pkg: string): string {
-  const file = new URL(`../node_modules/${pkg}/package.json`, import.meta.url).pathname
-  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
-}
 
 interface Settled {
   left: number | undefined
@@ -333,15 +317,6 @@ function order(symbol: string, side: 'buy' | 'sell', price: string) {
   return { symbol, side, type: 'limit', qty: 1, price, time_in_force: 'gtc' }
 }
 
-function machine(): string {
-  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU'
-  const gb = Math.round(totalmem() / 2 ** 30)
-  return (
-    `${cpus().length} vCPU ${cpu}, ${gb} GB RAM; Node ${process.version}, ` +
-    `wrangler ${version('wrangler')}, workerd ${version('workerd')}`
-  )
-}
-
 function describeDatabase(dev: DevServer, version: string): string {
   if (dev.database.kind === 'pglite') {
     const what = 'what `npm run dev` runs without DATABASE_URL'
@@ -353,7 +328,7 @@ function describeDatabase(dev: DevServer, version: string): string {
 /** PGlite's package version, or the server's `server_version` */
 async function databaseVersion(): Promise<string> {
   const url = process.env.DATABASE_URL
-  if (!url) return `PGlite ${version('@electric-sql/pglite')}`
+  if (!url) return `PGlite ${packageVersion('@electric-sql/pglite')}`
   const handle = await connect(url)
   try {
     const { rows } = await handle.db.execute<{ server_version: string }>(sql`SHOW server_version`)
@@ -364,17 +339,10 @@ async function databaseVersion(): Promise<string> {
 }
 
 async function run(): Promise<void> {
-  let options: Options
-  try {
-    options = parseOptions(process.argv.slice(2))
-  } catch {
-    console.error(USAGE)
-    process.exit(2)
-  }
+  const options = optionsOrExit(parseOptions, USAGE)
   const startedAt = new Date()
   const loadStart = loadavg()[0]
-  const dirty = git('status', '--porcelain', 'src', 'wasm', 'wrangler.toml').trim() !== ''
-  const commit = git('rev-parse', '--short', 'HEAD').trim() + (dirty ? ' (+ local changes)' : '')
+  const commit = commitLabel()
   log(`starting the dev server (${process.env.DATABASE_URL ? 'DATABASE_URL' : 'PGlite'})`)
   const dbVersion = await databaseVersion()
   const dev = await startDevServer({ env: { PBKDF2_ITERATIONS: '1000' } })

@@ -13,6 +13,7 @@ import { fork } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { optionsOrExit } from './cli.ts'
 import { PEER_NAME } from './peer.ts'
 import { json, table } from './report.ts'
 import type { Implementation, RunResult } from './run-one.ts'
@@ -79,17 +80,8 @@ async function tryRun(which: Implementation, options: Options, problems: string[
   }
 }
 
-function optionsOrExit(): Options {
-  try {
-    return parseOptions(process.argv.slice(2))
-  } catch {
-    console.error(USAGE)
-    process.exit(2)
-  }
-}
-
 async function main(): Promise<void> {
-  const options = optionsOrExit()
+  const options = optionsOrExit(parseOptions, USAGE)
   const stream = generate(options.commands, options.seed)
   const problems = checkGenerator(stream)
   const engine = await tryRun('engine', options, problems)

@@ -21,10 +21,9 @@
 // --quick: 20 s in 10 s windows, not written to BENCHMARKS.md unless --write. A full run
 // rewrites the "Soak" block of BENCHMARKS.md.
 
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus, loadavg, totalmem } from 'node:os'
+import { loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { startDevServer } from '../scripts/lib/dev-server.ts'
@@ -34,6 +33,8 @@ import type { DevToolsStandIn } from '../scripts/lib/devtools.ts'
 import { startPeer } from './soak-peer.ts'
 import type { Peer } from './soak-peer.ts'
 import { formatCents } from '../src/lib/money.ts'
+import { optionsOrExit, positiveOption } from './cli.ts'
+import { commitLabel, machine } from './machine.ts'
 import { adminToken, makeTraders, outboxSize, referencePriceCents } from './api-setup.ts'
 import type { Trader } from './api-setup.ts'
 import { ms } from './api-report.ts'
@@ -89,11 +90,7 @@ function parseOptions(args: string[]): Options {
       json: { type: 'boolean', default: false },
     },
   })
-  const positive = (text: string, max: number) => {
-    const n = Number(text)
-    if (!Number.isFinite(n) || n <= 0 || n > max) throw new Error(USAGE)
-    return n
-  }
+  const positive = (text: string, max: number) => positiveOption(text, max, USAGE)
   const quick = values.quick!
   const symbols = values.symbols!.split(',').filter(Boolean)
   if (symbols.length === 0) throw new Error(USAGE)
@@ -517,33 +514,12 @@ function writeBlock(file: string, block: string) {
   writeFileSync(file, `${text.slice(0, from)}${BEGIN}\n${block}\n${text.slice(to)}`)
 }
 
-function git(...args: string[]): string {
-  try {
-    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
-  } catch {
-    return ''
-  }
-}
-
-function machine(): string {
-  const version = (pkg: string) =>
-    (JSON.parse(readFileSync(new URL(`../node_modules/${pkg}/package.json`, import.meta.url).pathname, 'utf8')) as { version: string }).version
-  return `${cpus().length} vCPU ${cpus()[0]?.model.trim() ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM; Node ${process.version}, wrangler ${version('wrangler')}, workerd ${version('workerd')}`
-}
-
 async function run() {
-  let options: Options
-  try {
-    options = parseOptions(process.argv.slice(2))
-  } catch {
-    console.error(USAGE)
-    process.exit(2)
-  }
+  const options = optionsOrExit(parseOptions, USAGE)
   const startedAt = new Date().toISOString().replace(/:\d\d\.\d+Z$/, ' UTC').replace('T', ' ')
-  const dirty = git('status', '--porcelain', 'src', 'wasm', 'wrangler.toml') !== ''
   // BOURSE_COMMIT: a run from an exported tree (git archive), which wrangler dev cannot see
   // change while others edit the working tree
-  const commit = process.env.BOURSE_COMMIT ?? git('rev-parse', '--short', 'HEAD') + (dirty ? ' (+ local changes)' : '')
+  const commit = process.env.BOURSE_COMMIT ?? commitLabel()
   const load0 = loadavg()[0]
   log(`starting the dev server (${process.env.DATABASE_URL ? 'DATABASE_URL' : 'PGlite'})`)
   // the traders log in once: their access tokens must outlast the run (900 s by default)
