@@ -9,7 +9,7 @@
 // inserted first: whichever path inserts it applies the event, the other finds it and does
 // nothing. Both run under the same locks as fills (the user's row, then the order's), so they
 // commute with fills as fills.ts describes.
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm'
 import { postCash } from '../accounts/ledger.ts'
 import { accountUpdate, orderUpdate } from '../accounts/stream.ts'
 import type { AccountEvent } from '../accounts/stream.ts'
@@ -125,14 +125,13 @@ export async function applyOrderEvent(
   // was open after the amend, so the cut is still held (a fill that ends an order releases all)
   const cutStillHeld = ev.type === 'amended' && (order.status === 'canceled' || order.status === 'expired')
   let released = 0
-  if ((active || cutStillHeld) && ev.type === 'amended') {
-    const before = filledBefore ?? (await filledThrough(tx, symbol, order.id, e.fillsBefore))
-    // 0: the order has the cut already (a gateway of the previous version made it during a
-    // deploy, without an order_events row)
-    released = order.qty - before - ev.qty
-    if (released < 0) {
-      throw new FillRejected(symbol, undefined, `order ${order.id}: amend to ${ev.qty} of ${order.qty - before} open`)
-    }
+  // an amend applied already, or one a later amend of the order reached Postgres before (a drain
+  // behind two PATCHes, or this one's own transaction lost): that later cut was taken from the
+  // quantity before this one, so it covers it and this one releases nothing
+  const latestAmend = ev.type === 'amended' ? await latestAmendSeq(tx, symbol, order.id, e.seq) : undefined
+  if (latestAmend === e.seq) return undefined
+  if (ev.type === 'amended') {
+    if ((active || cutStillHeld) && latestAmend === undefined) released = await cut(tx, symbol, e, order, filledBefore)
   } else if (active) {
     released = ev.type === 'rejected' ? order.qty : ev.qty
   }
@@ -183,6 +182,40 @@ async function recordRoute(tx: Tx, symbol: string, ts: number, ev: RoutedEvent, 
     order_id: order.id, symbol, venue: ev.venue, qty: ev.qty, cl_ord_id: ev.clOrdId,
   })
   return order
+}
+
+/**
+ * What an amend cuts: the order's quantity in Postgres, less its fills before the amend, less the
+ * new open quantity. `filledBefore` as applyOrderEvent has it.
+ */
+async function cut(tx: Tx, symbol: string, e: BookOrderEvent, order: OrderRow, filledBefore?: number) {
+  const ev = e.event as Extract<BookOrderEvent['event'], { type: 'amended' }>
+  const before = filledBefore ?? (await filledThrough(tx, symbol, order.id, e.fillsBefore))
+  // 0: the order has the cut already (a gateway of the previous version made it during a
+  // deploy, without an order_events row)
+  const released = order.qty - before - ev.qty
+  if (released < 0) {
+    throw new FillRejected(symbol, undefined, `order ${order.id}: amend to ${ev.qty} of ${order.qty - before} open`)
+  }
+  return released
+}
+
+/** The book seq of the order's last amend in Postgres at or after `seq`, if any. */
+async function latestAmendSeq(tx: Tx, symbol: string, orderId: number, seq: number) {
+  const [row] = await tx
+    .select({ seq: orderEvents.seq })
+    .from(orderEvents)
+    .where(
+      and(
+        eq(orderEvents.symbol, symbol),
+        eq(orderEvents.orderId, orderId),
+        eq(orderEvents.type, 'amended'),
+        gte(orderEvents.seq, seq),
+      ),
+    )
+    .orderBy(desc(orderEvents.seq))
+    .limit(1)
+  return row?.seq
 }
 
 /** The order's fills with fill sequence ≤ `fillSeq`, which Postgres must have all of. */

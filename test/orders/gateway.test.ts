@@ -20,6 +20,7 @@ import { applyOrderEvents } from '../../src/orders/order-events.ts'
 import { STALE_PENDING_MS, bookClients, sweepPending } from '../../src/orders/service.ts'
 import { testEnv, uniqueEmail } from '../helpers/app.ts'
 import { testDatabase } from '../helpers/db.ts'
+import { formatCents, parseCents } from '../../src/lib/money.ts'
 import { orderFixtures } from '../helpers/orders.ts'
 import { sqliteStore } from '../helpers/sqlite-store.ts'
 
@@ -236,6 +237,41 @@ describe('the gateway with a book that can fail', () => {
     const after = (await call('GET', `/v1/orders/${buy.body.id}`, buyer.auth)).body
     expect(after).toMatchObject({ status: 'canceled', qty: 12, reserved_cash: '0.00' })
     expect((await call('GET', '/v1/account', buyer.auth)).body.reserved_cash).toBe(before.reserved_cash)
+  })
+
+  test('two PATCHes applied at once, then the drain: the first amend is not applied again, the rest of the outbox goes on', async () => {
+    // found in review: the drain computed the first amend's cut against the quantity the second
+    // had left (6 of 3 open), refused it, and every later event of the symbol waited behind it
+    const sym = await newSymbol()
+    const buyer = await trader('10000.00')
+    const before = (await call('GET', '/v1/account', buyer.auth)).body
+    const buy = await call('POST', '/v1/orders', buyer.auth, order(sym, 'buy', 10, '150.00'))
+    const other = await call('POST', '/v1/orders', buyer.auth, order(sym, 'buy', 1, '150.00'))
+    expect((await call('PATCH', `/v1/orders/${buy.body.id}`, buyer.auth, { qty: 6 })).status).toBe(200)
+    expect((await call('PATCH', `/v1/orders/${buy.body.id}`, buyer.auth, { qty: 3 })).status).toBe(200)
+    journal(sym).cancel(other.body.id) // a cancel whose gateway transaction never committed
+    await applyOrderEvents(db, sym, journal(sym).pendingOrderEvents())
+    expect((await call('GET', `/v1/orders/${buy.body.id}`, buyer.auth)).body).toMatchObject({
+      status: 'open', qty: 3, reserved_cash: '450.00',
+    })
+    expect((await call('GET', `/v1/orders/${other.body.id}`, buyer.auth)).body).toMatchObject({
+      status: 'canceled', reserved_cash: '0.00',
+    })
+    const account = (await call('GET', '/v1/account', buyer.auth)).body
+    expect(account.reserved_cash).toBe(formatCents(parseCents(before.reserved_cash) + 45_000))
+  })
+
+  test('an amend Postgres missed, then a second PATCH: the second releases both cuts, the first nothing more', async () => {
+    const sym = await newSymbol()
+    const buyer = await trader('10000.00')
+    const buy = await call('POST', '/v1/orders', buyer.auth, order(sym, 'buy', 10, '150.00'))
+    journal(sym).amend(buy.body.id, 6) // the book cut 4; the gateway's transaction never committed
+    const second = await call('PATCH', `/v1/orders/${buy.body.id}`, buyer.auth, { qty: 3 })
+    expect(second.body).toMatchObject({ qty: 3, reserved_cash: '450.00' })
+    await applyOrderEvents(db, sym, journal(sym).pendingOrderEvents())
+    expect((await call('GET', `/v1/orders/${buy.body.id}`, buyer.auth)).body).toMatchObject({
+      status: 'open', qty: 3, reserved_cash: '450.00',
+    })
   })
 
   test('an amend Postgres missed, then fills of all the rest: the order ends filled, holding nothing', async () => {
