@@ -164,7 +164,8 @@ export function planOrder(body: OrderBody, sym: SymbolInfo | undefined): OrderPl
   if (sym.status !== 'active') {
     throw new OrderRejected('symbol_not_trading', `${sym.symbol} is ${sym.status}`, {
       symbol: sym.symbol,
-      status: sym.status,
+      // `status` is the problem's own (the HTTP status)
+      symbol_status: sym.status,
     })
   }
   if (body.qty > MAX_ORDER_QTY) {

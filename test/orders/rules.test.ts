@@ -172,7 +172,7 @@ describe('planOrder', () => {
   test('each rule has its own code and numbers', () => {
     expect(refused(() => planOrder(body({}), undefined)).code).toBe('unknown_symbol')
     const halted = refused(() => planOrder(body({}), { ...AAPL, status: 'halted' }))
-    expect([halted.code, halted.extra.status]).toEqual(['symbol_not_trading', 'halted'])
+    expect([halted.code, halted.extra.symbol_status]).toEqual(['symbol_not_trading', 'halted'])
     const big = refused(() => planOrder(body({ qty: MAX_ORDER_QTY + 1 }), AAPL))
     expect(big.code).toBe('qty_above_max')
     expect(big.extra.max_qty).toBe(MAX_ORDER_QTY)
