@@ -14,7 +14,7 @@ import type { Ack } from '../engine/journal.ts'
 import type { NewOrder } from '../engine/types.ts'
 import { AppError } from '../errors.ts'
 import type { OrderBody } from './schema.ts'
-import { placeBatch, placeOrder } from './service.ts'
+import { inFlight, placeBatch, placeOrder } from './service.ts'
 import type { Placed, Span, Submitter } from './service.ts'
 import type { MarketQuote } from './rules.ts'
 
@@ -57,6 +57,8 @@ export class OrderDesk {
   private readonly client: Submitter
   /** each user's last placement here: the next one waits for it (see inTurn) */
   private readonly turns = new Map<number, Promise<unknown>>()
+  /** the Idempotency-Keys and client_order_ids of placements under way here, by user */
+  private readonly keysInFlight = new Set<string>()
 
   constructor(
     private readonly db: () => Db,
@@ -80,25 +82,52 @@ export class OrderDesk {
         timings[stage] = Date.now() - started
       }
     }
-    const result = await withOriginOf(item.origin, () =>
-      this.inTurn(userId, () =>
-        settle(() =>
-          placeOrder(this.db(), () => this.client, userId, item.body, item.idempotencyKey, span, this.market()),
+    const keys = this.claimKeys(userId, [item])
+    if (!keys) return { ok: false, problem: toProblem(inFlight()), timings }
+    try {
+      const result = await withOriginOf(item.origin, () =>
+        this.inTurn(userId, () =>
+          settle(() =>
+            placeOrder(this.db(), () => this.client, userId, item.body, item.idempotencyKey, span, this.market()),
+          ),
         ),
-      ),
-    )
-    return { ...result, timings }
+      )
+      return { ...result, timings }
+    } finally {
+      for (const key of keys) this.keysInFlight.delete(key)
+    }
   }
 
   /** Orders of one batch for this symbol, each with its own result, in one call. */
   async placeMany(userId: number, items: DeskItem[]): Promise<DeskResult[]> {
-    // one request's orders: one origin
-    const results = await withOriginOf(items[0]?.origin, () =>
-      this.inTurn(userId, () => placeBatch(this.db(), this.client, userId, items, this.market())),
-    )
-    return results.map((r) =>
-      r instanceof AppError ? { ok: false, problem: toProblem(r) } : { ok: true, placed: r },
-    )
+    const keys = this.claimKeys(userId, items)
+    if (!keys) return items.map(() => ({ ok: false, problem: toProblem(inFlight()) }))
+    try {
+      // one request's orders: one origin
+      const results = await withOriginOf(items[0]?.origin, () =>
+        this.inTurn(userId, () => placeBatch(this.db(), this.client, userId, items, this.market())),
+      )
+      return results.map((r) =>
+        r instanceof AppError ? { ok: false, problem: toProblem(r) } : { ok: true, placed: r },
+      )
+    } finally {
+      for (const key of keys) this.keysInFlight.delete(key)
+    }
+  }
+
+  /**
+   * Marks the items' keys as under way; undefined when one already is. A request repeated while
+   * its first is still being placed gets 409 at once: waiting its turn, it would come back as a
+   * replay of an answer its client has not seen yet.
+   */
+  private claimKeys(userId: number, items: DeskItem[]): string[] | undefined {
+    const keys = items.flatMap(({ idempotencyKey, body }) => [
+      ...(idempotencyKey ? [`${userId} key ${idempotencyKey}`] : []),
+      ...(body.client_order_id ? [`${userId} client ${body.client_order_id}`] : []),
+    ])
+    if (keys.some((key) => this.keysInFlight.has(key))) return undefined
+    for (const key of keys) this.keysInFlight.add(key)
+    return keys
   }
 
   /**

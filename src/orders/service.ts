@@ -351,13 +351,17 @@ function repeatedOrder(order: OrderRow, plan: OrderPlan, clientOrderId: string |
   }
   const acked = order.updatedAt.getTime() !== order.createdAt.getTime()
   if (order.status === 'pending' && !acked && Date.now() - order.createdAt.getTime() < IN_FLIGHT_MS) {
-    throw new AppError(409, 'idempotency_in_flight', 'The first request with this key is in flight', {
-      order_id: order.id,
-      retry_after: 1,
-    })
+    throw inFlight(order.id)
   }
   return { order, fresh: false }
 }
+
+/** 409 for a request repeated while its first is still being placed (the order's id if known). */
+export const inFlight = (orderId?: number) =>
+  new AppError(409, 'idempotency_in_flight', 'The first request with this key is in flight', {
+    ...(orderId !== undefined && { order_id: orderId }),
+    retry_after: 1,
+  })
 
 /**
  * The pattern-day-trader rule for a retail trader's sell of a symbol it bought today

@@ -14,6 +14,7 @@ import { settingsFrom } from '../../src/env.ts'
 import type { Env } from '../../src/env.ts'
 import type { NewOrder } from '../../src/engine/types.ts'
 import { OrderDesk } from '../../src/orders/desk.ts'
+import { orderBody } from '../../src/orders/schema.ts'
 import type { DeskItem } from '../../src/orders/desk.ts'
 import { applyFills } from '../../src/orders/fills.ts'
 import { applyOrderEvents } from '../../src/orders/order-events.ts'
@@ -172,6 +173,22 @@ describe('the gateway with a book that can fail', () => {
     const unknown = await call('POST', '/v1/orders', u.auth, order('NOPE', 'buy', 1, '1.00'))
     unreachable = false
     expect(unknown.body).toMatchObject({ code: 'unknown_symbol', symbol: 'NOPE' })
+  })
+
+  test('a request repeated while its first is being placed: 409 idempotency_in_flight at once; once answered, replayed', async () => {
+    const sym = await newSymbol()
+    const buyer = await trader('10000.00')
+    for (const item of [
+      { body: orderBody.parse(order(sym, 'buy', 1, '140.00')), idempotencyKey: 'in-flight-1' },
+      { body: orderBody.parse({ ...order(sym, 'buy', 1, '140.00'), client_order_id: 'in-flight-2' }) },
+    ]) {
+      // the second call starts while the first waits on Postgres
+      const [first, second] = await Promise.all([desk(sym).place(buyer.id, item), desk(sym).place(buyer.id, item)])
+      expect(first.ok).toBe(true)
+      expect(second).toMatchObject({ ok: false, problem: { status: 409, code: 'idempotency_in_flight' } })
+      const again = await desk(sym).place(buyer.id, item)
+      expect(again.ok && [again.placed.replayed, again.placed.order.id]).toEqual([true, first.ok && first.placed.order.id])
+    }
   })
 
   test('canceling a pending order submits it first, then cancels and releases', async () => {
