@@ -230,6 +230,19 @@ export const orderStatus = pgEnum('order_status', [
 ])
 
 /** Orders (issue 4). id is the engine's order id. */
+/** An order request's terms, prices in cents (orders.request). */
+export interface OrderRequest {
+  symbol: string
+  side: 'buy' | 'sell'
+  type: 'limit' | 'market' | 'stop' | 'stop_limit'
+  qty: number
+  price_cents: number | null
+  stop_price_cents: number | null
+  time_in_force: 'day' | 'gtc' | 'ioc' | 'fok'
+  post_only: boolean
+  client_order_id: string | null
+}
+
 export const orders = pgTable(
   'orders',
   {
@@ -263,6 +276,11 @@ export const orders = pgTable(
     reason: text('reason'),
     clientOrderId: text('client_order_id'),
     idempotencyKey: text('idempotency_key'),
+    /**
+     * the request as the client sent it, normalized: what a repeated key must match, and what the
+     * replay answers with (qty may be reduced since); null for orders placed before it was kept
+     */
+    request: jsonb('request').$type<OrderRequest>(),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     /** when the order became completely filled */

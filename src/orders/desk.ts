@@ -15,7 +15,7 @@ import type { NewOrder } from '../engine/types.ts'
 import { AppError } from '../errors.ts'
 import type { OrderBody } from './schema.ts'
 import { inFlight, placeBatch, placeOrder } from './service.ts'
-import type { Placed, Span, Submitter } from './service.ts'
+import type { PlaceRequest, Placed, Span, Submitter } from './service.ts'
 import type { MarketQuote } from './rules.ts'
 
 /** An AppError as plain data (what crosses the RPC boundary). */
@@ -36,7 +36,16 @@ export interface DeskItem {
   idempotencyKey?: string
   /** where the request came from: the Worker's request context does not cross into the object */
   origin?: Origin
+  /** the Worker's refusal (market closed), unless the request repeats a placed order */
+  refusal?: Problem
 }
+
+/** what the gateway places for a desk item */
+const placeRequest = ({ body, idempotencyKey, refusal }: DeskItem): PlaceRequest => ({
+  body,
+  idempotencyKey,
+  refusal: refusal && fromProblem(refusal),
+})
 
 /** The book the desk sits next to: synchronous, in the same object. */
 export interface LocalBook {
@@ -88,7 +97,7 @@ export class OrderDesk {
       const result = await withOriginOf(item.origin, () =>
         this.inTurn(userId, () =>
           settle(() =>
-            placeOrder(this.db(), () => this.client, userId, item.body, item.idempotencyKey, span, this.market()),
+            placeOrder(this.db(), () => this.client, userId, placeRequest(item), span, this.market()),
           ),
         ),
       )
@@ -105,7 +114,7 @@ export class OrderDesk {
     try {
       // one request's orders: one origin
       const results = await withOriginOf(items[0]?.origin, () =>
-        this.inTurn(userId, () => placeBatch(this.db(), this.client, userId, items, this.market())),
+        this.inTurn(userId, () => placeBatch(this.db(), this.client, userId, items.map(placeRequest), this.market())),
       )
       return results.map((r) =>
         r instanceof AppError ? { ok: false, problem: toProblem(r) } : { ok: true, placed: r },

@@ -17,7 +17,7 @@ import type { AuditData } from '../audit/chain.ts'
 import { cashEntry, insertLedgerEntry } from '../accounts/ledger.ts'
 import { auditEntry, insertAuditEntry } from '../audit/chain.ts'
 import type { DbOrTx } from '../db/client.ts'
-import type { orders } from '../db/schema.ts'
+import type { OrderRequest, orders } from '../db/schema.ts'
 import type { OrderPlan } from './rules.ts'
 
 type OrderRow = typeof orders.$inferSelect
@@ -46,7 +46,7 @@ export async function writeReservation(
   userId: number,
   snap: AccountSnapshot,
   plan: OrderPlan,
-  keys: { clientOrderId: string | null; idempotencyKey: string | null },
+  keys: { clientOrderId: string | null; idempotencyKey: string | null; request: OrderRequest },
   data: AuditData,
 ): Promise<OrderRow | undefined> {
   const now = new Date()
@@ -70,6 +70,7 @@ export async function writeReservation(
     reason: null,
     clientOrderId: keys.clientOrderId,
     idempotencyKey: keys.idempotencyKey,
+    request: keys.request,
     createdAt: now,
     updatedAt: now,
     filledAt: null,
@@ -121,14 +122,14 @@ export async function writeReservation(
     placed AS (
       INSERT INTO orders (id, user_id, symbol, side, type, time_in_force, post_only, qty,
         price_cents, stop_price_cents, reserve_price_cents, reserved_cash_cents, reserved_qty,
-        client_order_id, idempotency_key, created_at, updated_at)
+        client_order_id, idempotency_key, request, created_at, updated_at)
       OVERRIDING SYSTEM VALUE
       SELECT ${order.id}::bigint, id, ${plan.symbol}::text, ${plan.side}::order_side,
         ${plan.type}::order_type, ${plan.tif}::order_tif, ${plan.postOnly}::boolean,
         ${plan.qty}::bigint, ${plan.priceCents}::bigint, ${plan.stopPriceCents}::bigint,
         ${plan.reservePriceCents}::bigint, ${plan.reserveCashCents}::bigint,
         ${plan.reserveQty}::bigint, ${keys.clientOrderId}::text, ${keys.idempotencyKey}::text,
-        ${at}::timestamptz, ${at}::timestamptz
+        ${JSON.stringify(keys.request)}::jsonb, ${at}::timestamptz, ${at}::timestamptz
       FROM moved),
     ${holding}
     ${insertAuditEntry(audit)}`)

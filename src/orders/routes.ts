@@ -22,15 +22,16 @@ import * as gateway from './service.ts'
 import { ackView, orderView } from './views.ts'
 
 /**
- * The symbol is listed and trading now: its market hours (extended hours if it has them), unless
- * MARKET_ALWAYS_OPEN. Throws unknown_symbol or market_closed (422).
+ * The symbol is listed (else throws unknown_symbol, 422) and trading now: its market hours
+ * (extended hours if it has them), unless MARKET_ALWAYS_OPEN. Returns market_closed as a problem
+ * for the object, which refuses with it unless the request repeats an order placed already.
  */
-async function checkTradable(c: Context<AppEnv>, symbol: string) {
+async function closedProblem(c: Context<AppEnv>, symbol: string) {
   const listed = await listedSymbol(c.env, symbol)
   if (!listed) throw unknownSymbol(symbol)
-  if (c.get('settings').marketAlwaysOpen) return
+  if (c.get('settings').marketAlwaysOpen) return undefined
   const hours = tradingHours(Date.now(), listed.extendedHours)
-  if (!hours.open) throw marketClosed(symbol, hours.opens!)
+  return hours.open ? undefined : toProblem(marketClosed(symbol, hours.opens!))
 }
 
 const books = (c: Context<AppEnv>) => gateway.bookClients(c.env.SYMBOL_BOOK)
@@ -80,13 +81,14 @@ orderRoutes.post(
   validate('json', orderBody),
   async (c) => {
     const body = c.req.valid('json')
-    await checkTradable(c, body.symbol)
+    const refusal = await closedProblem(c, body.symbol)
     startTime(c, 'desk', 'the symbol object, all of it')
     const reply = await reached(body.symbol, () =>
       desk(c, body.symbol).place(c.var.auth.userId, {
         body,
         idempotencyKey: c.req.valid('header')['idempotency-key'],
         origin: requestOrigin(),
+        refusal,
       }),
     )
     endTime(c, 'desk')
@@ -124,10 +126,10 @@ orderRoutes.post(
     await Promise.all(
       [...bySymbol].map(async ([symbol, group]) => {
         const refuse = (e: AppError) => group.map((): DeskResult => ({ ok: false, problem: toProblem(e) }))
-        const replies = await checkTradable(c, symbol).then(
-          () =>
+        const replies = await closedProblem(c, symbol).then(
+          (refusal) =>
             reached(symbol, () =>
-              desk(c, symbol).placeMany(c.var.auth.userId, group.map((g) => g.item)),
+              desk(c, symbol).placeMany(c.var.auth.userId, group.map((g) => ({ ...g.item, refusal }))),
             ).catch(refuse),
           refuse,
         )

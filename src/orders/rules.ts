@@ -18,6 +18,7 @@ import type { Ack, OutboxFill } from '../engine/journal.ts'
 import type { BookEvent, NewOrder, TimeInForce } from '../engine/types.ts'
 import { AppError } from '../errors.ts'
 import { formatCents, parseCents } from '../lib/money.ts'
+import type { OrderRequest, orders } from '../db/schema.ts'
 import type { OrderBody } from './schema.ts'
 
 export const MAX_ORDER_QTY = 100_000
@@ -225,6 +226,43 @@ export interface EngineOrderRow {
   qty: number
   priceCents: number | null
   stopPriceCents: number | null
+}
+
+/** The request's terms as orders.request keeps them (prices in cents, defaults filled in). */
+export function orderRequest(body: OrderBody): OrderRequest {
+  return {
+    symbol: body.symbol,
+    side: body.side,
+    type: body.type,
+    qty: body.qty,
+    price_cents: body.price === undefined ? null : parseCents(body.price),
+    stop_price_cents: body.stop_price === undefined ? null : parseCents(body.stop_price),
+    time_in_force: body.time_in_force,
+    post_only: body.post_only ?? false,
+    client_order_id: body.client_order_id ?? null,
+  }
+}
+
+/** The order's request: as kept, or as the row has it for orders placed before it was kept. */
+export function requestOf(o: typeof orders.$inferSelect): OrderRequest {
+  return (
+    o.request ?? {
+      symbol: o.symbol,
+      side: o.side,
+      type: o.type,
+      qty: o.qty,
+      price_cents: o.type === 'limit' || o.type === 'stop_limit' ? o.priceCents : null,
+      stop_price_cents: o.stopPriceCents,
+      time_in_force: o.timeInForce.toLowerCase() as OrderRequest['time_in_force'],
+      post_only: o.postOnly,
+      client_order_id: o.clientOrderId,
+    }
+  )
+}
+
+/** The fields in which a repeated request differs from the first (none: the same request). */
+export function requestDifferences(first: OrderRequest, repeated: OrderRequest): string[] {
+  return (Object.keys(repeated) as (keyof OrderRequest)[]).filter((k) => first[k] !== repeated[k])
 }
 
 /** market → limit at the collar; stop → stop_limit at the collar; the rest as they are. */

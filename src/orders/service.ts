@@ -7,6 +7,7 @@ import { positionsValue } from '../accounts/service.ts'
 import type { Db, DbOrTx } from '../db/client.ts'
 import type { Env } from '../env.ts'
 import { fills, orders, positions, symbols, users } from '../db/schema.ts'
+import type { OrderRequest } from '../db/schema.ts'
 import { orderEvents } from '../engine/journal.ts'
 import type { Ack, OutboxFill } from '../engine/journal.ts'
 import type { Command, NewOrder } from '../engine/types.ts'
@@ -16,7 +17,9 @@ import { withRetries } from './fills.ts'
 import { applyOrderEvent, lockOrders } from './order-events.ts'
 import { writeReservation } from './reserve.ts'
 import type { AccountSnapshot } from './reserve.ts'
-import { OrderRejected, engineOrder, outcomeOf, planOrder } from './rules.ts'
+import {
+  OrderRejected, engineOrder, orderRequest, outcomeOf, planOrder, requestDifferences, requestOf,
+} from './rules.ts'
 import type { MarketQuote } from './rules.ts'
 import type { AckOutcome, OrderPlan } from './rules.ts'
 import { nyDate, nyDayStart, nyInstant, tradingDaysEndingAt } from '../settlement/calendar.ts'
@@ -74,31 +77,26 @@ export interface Placed {
 const lastTrade = sql<number | null>`(select f.price_cents from fills f
   where f.symbol = symbols.symbol order by f.seq desc limit 1)`.mapWith(Number)
 
-/** The parameters a repeated request must match (idempotency). */
-function sameRequest(o: OrderRow, p: OrderPlan, clientOrderId: string | null) {
-  return (
-    o.symbol === p.symbol &&
-    o.side === p.side &&
-    o.type === p.type &&
-    o.timeInForce === p.tif &&
-    o.postOnly === p.postOnly &&
-    o.qty === p.qty &&
-    (o.type === 'market' || o.type === 'stop' || o.priceCents === p.priceCents) &&
-    o.stopPriceCents === p.stopPriceCents &&
-    o.clientOrderId === clientOrderId
-  )
+/**
+ * An order to place: the request, its Idempotency-Key, and a refusal decided before (the market
+ * is closed) that stands unless the request repeats an order placed already: a retry gets its
+ * first answer whatever changed since.
+ */
+export interface PlaceRequest {
+  body: OrderBody
+  idempotencyKey?: string
+  refusal?: AppError
 }
 
 export async function placeOrder(
   db: Db,
   books: Submitters,
   userId: number,
-  body: OrderBody,
-  idempotencyKey: string | undefined,
+  request: PlaceRequest,
   span: Span = untimed,
   market?: MarketQuote,
 ): Promise<Placed> {
-  const reserved = await span('risk', () => reserveOrder(db, userId, body, idempotencyKey, market))
+  const reserved = await span('risk', () => reserveOrder(db, userId, request, market))
   const { order } = reserved
   const ack = await span('book', () =>
     submitted(db, order, () => books(order.symbol).submit(engineOrder(order))),
@@ -117,13 +115,13 @@ export async function placeBatch(
   db: Db,
   book: Submitter,
   userId: number,
-  items: { body: OrderBody; idempotencyKey?: string }[],
+  items: PlaceRequest[],
   market?: MarketQuote,
 ): Promise<BatchResult[]> {
   const results: BatchResult[] = []
   const held: { index: number; reserved: Reserved }[] = []
-  for (const [index, { body, idempotencyKey }] of items.entries()) {
-    const reserved = await refusal(() => reserveOrder(db, userId, body, idempotencyKey, market))
+  for (const [index, item] of items.entries()) {
+    const reserved = await refusal(() => reserveOrder(db, userId, item, market))
     if (reserved instanceof AppError) results[index] = reserved
     else held.push({ index, reserved })
   }
@@ -208,19 +206,17 @@ const OPTIMISTIC_ATTEMPTS = 5
 async function reserveOrder(
   db: Db,
   userId: number,
-  body: OrderBody,
-  idempotencyKey: string | undefined,
+  request: PlaceRequest,
   market: MarketQuote | undefined,
 ): Promise<Reserved> {
-  const keys = { clientOrderId: body.client_order_id ?? null, idempotencyKey: idempotencyKey ?? null }
   for (let attempt = 1; attempt <= RESERVE_ATTEMPTS; attempt++) {
     const reserved =
       attempt <= OPTIMISTIC_ATTEMPTS
-        ? await tryReserve(db, userId, body, keys, market)
+        ? await tryReserve(db, userId, request, market)
         : await withRetries(() =>
             db.transaction(async (tx) => {
               await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update')
-              return tryReserve(tx, userId, body, keys, market)
+              return tryReserve(tx, userId, request, market)
             }),
           )
     if (reserved) return reserved
@@ -236,16 +232,18 @@ async function reserveOrder(
 async function tryReserve(
   q: DbOrTx,
   userId: number,
-  body: OrderBody,
-  keys: { clientOrderId: string | null; idempotencyKey: string | null },
+  { body, idempotencyKey, refusal }: PlaceRequest,
   market: MarketQuote | undefined,
 ): Promise<Reserved | undefined> {
+  const request = orderRequest(body)
+  const keys = { clientOrderId: request.client_order_id, idempotencyKey: idempotencyKey ?? null }
   const { snap, user, sym, repeatedId, boughtToday } = await readAccount(q, userId, body, keys)
-  const plan = planOrder(body, sym && { ...sym, nbbo: market })
   if (repeatedId !== null) {
     const [order] = await q.select().from(orders).where(eq(orders.id, repeatedId))
-    return repeatedOrder(order, plan, keys.clientOrderId)
+    return repeatedOrder(order, request)
   }
+  if (refusal) throw refusal
+  const plan = planOrder(body, sym && { ...sym, nbbo: market })
   checkHoldings(plan, snap, user.shortLimit)
   if (boughtToday) await checkDayTrades(q, userId, snap.cash, plan)
   const data = {
@@ -256,7 +254,7 @@ async function tryReserve(
     qty: plan.qty,
     price_cents: plan.priceCents,
   }
-  const order = await writeReservation(q, userId, snap, plan, keys, data)
+  const order = await writeReservation(q, userId, snap, plan, { ...keys, request }, data)
   return order && { order, fresh: true }
 }
 
@@ -340,13 +338,14 @@ function checkHoldings(plan: OrderPlan, snap: AccountSnapshot, shortLimit: numbe
  * The order a repeated Idempotency-Key or client_order_id names: the same request gets it back
  * (or 409 while the first is in flight), a different one is refused.
  */
-function repeatedOrder(order: OrderRow, plan: OrderPlan, clientOrderId: string | null): Reserved {
-  if (!sameRequest(order, plan, clientOrderId)) {
+function repeatedOrder(order: OrderRow, request: OrderRequest): Reserved {
+  const differs = requestDifferences(requestOf(order), request)
+  if (differs.length > 0) {
     throw new AppError(
       422,
       'idempotency_mismatch',
       'This Idempotency-Key or client_order_id was used for a different order',
-      { order_id: order.id },
+      { order_id: order.id, differs },
     )
   }
   const acked = order.updatedAt.getTime() !== order.createdAt.getTime()
@@ -430,7 +429,7 @@ async function submitted<T>(db: Db, sent: OrderRow | OrderRow[], fn: () => Promi
 
 /** Brings Postgres in line with the book's ack of a submit. */
 async function recordAck(db: Db, { order, fresh }: Reserved, ack: Ack): Promise<Placed> {
-  const outcome = outcomeOf(order.id, order.qty, ack)
+  const outcome = outcomeOf(order.id, requestOf(order).qty, ack) // the ack was of the qty requested
   await recordEvents(db, order.symbol, ack, 'new')
   // rested or pending → open, only while still pending (the drain may have made it partial or
   // filled); filled in the ack: the drain sets it filled, touching updated_at marks it acked (not

@@ -3,6 +3,7 @@
 import type { fills } from '../db/schema.ts'
 import type { Ack, OutboxFill } from '../engine/journal.ts'
 import { formatCents } from '../lib/money.ts'
+import { requestOf } from './rules.ts'
 import type { AckOutcome } from './rules.ts'
 import type { OrderRow } from './service.ts'
 
@@ -42,9 +43,11 @@ function routedView(ack: Ack, orderId: number) {
 /** POST's answer: the order as the book acked it (fills reach Postgres through the drain). */
 export const ackView = (o: OrderRow, ack: Ack, out: AckOutcome) => ({
   ...orderFields(o),
+  // as requested: a replay answers as the first answer did, though a PATCH reduced it since
+  qty: requestOf(o).qty,
   status: out.status,
   filled_qty: out.filledQty,
-  open_qty: out.status === 'open' || out.status === 'partial' ? o.qty - out.filledQty : 0,
+  open_qty: out.status === 'open' || out.status === 'partial' ? requestOf(o).qty - out.filledQty : 0,
   avg_fill_price: money(out.avgPriceCents),
   fills: out.fills.map(ackFillView(o.id)),
   reason: out.reason,

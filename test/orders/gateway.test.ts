@@ -13,7 +13,8 @@ import { bookModule } from '../../src/engine/wasm-file.ts'
 import { settingsFrom } from '../../src/env.ts'
 import type { Env } from '../../src/env.ts'
 import type { NewOrder } from '../../src/engine/types.ts'
-import { OrderDesk } from '../../src/orders/desk.ts'
+import { OrderDesk, toProblem } from '../../src/orders/desk.ts'
+import { marketClosed } from '../../src/orders/rules.ts'
 import { orderBody } from '../../src/orders/schema.ts'
 import type { DeskItem } from '../../src/orders/desk.ts'
 import { applyFills } from '../../src/orders/fills.ts'
@@ -189,6 +190,19 @@ describe('the gateway with a book that can fail', () => {
       const again = await desk(sym).place(buyer.id, item)
       expect(again.ok && [again.placed.replayed, again.placed.order.id]).toEqual([true, first.ok && first.placed.order.id])
     }
+  })
+
+  test('market closed: a new order is refused with it, a repeat of one placed before is replayed', async () => {
+    const sym = await newSymbol()
+    const buyer = await trader('10000.00')
+    const body = orderBody.parse(order(sym, 'buy', 1, '140.00'))
+    const first = await desk(sym).place(buyer.id, { body, idempotencyKey: 'closed-1' })
+    expect(first.ok).toBe(true)
+    const refusal = toProblem(marketClosed(sym, new Date('2026-11-27T14:30:00Z')))
+    const repeat = await desk(sym).place(buyer.id, { body, idempotencyKey: 'closed-1', refusal })
+    expect(repeat.ok && [repeat.placed.replayed, repeat.placed.order.id]).toEqual([true, first.ok && first.placed.order.id])
+    const fresh = await desk(sym).place(buyer.id, { body, idempotencyKey: 'closed-2', refusal })
+    expect(fresh).toMatchObject({ ok: false, problem: { status: 422, code: 'market_closed' } })
   })
 
   test('canceling a pending order submits it first, then cancels and releases', async () => {

@@ -14,7 +14,7 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { and, asc, eq } from 'drizzle-orm'
 import type { Db } from '../../src/db/client.ts'
-import { cashLedger, orders, positions, users } from '../../src/db/schema.ts'
+import { cashLedger, orders, positions, symbols, users } from '../../src/db/schema.ts'
 import type { Env } from '../../src/env.ts'
 import { PASSWORD, uniqueEmail } from '../helpers/app.ts'
 import { inProcessApp, secondFactorAuth } from '../helpers/in-process-app.ts'
@@ -94,11 +94,13 @@ describe('the same key with other parameters', () => {
       client_order_id: { ...buy(2), client_order_id: 'mine' },
       post_only: { ...buy(2), post_only: true },
     }
+    const named: Record<string, string> = { price: 'price_cents', type: 'type' }
     for (const [changed, body] of Object.entries(variants)) {
       const res = await post(u.auth, body, key)
       expect({ changed, status: res.status, code: res.body.code, order_id: res.body.order_id }).toEqual({
         changed, status: 422, code: 'idempotency_mismatch', order_id: first.body.id,
       })
+      expect(res.body.differs).toContain(named[changed] ?? changed)
     }
     expect(await stateOf(u.id)).toEqual(before)
     const again = await post(u.auth, buy(2), key)
@@ -114,6 +116,50 @@ describe('the same key with other parameters', () => {
     const res = await post(u.auth, { ...buy(2), client_order_id: 'c-1' })
     expect([res.status, res.body.code]).toEqual([422, 'idempotency_mismatch'])
     expect(await stateOf(u.id)).toEqual(before)
+  })
+})
+
+describe('a retry gets the first answer, whatever changed since', () => {
+  test('the band moved away from its price, then the symbol halted: still replayed', async () => {
+    const sym = await fixtures.newSymbol() // reference 150.00
+    const u = await trader('10000.00')
+    const key = newKey()
+    const first = await post(u.auth, { ...buy(2), symbol: sym }, key)
+    expect(first.status).toBe(201)
+    await db.update(symbols).set({ referencePriceCents: 25_000 }).where(eq(symbols.symbol, sym))
+    const moved = await post(u.auth, { ...buy(2), symbol: sym }, key)
+    expect([moved.status, moved.replayed, moved.body]).toEqual([201, 'true', first.body])
+    await db.update(symbols).set({ status: 'halted' }).where(eq(symbols.symbol, sym))
+    const halted = await post(u.auth, { ...buy(2), symbol: sym }, key)
+    expect([halted.status, halted.replayed, halted.body]).toEqual([201, 'true', first.body])
+    // a new order is refused, though, and a changed one is a mismatch before any rule
+    expect((await post(u.auth, { ...buy(2), symbol: sym }, newKey())).body.code).toBe('symbol_not_trading')
+    const changed = await post(u.auth, { ...buy(2), symbol: sym, price: '139.99' }, key)
+    expect([changed.status, changed.body.code]).toEqual([422, 'idempotency_mismatch'])
+  })
+
+  test('reduced by a PATCH: the first request replays the first answer; the reduced qty is another request', async () => {
+    const u = await trader('10000.00')
+    const body = { ...buy(10), client_order_id: `reduce-${newKey()}` }
+    const first = await post(u.auth, body)
+    expect(first.body).toMatchObject({ status: 'open', qty: 10, open_qty: 10 })
+    const reduce = await app.request(`/v1/orders/${first.body.id}`, {
+      method: 'PATCH', headers: { ...u.auth, 'content-type': 'application/json' }, body: JSON.stringify({ qty: 4 }),
+    }, env)
+    expect(reduce.status).toBe(200)
+    const again = await post(u.auth, body)
+    expect([again.status, again.replayed, again.body]).toEqual([201, 'true', first.body])
+    const reduced = await post(u.auth, { ...body, qty: 4 })
+    expect([reduced.status, reduced.body.code, reduced.body.differs]).toEqual([422, 'idempotency_mismatch', ['qty']])
+  })
+
+  test('a market order: the time in force the client sent is compared, not the IOC it became', async () => {
+    const u = await trader('10000.00')
+    const key = newKey()
+    const market = { symbol, side: 'buy', type: 'market', qty: 1, time_in_force: 'day' }
+    expect((await post(u.auth, market, key)).status).toBe(201)
+    const other = await post(u.auth, { ...market, time_in_force: 'ioc' }, key)
+    expect([other.status, other.body.code, other.body.differs]).toEqual([422, 'idempotency_mismatch', ['time_in_force']])
   })
 })
 
