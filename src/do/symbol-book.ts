@@ -161,6 +161,11 @@ export class SymbolBook extends DurableObject<Env> {
     return orders.map((order) => this.submit(order))
   }
 
+  /** Orders submitted late, with the market closed: each its first outcome, or market_closed. */
+  refuseUnseen(orders: NewOrder[]): Ack[] {
+    return orders.map((order) => this.run('new', () => this.journal.refuseUnseen(order)))
+  }
+
   /** Cancels an order; one at a venue is asked to cancel there, and ends when the venue says. */
   cancel(id: number): Ack {
     const child = this.journal.requestCancel(id, 'user')

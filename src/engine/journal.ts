@@ -271,16 +271,30 @@ export class BookJournal {
    * a refused route rejects the order without the book.
    */
   submit(order: NewOrder, route?: RouteDecision): Ack {
-    const first = this.store.exec(
-      `SELECT seq, command, events, ts, fills_before FROM book_commands WHERE op = 'new' AND order_id = ?`,
-      order.id,
-    )[0]
+    const first = this.firstSubmit(order.id)
     if (first) return replay(first)
     if (!route) return this.apply({ ...order, op: 'new' })
     if ('refused' in route) return this.apply({ ...order, op: 'refuse', reason: route.refused })
     if (route.internalCap === undefined) return this.apply({ ...order, op: 'route', route })
     const { postOnly: _, ...taking } = order
     return this.apply({ ...taking, op: 'new', price: route.internalCap, tif: 'IOC', route })
+  }
+
+  /**
+   * An order the gateway submits late, with the market closed (a client's retry, the sweeper):
+   * its first outcome if the book has it; otherwise it is rejected market_closed without the
+   * book, and a submit of it again gets that rejection, so it never trades after its time.
+   */
+  refuseUnseen(order: NewOrder): Ack {
+    const first = this.firstSubmit(order.id)
+    return first ? replay(first) : this.apply({ ...order, op: 'refuse', reason: 'market_closed' })
+  }
+
+  private firstSubmit(id: number) {
+    return this.store.exec(
+      `SELECT seq, command, events, ts, fills_before FROM book_commands WHERE op = 'new' AND order_id = ?`,
+      id,
+    )[0]
   }
 
   /**
@@ -648,12 +662,12 @@ function replay(row: Record<string, SqlValue>): Ack {
 
 /**
  * What the journal logs: the book's commands (an order's internal leg with its route), and
- * orders that do not reach the book: routed whole, or refused a route.
+ * orders that do not reach the book: routed whole, refused a route, or submitted too late.
  */
 type LoggedCommand =
   | (Command & { route?: RoutePlan })
   | ({ op: 'route'; route: RoutePlan } & NewOrder)
-  | ({ op: 'refuse'; reason: 'no_venue' | 'not_routable' } & NewOrder)
+  | ({ op: 'refuse'; reason: 'no_venue' | 'not_routable' | 'market_closed' } & NewOrder)
 
 /** What the command does in the book: nothing for an order routed whole or refused a route. */
 function bookEvents(book: OrderBook, command: LoggedCommand): BookEvent[] {

@@ -38,6 +38,7 @@ export type CancelReason = 'self_trade' | 'fok' | 'ioc' | 'no_liquidity' | 'user
  */
 export type RejectReason =
   | 'post_only' | 'duplicate_id' | 'invalid' | 'unknown_order' | 'invalid_amend' | 'no_venue' | 'not_routable'
+  | 'market_closed'
 
 /**
  * What a command did, in order. A command's events are: its fills in match order, then its own

@@ -36,21 +36,22 @@ export interface DeskItem {
   idempotencyKey?: string
   /** where the request came from: the Worker's request context does not cross into the object */
   origin?: Origin
-  /** the Worker's refusal (market closed), unless the request repeats a placed order */
-  refusal?: Problem
+  /** market_closed, as the Worker found it: refuses a new order (a repeat gets its first answer) */
+  closed?: Problem
 }
 
 /** what the gateway places for a desk item */
-const placeRequest = ({ body, idempotencyKey, refusal }: DeskItem): PlaceRequest => ({
+const placeRequest = ({ body, idempotencyKey, closed }: DeskItem): PlaceRequest => ({
   body,
   idempotencyKey,
-  refusal: refusal && fromProblem(refusal),
+  closed: closed && fromProblem(closed),
 })
 
 /** The book the desk sits next to: synchronous, in the same object. */
 export interface LocalBook {
   submit(order: NewOrder): Ack
   submitBatch(orders: NewOrder[]): Ack[]
+  refuseUnseen(orders: NewOrder[]): Ack[]
 }
 
 export const toProblem = (e: AppError): Problem => ({
@@ -78,6 +79,7 @@ export class OrderDesk {
     this.client = {
       submit: async (order) => book.submit(order),
       submitBatch: async (orders) => book.submitBatch(orders),
+      refuseUnseen: async (orders) => book.refuseUnseen(orders),
     }
   }
 

@@ -8,6 +8,9 @@
 import { openDb } from '../db/client.ts'
 import type { DbConfig } from '../db/client.ts'
 import { symbols } from '../db/schema.ts'
+import { settingsFrom } from '../env.ts'
+import type { Env } from '../env.ts'
+import { tradingHours } from '../settlement/calendar.ts'
 
 const TTL_MS = 60_000
 
@@ -43,6 +46,16 @@ export async function listedSymbol(cfg: DbConfig, symbol: string): Promise<Liste
     await handle.end()
   }
   return listed.symbols.get(symbol)
+}
+
+/**
+ * Whether the symbol trades at `instant`: its market hours (extended hours if it has them), or
+ * always with MARKET_ALWAYS_OPEN. A symbol no longer listed does not.
+ */
+export async function marketOpen(env: Env, symbol: string, instant = Date.now()): Promise<boolean> {
+  if (settingsFrom(env).marketAlwaysOpen) return true
+  const listed = await listedSymbol(env, symbol)
+  return listed !== undefined && tradingHours(instant, listed.extendedHours).open
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -11,7 +11,7 @@ import { withDb } from '../db/middleware.ts'
 import { validate, validationError } from '../lib/validate.ts'
 import { fromProblem, toProblem } from './desk.ts'
 import type { DeskItem, DeskResult, OrderDesk } from './desk.ts'
-import { listedSymbol } from './listed.ts'
+import { listedSymbol, marketOpen } from './listed.ts'
 import { marketClosed, unknownSymbol } from './rules.ts'
 import { tradingHours } from '../settlement/calendar.ts'
 import { AppError, problemBody } from '../errors.ts'
@@ -81,14 +81,14 @@ orderRoutes.post(
   validate('json', orderBody),
   async (c) => {
     const body = c.req.valid('json')
-    const refusal = await closedProblem(c, body.symbol)
+    const closed = await closedProblem(c, body.symbol)
     startTime(c, 'desk', 'the symbol object, all of it')
     const reply = await reached(body.symbol, () =>
       desk(c, body.symbol).place(c.var.auth.userId, {
         body,
         idempotencyKey: c.req.valid('header')['idempotency-key'],
         origin: requestOrigin(),
-        refusal,
+        closed,
       }),
     )
     endTime(c, 'desk')
@@ -127,9 +127,9 @@ orderRoutes.post(
       [...bySymbol].map(async ([symbol, group]) => {
         const refuse = (e: AppError) => group.map((): DeskResult => ({ ok: false, problem: toProblem(e) }))
         const replies = await closedProblem(c, symbol).then(
-          (refusal) =>
+          (closed) =>
             reached(symbol, () =>
-              desk(c, symbol).placeMany(c.var.auth.userId, group.map((g) => ({ ...g.item, refusal }))),
+              desk(c, symbol).placeMany(c.var.auth.userId, group.map((g) => ({ ...g.item, closed }))),
             ).catch(refuse),
           refuse,
         )
@@ -174,6 +174,7 @@ orderRoutes.delete(
       books(c),
       c.var.auth.userId,
       c.req.valid('param').id,
+      (symbol) => marketOpen(c.env, symbol),
     )
     // 202: the order is at a venue, which cancels it (the user's stream and GET show when)
     if (pending) return c.json({ ...orderView(order), canceled_qty: 0, cancel_pending: true }, 202)

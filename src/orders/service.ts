@@ -35,13 +35,15 @@ export interface BookClient {
   submit(order: NewOrder): Promise<Ack>
   /** the orders in turn, in one call */
   submitBatch(orders: NewOrder[]): Promise<Ack[]>
+  /** orders submitted late, with the market closed: not placed if the book never got them */
+  refuseUnseen(orders: NewOrder[]): Promise<Ack[]>
   cancel(id: number): Promise<Ack>
   amend(id: number, qty: number): Promise<Ack>
   pendingFills(limit?: number): Promise<OutboxFill[]>
 }
 export type Books = (symbol: string) => BookClient
 /** What placing needs of a book. */
-export type Submitter = Pick<BookClient, 'submit' | 'submitBatch'>
+export type Submitter = Pick<BookClient, 'submit' | 'submitBatch' | 'refuseUnseen'>
 export type Submitters = (symbol: string) => Submitter
 
 /** Each symbol's Durable Object (SymbolBook), reached by name. */
@@ -78,14 +80,14 @@ const lastTrade = sql<number | null>`(select f.price_cents from fills f
   where f.symbol = symbols.symbol order by f.seq desc limit 1)`.mapWith(Number)
 
 /**
- * An order to place: the request, its Idempotency-Key, and a refusal decided before (the market
- * is closed) that stands unless the request repeats an order placed already: a retry gets its
- * first answer whatever changed since.
+ * An order to place: the request, its Idempotency-Key, and market_closed when the Worker found
+ * the market closed: a new order is refused with it, a repeat of one placed already gets its first
+ * answer (whatever changed since), and an order the book never got is not placed late.
  */
 export interface PlaceRequest {
   body: OrderBody
   idempotencyKey?: string
-  refusal?: AppError
+  closed?: AppError
 }
 
 export async function placeOrder(
@@ -98,8 +100,11 @@ export async function placeOrder(
 ): Promise<Placed> {
   const reserved = await span('risk', () => reserveOrder(db, userId, request, market))
   const { order } = reserved
+  const book = books(order.symbol)
   const ack = await span('book', () =>
-    submitted(db, order, () => books(order.symbol).submit(engineOrder(order))),
+    submitted(db, order, async () =>
+      request.closed ? (await book.refuseUnseen([engineOrder(order)]))[0] : book.submit(engineOrder(order)),
+    ),
   )
   return span('record', () => recordAck(db, reserved, ack))
 }
@@ -127,8 +132,12 @@ export async function placeBatch(
   }
   if (held.length === 0) return results
   const orders = held.map((h) => h.reserved.order)
+  // with the market closed only repeats were held: not placed late (see PlaceRequest)
+  const late = items.some((item) => item.closed)
   const acks = await refusal(() =>
-    submitted(db, orders, () => book.submitBatch(orders.map(engineOrder))),
+    submitted(db, orders, () =>
+      late ? book.refuseUnseen(orders.map(engineOrder)) : book.submitBatch(orders.map(engineOrder)),
+    ),
   )
   for (const [i, { index, reserved }] of held.entries()) {
     results[index] = acks instanceof AppError ? acks : await recordAck(db, reserved, acks[i])
@@ -142,10 +151,16 @@ export const STALE_PENDING_MS = 30_000
 /**
  * Submits orders left pending (their submit never answered and nobody retried) and records what
  * the book did, as a client's retry would: the book is idempotent on the order id, so an order it
- * already has gets its first outcome back. Returns how many were resolved; a book that still does
- * not answer leaves its orders for the next run.
+ * already has gets its first outcome back. With its market closed, or a DAY order of an earlier
+ * day, one the book never got is rejected market_closed instead of placed late. Returns how many
+ * were resolved; a book that still does not answer leaves its orders for the next run.
  */
-export async function sweepPending(db: Db, books: Submitters, now = Date.now()) {
+export async function sweepPending(
+  db: Db,
+  books: Submitters,
+  marketOpen: (symbol: string) => Promise<boolean>,
+  now = Date.now(),
+) {
   const stale = await db.transaction((tx) =>
     tx
       .select()
@@ -160,14 +175,22 @@ export async function sweepPending(db: Db, books: Submitters, now = Date.now()) 
   for (const o of stale) bySymbol.set(o.symbol, [...(bySymbol.get(o.symbol) ?? []), o])
   let resolved = 0
   await Promise.all(
-    [...bySymbol].map(async ([symbol, group]) => {
-      const acks = await refusal(() =>
-        submitted(db, group, () => books(symbol).submitBatch(group.map(engineOrder))),
-      )
-      if (acks instanceof AppError) return
-      for (const [i, order] of group.entries()) {
-        await recordAck(db, { order, fresh: false }, acks[i])
-        resolved++
+    [...bySymbol].map(async ([symbol, all]) => {
+      const open = await marketOpen(symbol)
+      const today = nyDate(now)
+      const isLate = (o: OrderRow) => !open || (o.timeInForce === 'DAY' && nyDate(o.createdAt.getTime()) !== today)
+      const book = books(symbol)
+      for (const [group, submit] of [
+        [all.filter((o) => !isLate(o)), (os: NewOrder[]) => book.submitBatch(os)],
+        [all.filter(isLate), (os: NewOrder[]) => book.refuseUnseen(os)],
+      ] as const) {
+        if (group.length === 0) continue
+        const acks = await refusal(() => submitted(db, group, () => submit(group.map(engineOrder))))
+        if (acks instanceof AppError) continue
+        for (const [i, order] of group.entries()) {
+          await recordAck(db, { order, fresh: false }, acks[i])
+          resolved++
+        }
       }
     }),
   )
@@ -232,7 +255,7 @@ async function reserveOrder(
 async function tryReserve(
   q: DbOrTx,
   userId: number,
-  { body, idempotencyKey, refusal }: PlaceRequest,
+  { body, idempotencyKey, closed }: PlaceRequest,
   market: MarketQuote | undefined,
 ): Promise<Reserved | undefined> {
   const request = orderRequest(body)
@@ -242,7 +265,7 @@ async function tryReserve(
     const [order] = await q.select().from(orders).where(eq(orders.id, repeatedId))
     return repeatedOrder(order, request)
   }
-  if (refusal) throw refusal
+  if (closed) throw closed
   const plan = planOrder(body, sym && { ...sym, nbbo: market })
   checkHoldings(plan, snap, user.shortLimit)
   if (boughtToday) await checkDayTrades(q, userId, snap.cash, plan)
@@ -525,12 +548,22 @@ const notCancelable = (o: OrderRow) =>
  * (its submit never answered) is first re-submitted, so the book knows it before the cancel. A
  * repeated cancel gets the first one's outcome from the book (a retry after a crash).
  */
-export async function cancelOrder(db: Db, books: Books, userId: number, id: number) {
+export async function cancelOrder(
+  db: Db,
+  books: Books,
+  userId: number,
+  id: number,
+  marketOpen: (symbol: string) => Promise<boolean>,
+) {
   let order = await getOrder(db, userId, id)
   if (!(ACTIVE as readonly string[]).includes(order.status)) throw notCancelable(order)
   const book = books(order.symbol)
   if (order.status === 'pending') {
-    const ack = await call(order, () => book.submit(engineOrder(order)))
+    // the book may have it: learn its outcome first (not placing it late if it does not)
+    const pending = engineOrder(order)
+    const ack = await call(order, async () =>
+      (await marketOpen(order.symbol)) ? book.submit(pending) : (await book.refuseUnseen([pending]))[0],
+    )
     await recordAck(db, { order, fresh: false }, ack)
   }
   const ack = await call(order, () => book.cancel(order.id))

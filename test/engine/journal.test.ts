@@ -80,6 +80,23 @@ describe('the book journal', () => {
     expect(j.pendingFills()).toHaveLength(1)
   })
 
+  test('an order submitted late: its first outcome if the book has it, else market_closed for good', () => {
+    const store = sqliteStore()
+    const j = journal(store)
+    j.submit(limit(1, 1, 'sell', 10, 100))
+    const seen = j.submit(limit(2, 2, 'buy', 4, 100))
+    expect(j.refuseUnseen(limit(2, 2, 'buy', 4, 100))).toEqual({ ...seen, replayed: true })
+    const hash = j.hash()
+    const refused = j.refuseUnseen(limit(3, 2, 'buy', 4, 100))
+    expect(refused.events).toEqual([{ type: 'rejected', id: 3, reason: 'market_closed' }])
+    expect(j.hash()).toBe(hash) // the book untouched
+    // submitted again, now or after a restart, it gets that rejection: it never trades
+    expect(j.submit(limit(3, 2, 'buy', 4, 100))).toEqual({ ...refused, replayed: true })
+    const reopened = journal(store)
+    expect(reopened.submit(limit(3, 2, 'buy', 4, 100))).toEqual({ ...refused, replayed: true })
+    expect(reopened.hash()).toBe(hash)
+  })
+
   test('reopening restores the same book from snapshot + log, with the same future', () => {
     const store = sqliteStore()
     const j = journal(store, 64)

@@ -28,6 +28,7 @@ export function inProcessBooks(db: () => Db) {
       const book = {
         submit: (o: never) => journal(symbol).submit(o),
         submitBatch: (os: never[]) => os.map((o) => journal(symbol).submit(o)),
+        refuseUnseen: (os: never[]) => os.map((o) => journal(symbol).refuseUnseen(o)),
       }
       d = new OrderDesk(db, book)
       desks.set(symbol, d)
@@ -41,6 +42,7 @@ export function inProcessBooks(db: () => Db) {
       placeMany: async (userId: number, items: DeskItem[]) => desk(symbol).placeMany(userId, items),
       submit: async (o: never) => journal(symbol).submit(o),
       submitBatch: async (os: never[]) => os.map((o) => journal(symbol).submit(o)),
+      refuseUnseen: async (os: never[]) => os.map((o) => journal(symbol).refuseUnseen(o)),
       cancel: async (id: number) => journal(symbol).cancel(id),
       amend: async (id: number, qty: number) => journal(symbol).amend(id, qty),
       pendingFills: async (limit?: number) => journal(symbol).pendingFills(limit),

@@ -7,7 +7,7 @@ import { and, eq } from 'drizzle-orm'
 import { updateUser } from '../../src/accounts/service.ts'
 import { createApp } from '../../src/app.ts'
 import { issueAccessToken } from '../../src/auth/tokens.ts'
-import { positions, symbols, users } from '../../src/db/schema.ts'
+import { orders, positions, symbols, users } from '../../src/db/schema.ts'
 import { BookJournal } from '../../src/engine/journal.ts'
 import { bookModule } from '../../src/engine/wasm-file.ts'
 import { settingsFrom } from '../../src/env.ts'
@@ -56,6 +56,7 @@ function desk(symbol: string) {
   const book = {
     submit: (o: NewOrder) => (up(), journal(symbol).submit(o)),
     submitBatch: (os: NewOrder[]) => (up(), os.map((o) => journal(symbol).submit(o))),
+    refuseUnseen: (os: NewOrder[]) => (up(), os.map((o) => journal(symbol).refuseUnseen(o))),
   }
   if (!desks.has(symbol)) desks.set(symbol, new OrderDesk(() => db, book))
   return desks.get(symbol)!
@@ -74,6 +75,7 @@ const SYMBOL_BOOK = {
     },
     submit: async (o: never) => (await gate(), journal(symbol).submit(o)),
     submitBatch: async (os: never[]) => (await gate(), os.map((o) => journal(symbol).submit(o))),
+    refuseUnseen: async (os: never[]) => (await gate(), os.map((o) => journal(symbol).refuseUnseen(o))),
     cancel: async (id: number) => (await gate(), journal(symbol).cancel(id)),
     amend: async (id: number, qty: number) => (await gate(), journal(symbol).amend(id, qty)),
     pendingFills: async (limit?: number) => (await gate(), journal(symbol).pendingFills(limit)),
@@ -198,11 +200,23 @@ describe('the gateway with a book that can fail', () => {
     const body = orderBody.parse(order(sym, 'buy', 1, '140.00'))
     const first = await desk(sym).place(buyer.id, { body, idempotencyKey: 'closed-1' })
     expect(first.ok).toBe(true)
-    const refusal = toProblem(marketClosed(sym, new Date('2026-11-27T14:30:00Z')))
-    const repeat = await desk(sym).place(buyer.id, { body, idempotencyKey: 'closed-1', refusal })
+    const closed = toProblem(marketClosed(sym, new Date('2026-11-27T14:30:00Z')))
+    const repeat = await desk(sym).place(buyer.id, { body, idempotencyKey: 'closed-1', closed })
     expect(repeat.ok && [repeat.placed.replayed, repeat.placed.order.id]).toEqual([true, first.ok && first.placed.order.id])
-    const fresh = await desk(sym).place(buyer.id, { body, idempotencyKey: 'closed-2', refusal })
+    const fresh = await desk(sym).place(buyer.id, { body, idempotencyKey: 'closed-2', closed })
     expect(fresh).toMatchObject({ ok: false, problem: { status: 422, code: 'market_closed' } })
+    // reserved, but the book never got it (it did not answer); retried once the market closed:
+    // not placed late, rejected market_closed, nothing held
+    down = true
+    await desk(sym).place(buyer.id, { body, idempotencyKey: 'closed-3' }).catch(() => {})
+    down = false
+    const late = await desk(sym).place(buyer.id, { body, idempotencyKey: 'closed-3', closed })
+    expect(late.ok && [late.placed.replayed, late.placed.outcome.status, late.placed.outcome.reason]).toEqual([
+      true, 'rejected', 'market_closed',
+    ])
+    expect((await call('GET', `/v1/orders/${late.ok && late.placed.order.id}`, buyer.auth)).body).toMatchObject({
+      status: 'rejected', reserved_cash: '0.00',
+    })
   })
 
   test('canceling a pending order submits it first, then cancels and releases', async () => {
@@ -534,6 +548,8 @@ describe('market makers sell short within their limit', () => {
 })
 
 describe('the pending-order sweeper', () => {
+  const open = async () => true
+
   test('submits orders left pending once they are stale, and records what the book did', async () => {
     const sym = await newSymbol()
     const u = await trader('1000.00')
@@ -546,16 +562,53 @@ describe('the pending-order sweeper', () => {
     const id = failed.body.order_id
     const books = bookClients(SYMBOL_BOOK as never)
     // not stale yet: left for the client's retry
-    expect(await sweepPending(db, books)).toEqual({ stale: 0, resolved: 0 })
+    expect(await sweepPending(db, books, open)).toEqual({ stale: 0, resolved: 0 })
     // 3 fill against the resting sell, 2 rest (other tests' abandoned orders are swept too)
     const later = Date.now() + STALE_PENDING_MS + 1
-    const first = await sweepPending(db, books, later)
+    const first = await sweepPending(db, books, open, later)
     expect(first.resolved).toBe(first.stale)
     expect(first.resolved).toBeGreaterThanOrEqual(1)
     await applyFills(db, sym, journal(sym).pendingFills())
     const swept = (await call('GET', `/v1/orders/${id}`, u.auth)).body
     expect(swept).toMatchObject({ status: 'partial', filled_qty: 3, reserved_cash: '300.00' })
-    expect(await sweepPending(db, books, later)).toEqual({ stale: 0, resolved: 0 })
+    expect(await sweepPending(db, books, open, later)).toEqual({ stale: 0, resolved: 0 })
+  })
+
+  test('an order the book never got is not placed late: market closed, or a DAY order of an earlier day', async () => {
+    const sym = await newSymbol()
+    const u = await trader('1000.00')
+    down = true
+    const pending = async (tif: string) =>
+      (await call('POST', '/v1/orders', u.auth, { ...order(sym, 'buy', 1, '140.00'), time_in_force: tif })).body.order_id
+    const [never, got, yesterday] = [await pending('gtc'), await pending('gtc'), await pending('day')]
+    down = false
+    // the book got this one, Postgres never heard back
+    journal(sym).submit({ id: got, user: u.id, side: 'buy', type: 'limit', qty: 1, price: 14_000, tif: 'GTC' })
+    const dayBefore = new Date(Date.now() - 2 * 86_400_000)
+    await db.update(orders).set({ createdAt: dayBefore, updatedAt: dayBefore }).where(eq(orders.id, yesterday))
+    const books = bookClients(SYMBOL_BOOK as never)
+    const later = Date.now() + STALE_PENDING_MS + 1
+    // the market open: yesterday's DAY order is not placed today
+    await sweepPending(db, books, open, later)
+    expect((await call('GET', `/v1/orders/${yesterday}`, u.auth)).body).toMatchObject({
+      status: 'rejected', reason: 'market_closed', reserved_cash: '0.00',
+    })
+    expect((await call('GET', `/v1/orders/${got}`, u.auth)).body.status).toBe('open')
+    expect((await call('GET', `/v1/orders/${never}`, u.auth)).body.status).toBe('open') // placed: on time
+    // the market closed: a pending order the book has keeps its outcome, one it has not is refused
+    const other = await trader('1000.00')
+    down = true
+    const closedNever = (await call('POST', '/v1/orders', other.auth, order(sym, 'buy', 2, '140.00'))).body.order_id
+    down = false
+    await sweepPending(db, books, async () => false, Date.now() + STALE_PENDING_MS + 1)
+    expect((await call('GET', `/v1/orders/${closedNever}`, other.auth)).body).toMatchObject({
+      status: 'rejected', reason: 'market_closed', reserved_cash: '0.00',
+    })
+    expect((await call('GET', '/v1/account', other.auth)).body.reserved_cash).toBe('0.00')
+    // and it never reaches the book, even submitted again
+    const again = journal(sym).submit({ id: closedNever, user: other.id, side: 'buy', type: 'limit', qty: 2, price: 14_000, tif: 'GTC' })
+    expect(again.events).toEqual([{ type: 'rejected', id: closedNever, reason: 'market_closed' }])
+    expect(journal(sym).depth().bids).toHaveLength(1) // got and never, both at 140.00
   })
 })
 
