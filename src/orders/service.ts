@@ -175,26 +175,26 @@ export async function sweepPending(
   for (const o of stale) bySymbol.set(o.symbol, [...(bySymbol.get(o.symbol) ?? []), o])
   let resolved = 0
   await Promise.all(
-    [...bySymbol].map(async ([symbol, all]) => {
+    [...bySymbol].map(async ([symbol, group]) => {
       const open = await marketOpen(symbol)
-      const today = nyDate(now)
-      const isLate = (o: OrderRow) => !open || (o.timeInForce === 'DAY' && nyDate(o.createdAt.getTime()) !== today)
+      const isLate = (o: OrderRow) =>
+        !open || (o.timeInForce === 'DAY' && nyDate(o.createdAt.getTime()) !== nyDate(now))
       const book = books(symbol)
-      for (const [group, submit] of [
-        [all.filter((o) => !isLate(o)), (os: NewOrder[]) => book.submitBatch(os)],
-        [all.filter(isLate), (os: NewOrder[]) => book.refuseUnseen(os)],
-      ] as const) {
-        if (group.length === 0) continue
-        const acks = await refusal(() => submitted(db, group, () => submit(group.map(engineOrder))))
-        if (acks instanceof AppError) continue
-        for (const [i, order] of group.entries()) {
-          await recordAck(db, { order, fresh: false }, acks[i])
-          resolved++
-        }
-      }
+      const onTime = await submitAndRecord(db, group.filter((o) => !isLate(o)), (os) => book.submitBatch(os))
+      const late = await submitAndRecord(db, group.filter(isLate), (os) => book.refuseUnseen(os))
+      resolved += onTime + late
     }),
   )
   return { stale: stale.length, resolved }
+}
+
+/** Submits pending orders of one symbol and records each ack: how many (0: no answer). */
+async function submitAndRecord(db: Db, pending: OrderRow[], submit: (orders: NewOrder[]) => Promise<Ack[]>) {
+  if (pending.length === 0) return 0
+  const acks = await refusal(() => submitted(db, pending, () => submit(pending.map(engineOrder))))
+  if (acks instanceof AppError) return 0
+  for (const [i, order] of pending.entries()) await recordAck(db, { order, fresh: false }, acks[i])
+  return pending.length
 }
 
 /** An AppError as a value (a refused order of a batch); anything else still throws. */
