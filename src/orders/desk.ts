@@ -116,7 +116,9 @@ export class OrderDesk {
     try {
       // one request's orders: one origin
       const results = await withOriginOf(items[0]?.origin, () =>
-        this.inTurn(userId, () => placeBatch(this.db(), this.client, userId, items.map(placeRequest), this.market())),
+        this.inTurn(userId, () =>
+          placeBatch(this.db(), this.client, userId, items.map(placeRequest), this.market()),
+        ),
       )
       return results.map((r) =>
         r instanceof AppError ? { ok: false, problem: toProblem(r) } : { ok: true, placed: r },

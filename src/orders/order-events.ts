@@ -131,7 +131,9 @@ export async function applyOrderEvent(
   const latestAmend = ev.type === 'amended' ? await latestAmendSeq(tx, symbol, order.id, e.seq) : undefined
   if (latestAmend === e.seq) return undefined
   if (ev.type === 'amended') {
-    if ((active || cutStillHeld) && latestAmend === undefined) released = await cut(tx, symbol, e, order, filledBefore)
+    if ((active || cutStillHeld) && latestAmend === undefined) {
+      released = await cut(tx, symbol, e, order, filledBefore)
+    }
   } else if (active) {
     released = ev.type === 'rejected' ? order.qty : ev.qty
   }
@@ -195,7 +197,8 @@ async function cut(tx: Tx, symbol: string, e: BookOrderEvent, order: OrderRow, f
   // deploy, without an order_events row)
   const released = order.qty - before - ev.qty
   if (released < 0) {
-    throw new FillRejected(symbol, undefined, `order ${order.id}: amend to ${ev.qty} of ${order.qty - before} open`)
+    const open = order.qty - before
+    throw new FillRejected(symbol, undefined, `order ${order.id}: amend to ${ev.qty} of ${open} open`)
   }
   return released
 }
