@@ -111,20 +111,24 @@ export class OrderDesk {
 
   /** Orders of one batch for this symbol, each with its own result, in one call. */
   async placeMany(userId: number, items: DeskItem[]): Promise<DeskResult[]> {
-    const keys = this.claimKeys(userId, items)
-    if (!keys) return items.map(() => ({ ok: false, problem: toProblem(inFlight()) }))
+    // each order's keys on their own: one under way refuses that order, not the batch
+    const claims = items.map((item) => this.claimKeys(userId, [item]))
+    const claimed = items.filter((_, i) => claims[i])
     try {
       // one request's orders: one origin
       const results = await withOriginOf(items[0]?.origin, () =>
         this.inTurn(userId, () =>
-          placeBatch(this.db(), this.client, userId, items.map(placeRequest), this.market()),
+          placeBatch(this.db(), this.client, userId, claimed.map(placeRequest), this.market()),
         ),
       )
-      return results.map((r) =>
-        r instanceof AppError ? { ok: false, problem: toProblem(r) } : { ok: true, placed: r },
-      )
+      let next = 0
+      return claims.map((claim): DeskResult => {
+        if (!claim) return { ok: false, problem: toProblem(inFlight()) }
+        const r = results[next++]
+        return r instanceof AppError ? { ok: false, problem: toProblem(r) } : { ok: true, placed: r }
+      })
     } finally {
-      for (const key of keys) this.keysInFlight.delete(key)
+      for (const key of claims.flat()) if (key) this.keysInFlight.delete(key)
     }
   }
 

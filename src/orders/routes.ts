@@ -10,7 +10,8 @@ import type { AppEnv } from '../context.ts'
 import { withDb } from '../db/middleware.ts'
 import { validate, validationError } from '../lib/validate.ts'
 import { fromProblem, toProblem } from './desk.ts'
-import type { DeskItem, DeskResult, OrderDesk } from './desk.ts'
+import type { DeskItem, DeskResult } from './desk.ts'
+import type { SymbolBook } from '../do/symbol-book.ts'
 import { listedSymbol, marketOpen } from './listed.ts'
 import { marketClosed, unknownSymbol } from './rules.ts'
 import { tradingHours } from '../settlement/calendar.ts'
@@ -39,8 +40,8 @@ const books = (c: Context<AppEnv>) => gateway.bookClients(c.env.SYMBOL_BOOK)
 /** The symbol's Durable Object, as the order routes use it (RPC). */
 const desk = (c: Context<AppEnv>, symbol: string) =>
   c.env.SYMBOL_BOOK.get(c.env.SYMBOL_BOOK.idFromName(symbol)) as unknown as Pick<
-    OrderDesk,
-    'place' | 'placeMany'
+    SymbolBook,
+    'place' | 'placeMany' | 'placeClosed' | 'placeManyClosed'
   >
 
 /**
@@ -83,13 +84,11 @@ orderRoutes.post(
     const body = c.req.valid('json')
     const closed = await closedProblem(c, body.symbol)
     startTime(c, 'desk', 'the symbol object, all of it')
+    const idempotencyKey = c.req.valid('header')['idempotency-key']
+    const item = { body, idempotencyKey, origin: requestOrigin(), closed }
+    const book = desk(c, body.symbol)
     const reply = await reached(body.symbol, () =>
-      desk(c, body.symbol).place(c.var.auth.userId, {
-        body,
-        idempotencyKey: c.req.valid('header')['idempotency-key'],
-        origin: requestOrigin(),
-        closed,
-      }),
+      closed ? book.placeClosed(c.var.auth.userId, item) : book.place(c.var.auth.userId, item),
     )
     endTime(c, 'desk')
     for (const [stage, ms] of Object.entries(reply.timings)) setMetric(c, stage, ms)
@@ -127,10 +126,14 @@ orderRoutes.post(
       [...bySymbol].map(async ([symbol, group]) => {
         const refuse = (e: AppError) => group.map((): DeskResult => ({ ok: false, problem: toProblem(e) }))
         const replies = await closedProblem(c, symbol).then(
-          (closed) =>
-            reached(symbol, () =>
-              desk(c, symbol).placeMany(c.var.auth.userId, group.map((g) => ({ ...g.item, closed }))),
-            ).catch(refuse),
+          (closed) => {
+            const [book, items] = [desk(c, symbol), group.map((g) => ({ ...g.item, closed }))]
+            return reached(symbol, () =>
+              closed
+                ? book.placeManyClosed(c.var.auth.userId, items)
+                : book.placeMany(c.var.auth.userId, items),
+            ).catch(refuse)
+          },
           refuse,
         )
         group.forEach((g, i) => (results[g.index] = replies[i]))

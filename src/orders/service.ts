@@ -22,7 +22,7 @@ import {
 } from './rules.ts'
 import type { MarketQuote } from './rules.ts'
 import type { AckOutcome, OrderPlan } from './rules.ts'
-import { nyDate, nyDayStart, nyInstant, tradingDaysEndingAt } from '../settlement/calendar.ts'
+import { dayOrderClose, nyDate, nyDayStart, nyInstant, tradingDaysEndingAt } from '../settlement/calendar.ts'
 import {
   PDT_MAX_DAY_TRADES, PDT_MIN_EQUITY_CENTS, PDT_WINDOW_DAYS, dayTradeOutlook,
 } from './day-trades.ts'
@@ -100,12 +100,11 @@ export async function placeOrder(
 ): Promise<Placed> {
   const reserved = await span('risk', () => reserveOrder(db, userId, request, market))
   const { order } = reserved
-  const book = books(order.symbol)
-  const ack = await span('book', () =>
-    submitted(db, order, async () =>
-      request.closed ? (await book.refuseUnseen([engineOrder(order)]))[0] : book.submit(engineOrder(order)),
-    ),
-  )
+  const open = !request.closed
+  const ack = await span('book', async () => {
+    const [first] = await submitted(db, order, () => submitInTime(books(order.symbol), [order], open))
+    return first
+  })
   return span('record', () => recordAck(db, reserved, ack))
 }
 
@@ -132,13 +131,9 @@ export async function placeBatch(
   }
   if (held.length === 0) return results
   const orders = held.map((h) => h.reserved.order)
-  // with the market closed only repeats were held: not placed late (see PlaceRequest)
-  const late = items.some((item) => item.closed)
-  const acks = await refusal(() =>
-    submitted(db, orders, () =>
-      late ? book.refuseUnseen(orders.map(engineOrder)) : book.submitBatch(orders.map(engineOrder)),
-    ),
-  )
+  // (one symbol's: with the market closed only repeats were held)
+  const open = !items.some((item) => item.closed)
+  const acks = await refusal(() => submitted(db, orders, () => submitInTime(book, orders, open)))
   for (const [i, { index, reserved }] of held.entries()) {
     results[index] = acks instanceof AppError ? acks : await recordAck(db, reserved, acks[i])
   }
@@ -151,9 +146,9 @@ export const STALE_PENDING_MS = 30_000
 /**
  * Submits orders left pending (their submit never answered and nobody retried) and records what
  * the book did, as a client's retry would: the book is idempotent on the order id, so an order it
- * already has gets its first outcome back. With its market closed, or a DAY order of an earlier
- * day, one the book never got is rejected market_closed instead of placed late. Returns how many
- * were resolved; a book that still does not answer leaves its orders for the next run.
+ * already has gets its first outcome back; one it never got is not placed late (submitInTime).
+ * Returns how many were resolved; a book that still does not answer leaves its orders for the
+ * next run.
  */
 export async function sweepPending(
   db: Db,
@@ -176,25 +171,39 @@ export async function sweepPending(
   let resolved = 0
   await Promise.all(
     [...bySymbol].map(async ([symbol, group]) => {
-      const open = await marketOpen(symbol)
-      const isLate = (o: OrderRow) =>
-        !open || (o.timeInForce === 'DAY' && nyDate(o.createdAt.getTime()) !== nyDate(now))
-      const book = books(symbol)
-      const onTime = await submitAndRecord(db, group.filter((o) => !isLate(o)), (os) => book.submitBatch(os))
-      const late = await submitAndRecord(db, group.filter(isLate), (os) => book.refuseUnseen(os))
-      resolved += onTime + late
+      const acks = await refusal(async () => {
+        const open = await marketOpen(symbol)
+        return submitted(db, group, () => submitInTime(books(symbol), group, open, now))
+      }).catch((err) => console.error(`sweeping ${symbol}: ${err}`)) // the next run tries again
+      if (!Array.isArray(acks)) return
+      for (const [i, order] of group.entries()) {
+        await recordAck(db, { order, fresh: false }, acks[i])
+        resolved++
+      }
     }),
   )
   return { stale: stale.length, resolved }
 }
 
-/** Submits pending orders of one symbol and records each ack: how many (0: no answer). */
-async function submitAndRecord(db: Db, pending: OrderRow[], submit: (orders: NewOrder[]) => Promise<Ack[]>) {
-  if (pending.length === 0) return 0
-  const acks = await refusal(() => submitted(db, pending, () => submit(pending.map(engineOrder))))
-  if (acks instanceof AppError) return 0
-  for (const [i, order] of pending.entries()) await recordAck(db, { order, fresh: false }, acks[i])
-  return pending.length
+/**
+ * Submits orders of one symbol in turn, their acks in order. An order placed late, with the market
+ * closed or a DAY order past its day's close (a retry, a cancel of a pending order, the sweeper),
+ * only learns its outcome: if the book never got it, it is rejected market_closed (refuseUnseen).
+ */
+async function submitInTime(book: Submitter, orders: OrderRow[], open: boolean, now = Date.now()) {
+  const late = (o: OrderRow) =>
+    !open || (o.timeInForce === 'DAY' && now >= dayOrderClose(o.createdAt.getTime()).getTime())
+  const [onTime, after] = [orders.filter((o) => !late(o)), orders.filter(late)]
+  const acks = new Map<number, Ack>()
+  if (onTime.length > 0) {
+    const answers = await book.submitBatch(onTime.map(engineOrder))
+    onTime.forEach((o, i) => acks.set(o.id, answers[i]))
+  }
+  if (after.length > 0) {
+    const answers = await book.refuseUnseen(after.map(engineOrder))
+    after.forEach((o, i) => acks.set(o.id, answers[i]))
+  }
+  return orders.map((o) => acks.get(o.id)!)
 }
 
 /** An AppError as a value (a refused order of a batch); anything else still throws. */
@@ -362,7 +371,11 @@ function checkHoldings(plan: OrderPlan, snap: AccountSnapshot, shortLimit: numbe
  * (or 409 while the first is in flight), a different one is refused.
  */
 function repeatedOrder(order: OrderRow, request: OrderRequest): Reserved {
-  const differs = requestDifferences(requestOf(order), request)
+  // of an order placed before orders.request, only what a market order's time in force became
+  // (IOC unless FOK) is known: compare the repeat's the same way
+  const legacyMarket = !order.request && request.type === 'market' && request.time_in_force !== 'fok'
+  const asked = legacyMarket ? { ...request, time_in_force: 'ioc' as const } : request
+  const differs = requestDifferences(requestOf(order), asked)
   if (differs.length > 0) {
     throw new AppError(
       422,
@@ -560,11 +573,12 @@ export async function cancelOrder(
   const book = books(order.symbol)
   if (order.status === 'pending') {
     // the book may have it: learn its outcome first (not placing it late if it does not)
-    const pending = engineOrder(order)
-    const ack = await call(order, async () =>
-      (await marketOpen(order.symbol)) ? book.submit(pending) : (await book.refuseUnseen([pending]))[0],
-    )
-    await recordAck(db, { order, fresh: false }, ack)
+    const open = await marketOpen(order.symbol)
+    const [ack] = await call(order, () => submitInTime(book, [order], open))
+    const { outcome } = await recordAck(db, { order, fresh: false }, ack)
+    if (outcome.status === 'rejected') {
+      return { order: await getOrder(db, userId, id), ack, canceledQty: 0, pending: false }
+    }
   }
   const ack = await call(order, () => book.cancel(order.id))
   // at a venue (issue 7): the cancel went there; the venue's answer ends the order (the drain)

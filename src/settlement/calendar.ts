@@ -180,6 +180,17 @@ export function sessionOf(date: IsoDate): { open: Date; close: Date } | undefine
   return { open: nyInstant(date, 9, 30), close: nyInstant(date, isEarlyClose(date) ? 13 : 16) }
 }
 
+/**
+ * The regular close a DAY order placed at `instant` lives to: that day's, or once it has passed,
+ * the next trading day's (end of day expires DAY orders at the regular close).
+ */
+export function dayOrderClose(instant: number): Date {
+  const date = nyDate(instant)
+  const today = sessionOf(date)
+  if (today && instant < today.close.getTime()) return today.close
+  return sessionOf(addTradingDays(date, 1))!.close
+}
+
 /** Extended hours of a trading day: 04:00 to 20:00 New York, 17:00 on early closes. */
 export function extendedSessionOf(date: IsoDate): { open: Date; close: Date } | undefined {
   if (!isTradingDay(date)) return undefined

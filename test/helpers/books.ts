@@ -40,6 +40,8 @@ export function inProcessBooks(db: () => Db) {
     get: (symbol: string) => ({
       place: async (userId: number, item: DeskItem) => desk(symbol).place(userId, item),
       placeMany: async (userId: number, items: DeskItem[]) => desk(symbol).placeMany(userId, items),
+      placeClosed: async (userId: number, item: DeskItem) => desk(symbol).place(userId, item),
+      placeManyClosed: async (userId: number, items: DeskItem[]) => desk(symbol).placeMany(userId, items),
       submit: async (o: never) => journal(symbol).submit(o),
       submitBatch: async (os: never[]) => os.map((o) => journal(symbol).submit(o)),
       refuseUnseen: async (os: never[]) => os.map((o) => journal(symbol).refuseUnseen(o)),

@@ -19,7 +19,8 @@ import { orderBody } from '../../src/orders/schema.ts'
 import type { DeskItem } from '../../src/orders/desk.ts'
 import { applyFills } from '../../src/orders/fills.ts'
 import { applyOrderEvents } from '../../src/orders/order-events.ts'
-import { STALE_PENDING_MS, bookClients, sweepPending } from '../../src/orders/service.ts'
+import { STALE_PENDING_MS, bookClients, cancelOrder, sweepPending } from '../../src/orders/service.ts'
+import { sessionOf } from '../../src/settlement/calendar.ts'
 import { testEnv, uniqueEmail } from '../helpers/app.ts'
 import { testDatabase } from '../helpers/db.ts'
 import { formatCents, parseCents } from '../../src/lib/money.ts'
@@ -73,6 +74,8 @@ const SYMBOL_BOOK = {
       batchCalls.set(symbol, (batchCalls.get(symbol) ?? 0) + 1)
       return desk(symbol).placeMany(userId, items)
     },
+    placeClosed: async (userId: number, item: DeskItem) => desk(symbol).place(userId, item),
+    placeManyClosed: async (userId: number, items: DeskItem[]) => desk(symbol).placeMany(userId, items),
     submit: async (o: never) => (await gate(), journal(symbol).submit(o)),
     submitBatch: async (os: never[]) => (await gate(), os.map((o) => journal(symbol).submit(o))),
     refuseUnseen: async (os: never[]) => (await gate(), os.map((o) => journal(symbol).refuseUnseen(o))),
@@ -194,6 +197,19 @@ describe('the gateway with a book that can fail', () => {
     }
   })
 
+  test('a batch repeated while its first is being placed: only the orders under way are 409', async () => {
+    const sym = await newSymbol()
+    const buyer = await trader('10000.00')
+    const item = (key: string) => ({ body: orderBody.parse(order(sym, 'buy', 1, '140.00')), idempotencyKey: key })
+    const [first, second] = await Promise.all([
+      desk(sym).placeMany(buyer.id, [item('batch-a'), item('batch-b')]),
+      desk(sym).placeMany(buyer.id, [item('batch-a'), item('batch-c')]),
+    ])
+    expect(first.map((r) => r.ok)).toEqual([true, true])
+    expect(second[0]).toMatchObject({ ok: false, problem: { status: 409, code: 'idempotency_in_flight' } })
+    expect(second[1].ok && second[1].placed.replayed).toBe(false)
+  })
+
   test('market closed: a new order is refused with it, a repeat of one placed before is replayed', async () => {
     const sym = await newSymbol()
     const buyer = await trader('10000.00')
@@ -217,6 +233,19 @@ describe('the gateway with a book that can fail', () => {
     expect((await call('GET', `/v1/orders/${late.ok && late.placed.order.id}`, buyer.auth)).body).toMatchObject({
       status: 'rejected', reserved_cash: '0.00',
     })
+  })
+
+  test('canceling a pending order the book never got, with the market closed: ended, never placed', async () => {
+    const sym = await newSymbol()
+    const u = await trader('1000.00')
+    down = true
+    const failed = await call('POST', '/v1/orders', u.auth, order(sym, 'buy', 2, '140.00'))
+    down = false
+    const id = failed.body.order_id
+    const closed = await cancelOrder(db, bookClients(SYMBOL_BOOK as never), u.id, id, async () => false)
+    expect(closed.canceledQty).toBe(0)
+    expect(closed.order).toMatchObject({ status: 'rejected', reason: 'market_closed', reservedCashCents: 0 })
+    expect(journal(sym).depth().bids).toEqual([])
   })
 
   test('canceling a pending order submits it first, then cancels and releases', async () => {
@@ -609,6 +638,27 @@ describe('the pending-order sweeper', () => {
     const again = journal(sym).submit({ id: closedNever, user: other.id, side: 'buy', type: 'limit', qty: 2, price: 14_000, tif: 'GTC' })
     expect(again.events).toEqual([{ type: 'rejected', id: closedNever, reason: 'market_closed' }])
     expect(journal(sym).depth().bids).toHaveLength(1) // got and never, both at 140.00
+  })
+
+  test("a DAY order is late from its day's regular close, not from midnight", async () => {
+    const sym = await newSymbol()
+    const u = await trader('1000.00')
+    down = true
+    const place = async () =>
+      (await call('POST', '/v1/orders', u.auth, { ...order(sym, 'buy', 1, '140.00'), time_in_force: 'day' })).body.order_id
+    const [beforeClose, afterClose] = [await place(), await place()]
+    down = false
+    const close = sessionOf('2026-11-25')!.close.getTime() // 16:00 New York
+    const at = async (id: number, ms: number) =>
+      db.update(orders).set({ createdAt: new Date(ms), updatedAt: new Date(ms) }).where(eq(orders.id, id))
+    await at(beforeClose, close - 30_000)
+    await at(afterClose, close + 7 * 3_600_000) // 23:00: it lives to the next trading day's close
+    // swept at 00:10 the next day (the market open, as for extended hours or MARKET_ALWAYS_OPEN)
+    await sweepPending(db, bookClients(SYMBOL_BOOK as never), open, close + 8 * 3_600_000 + 600_000)
+    expect((await call('GET', `/v1/orders/${beforeClose}`, u.auth)).body).toMatchObject({
+      status: 'rejected', reason: 'market_closed',
+    })
+    expect((await call('GET', `/v1/orders/${afterClose}`, u.auth)).body.status).toBe('open')
   })
 })
 
