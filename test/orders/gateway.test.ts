@@ -141,6 +141,16 @@ const order = (symbol: string, side: string, qty: number, price: string) => ({
   time_in_force: 'gtc',
 })
 
+/** An order reserved while its book fails (503): left pending; its id. */
+async function leftPending(auth: Json, body: Json): Promise<number> {
+  down = true
+  try {
+    return (await call('POST', '/v1/orders', auth, body)).body.order_id
+  } finally {
+    down = false
+  }
+}
+
 describe('the gateway with a book that can fail', () => {
   test('a book that does not answer: 503, the order stays pending with its reservation; the retry resolves it', async () => {
     const sym = await newSymbol()
@@ -238,10 +248,7 @@ describe('the gateway with a book that can fail', () => {
   test('canceling a pending order the book never got, with the market closed: ended, never placed', async () => {
     const sym = await newSymbol()
     const u = await trader('1000.00')
-    down = true
-    const failed = await call('POST', '/v1/orders', u.auth, order(sym, 'buy', 2, '140.00'))
-    down = false
-    const id = failed.body.order_id
+    const id = await leftPending(u.auth, order(sym, 'buy', 2, '140.00'))
     const closed = await cancelOrder(db, bookClients(SYMBOL_BOOK as never), u.id, id, async () => false)
     expect(closed.canceledQty).toBe(0)
     expect(closed.order).toMatchObject({ status: 'rejected', reason: 'market_closed', reservedCashCents: 0 })
@@ -251,10 +258,7 @@ describe('the gateway with a book that can fail', () => {
   test('canceling a pending order submits it first, then cancels and releases', async () => {
     const sym = await newSymbol()
     const u = await trader('1000.00')
-    down = true
-    const failed = await call('POST', '/v1/orders', u.auth, order(sym, 'buy', 2, '140.00'))
-    down = false
-    const id = failed.body.order_id
+    const id = await leftPending(u.auth, order(sym, 'buy', 2, '140.00'))
     const canceled = await call('DELETE', `/v1/orders/${id}`, u.auth)
     expect(canceled.status).toBe(200)
     expect(canceled.body).toMatchObject({
@@ -585,10 +589,7 @@ describe('the pending-order sweeper', () => {
     const seller = await trader()
     await fixtures.giveShares(seller.id, sym, 3, 45_000)
     await call('POST', '/v1/orders', seller.auth, order(sym, 'sell', 3, '150.00'))
-    down = true
-    const failed = await call('POST', '/v1/orders', u.auth, order(sym, 'buy', 5, '150.00'))
-    down = false
-    const id = failed.body.order_id
+    const id = await leftPending(u.auth, order(sym, 'buy', 5, '150.00'))
     const books = bookClients(SYMBOL_BOOK as never)
     // not stale yet: left for the client's retry
     expect(await sweepPending(db, books, open)).toEqual({ stale: 0, resolved: 0 })
@@ -606,11 +607,8 @@ describe('the pending-order sweeper', () => {
   test('an order the book never got is not placed late: market closed, or a DAY order of an earlier day', async () => {
     const sym = await newSymbol()
     const u = await trader('1000.00')
-    down = true
-    const pending = async (tif: string) =>
-      (await call('POST', '/v1/orders', u.auth, { ...order(sym, 'buy', 1, '140.00'), time_in_force: tif })).body.order_id
+    const pending = (tif: string) => leftPending(u.auth, { ...order(sym, 'buy', 1, '140.00'), time_in_force: tif })
     const [never, got, yesterday] = [await pending('gtc'), await pending('gtc'), await pending('day')]
-    down = false
     // the book got this one, Postgres never heard back
     journal(sym).submit({ id: got, user: u.id, side: 'buy', type: 'limit', qty: 1, price: 14_000, tif: 'GTC' })
     const dayBefore = new Date(Date.now() - 2 * 86_400_000)
@@ -626,9 +624,7 @@ describe('the pending-order sweeper', () => {
     expect((await call('GET', `/v1/orders/${never}`, u.auth)).body.status).toBe('open') // placed: on time
     // the market closed: a pending order the book has keeps its outcome, one it has not is refused
     const other = await trader('1000.00')
-    down = true
-    const closedNever = (await call('POST', '/v1/orders', other.auth, order(sym, 'buy', 2, '140.00'))).body.order_id
-    down = false
+    const closedNever = await leftPending(other.auth, order(sym, 'buy', 2, '140.00'))
     await sweepPending(db, books, async () => false, Date.now() + STALE_PENDING_MS + 1)
     expect((await call('GET', `/v1/orders/${closedNever}`, other.auth)).body).toMatchObject({
       status: 'rejected', reason: 'market_closed', reserved_cash: '0.00',
@@ -643,11 +639,8 @@ describe('the pending-order sweeper', () => {
   test("a DAY order is late from its day's regular close, not from midnight", async () => {
     const sym = await newSymbol()
     const u = await trader('1000.00')
-    down = true
-    const place = async () =>
-      (await call('POST', '/v1/orders', u.auth, { ...order(sym, 'buy', 1, '140.00'), time_in_force: 'day' })).body.order_id
+    const place = () => leftPending(u.auth, { ...order(sym, 'buy', 1, '140.00'), time_in_force: 'day' })
     const [beforeClose, afterClose] = [await place(), await place()]
-    down = false
     const close = sessionOf('2026-11-25')!.close.getTime() // 16:00 New York
     const at = async (id: number, ms: number) =>
       db.update(orders).set({ createdAt: new Date(ms), updatedAt: new Date(ms) }).where(eq(orders.id, id))
