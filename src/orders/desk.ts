@@ -93,7 +93,7 @@ export class OrderDesk {
         timings[stage] = Date.now() - started
       }
     }
-    const keys = this.claimKeys(userId, [item])
+    const keys = this.claimKeys(userId, item)
     if (!keys) return { ok: false, problem: toProblem(inFlight()), timings }
     try {
       const result = await withOriginOf(item.origin, () =>
@@ -112,7 +112,7 @@ export class OrderDesk {
   /** Orders of one batch for this symbol, each with its own result, in one call. */
   async placeMany(userId: number, items: DeskItem[]): Promise<DeskResult[]> {
     // each order's keys on their own: one under way refuses that order, not the batch
-    const claims = items.map((item) => this.claimKeys(userId, [item]))
+    const claims = items.map((item) => this.claimKeys(userId, item))
     const claimed = items.filter((_, i) => claims[i])
     try {
       // one request's orders: one origin
@@ -133,15 +133,15 @@ export class OrderDesk {
   }
 
   /**
-   * Marks the items' keys as under way; undefined when one already is. A request repeated while
+   * Marks the item's keys as under way; undefined when one already is. A request repeated while
    * its first is still being placed gets 409 at once: waiting its turn, it would come back as a
    * replay of an answer its client has not seen yet.
    */
-  private claimKeys(userId: number, items: DeskItem[]): string[] | undefined {
-    const keys = items.flatMap(({ idempotencyKey, body }) => [
+  private claimKeys(userId: number, { idempotencyKey, body }: DeskItem): string[] | undefined {
+    const keys = [
       ...(idempotencyKey ? [`${userId} key ${idempotencyKey}`] : []),
       ...(body.client_order_id ? [`${userId} client ${body.client_order_id}`] : []),
-    ])
+    ]
     if (keys.some((key) => this.keysInFlight.has(key))) return undefined
     for (const key of keys) this.keysInFlight.add(key)
     return keys

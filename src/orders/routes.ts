@@ -83,8 +83,10 @@ orderRoutes.post(
   async (c) => {
     const body = c.req.valid('json')
     const closed = await closedProblem(c, body.symbol)
-    startTime(c, 'desk', 'the symbol object, all of it')
     const idempotencyKey = c.req.valid('header')['idempotency-key']
+    // without a key the request repeats nothing: refused here, the object not bothered
+    if (closed && !idempotencyKey && !body.client_order_id) throw fromProblem(closed)
+    startTime(c, 'desk', 'the symbol object, all of it')
     const item = { body, idempotencyKey, origin: requestOrigin(), closed }
     const book = desk(c, body.symbol)
     const reply = await reached(body.symbol, () =>
