@@ -1,9 +1,11 @@
 // The pattern-day-trader rule (FINRA Rule 4210(f)(8)(B)) as pure functions. A day trade is a
-// sell order that, on the trading day, sells shares bought that same day. Shares held overnight
-// are sold first, so selling yesterday's shares is never a day trade; each order counts once per
-// day however many fills it has: buy 1, buy 1, sell 2 is one day trade; buy 1, sell 1, buy 1,
-// sell 1 is two. A retail account with equity under $25,000 may make at most 3 day trades in 5
-// trading days: the order that would make the 4th is refused (day_trade_limit).
+// purchase and a sale of the same security on the same trading day, in either order: a sell order
+// that sells shares bought that day, or a buy order that buys back shares held overnight and sold
+// that day. Shares held overnight are sold first, so selling yesterday's shares is not by itself
+// a day trade; each order counts once per day however many fills it has: buy 1, buy 1, sell 2 is
+// one day trade; buy 1, sell 1, buy 1, sell 1 is two; holding 1 overnight, sell 1, buy 1 is one.
+// A retail account with equity under $25,000 may make at most 3 day trades in 5 trading days:
+// the order that would make the 4th is refused (day_trade_limit).
 //
 // Short sales are not counted: retail accounts, the only ones the rule applies to, cannot sell
 // short. A fill still in a symbol's outbox is not yet counted (it reaches Postgres milliseconds
@@ -30,6 +32,8 @@ interface DayState {
   overnight: number
   /** shares bought that date and not yet sold */
   boughtToday: number
+  /** overnight shares sold that date and not yet bought back */
+  soldOvernight: number
 }
 
 /**
@@ -44,15 +48,21 @@ export function walkDayTrades(fills: PdtFill[], heldNow: (symbol: string) => num
   const dayTrades = new Set<string>()
   for (const f of fills) {
     let st = states.get(f.symbol) ?? { date: null, overnight: 0, boughtToday: 0 }
-    if (st.date !== f.date) st = { date: f.date, overnight: holding.get(f.symbol)!, boughtToday: 0 }
+    if (st.date !== f.date) {
+      st = { date: f.date, overnight: holding.get(f.symbol)!, boughtToday: 0, soldOvernight: 0 }
+    }
     states.set(f.symbol, st)
     if (f.side === 'buy') {
+      const buyBack = Math.min(f.qty, st.soldOvernight)
+      st.soldOvernight -= buyBack
+      if (buyBack > 0) dayTrades.add(`${f.date}:${f.orderId}`)
       st.boughtToday += f.qty
       holding.set(f.symbol, holding.get(f.symbol)! + f.qty)
       continue
     }
     const fromOvernight = Math.min(f.qty, st.overnight)
     st.overnight -= fromOvernight
+    st.soldOvernight += fromOvernight
     const fromToday = Math.min(f.qty - fromOvernight, st.boughtToday)
     st.boughtToday -= fromToday
     if (fromToday > 0) dayTrades.add(`${f.date}:${f.orderId}`)
@@ -67,19 +77,24 @@ export interface PdtCheck {
   heldNow: (symbol: string) => number
   today: IsoDate
   symbol: string
-  /** the new sell order's quantity */
+  /** the new order's side and quantity */
+  side: 'buy' | 'sell'
   qty: number
   /** shares of the symbol already held by the account's other open sell orders */
   reservedQty: number
 }
 
-/** Whether the sell would be a day trade, and the day trades already made in the window. */
+/** Whether the new order would be a day trade, and the day trades already made in the window. */
 export function dayTradeOutlook(c: PdtCheck): { wouldDayTrade: boolean; used: number } {
   const { count, states } = walkDayTrades(c.fills, c.heldNow)
   const st = states.get(c.symbol)
   const today = st?.date === c.today ? st : undefined
-  // conservatively, the account's other open sells take the overnight shares first
+  if (today === undefined) return { wouldDayTrade: false, used: count }
+  // conservatively, a buy buys back first, and the account's other open sells take the
+  // overnight shares first
   const wouldDayTrade =
-    today !== undefined && today.boughtToday > 0 && c.reservedQty + c.qty > today.overnight
+    c.side === 'buy'
+      ? today.soldOvernight > 0
+      : today.boughtToday > 0 && c.reservedQty + c.qty > today.overnight
   return { wouldDayTrade, used: count }
 }

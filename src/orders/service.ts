@@ -269,7 +269,7 @@ async function tryReserve(
 ): Promise<Reserved | undefined> {
   const request = orderRequest(body)
   const keys = { clientOrderId: request.client_order_id, idempotencyKey: idempotencyKey ?? null }
-  const { snap, user, sym, repeatedId, boughtToday } = await readAccount(q, userId, body, keys)
+  const { snap, user, sym, repeatedId, tradedToday } = await readAccount(q, userId, body, keys)
   if (repeatedId !== null) {
     const [order] = await q.select().from(orders).where(eq(orders.id, repeatedId))
     return repeatedOrder(order, request)
@@ -277,7 +277,7 @@ async function tryReserve(
   if (closed) throw closed
   const plan = planOrder(body, sym && { ...sym, nbbo: market })
   checkHoldings(plan, snap, user.shortLimit)
-  if (boughtToday) await checkDayTrades(q, userId, snap.cash, plan)
+  if (tradedToday) await checkDayTrades(q, userId, snap.cash, plan)
   const data = {
     order_id: snap.nextOrderId,
     symbol: plan.symbol,
@@ -293,7 +293,7 @@ async function tryReserve(
 /**
  * What reserving reads, in one round trip and without a lock (src/orders/reserve.ts); also
  * whether the pattern-day-trader rule needs a look (a retail trader's sell of a symbol it bought
- * today).
+ * today, or buy of one it sold today).
  */
 async function readAccount(
   q: DbOrTx,
@@ -320,9 +320,9 @@ async function readAccount(
           or o.client_order_id = ${keys.clientOrderId}::text)
         order by (o.idempotency_key = ${keys.idempotencyKey}::text) desc nulls last limit 1)`.mapWith(Number),
       sym: { ...getTableColumns(symbols), lastPriceCents: lastTrade },
-      boughtToday: sql<boolean>`${side === 'sell'} and ${users.tier} = 'retail'
-        and ${users.role} = 'trader' and exists (select 1 from fills f where f.user_id = ${userId}
-          and f.symbol = ${symbol}::text and f.side = 'buy'
+      tradedToday: sql<boolean>`${users.tier} = 'retail' and ${users.role} = 'trader'
+        and exists (select 1 from fills f where f.user_id = ${userId}
+          and f.symbol = ${symbol}::text and f.side = ${side === 'buy' ? 'sell' : 'buy'}::order_side
           and f.ts >= ${nyDayStart(Date.now()).toISOString()}::timestamptz)`,
     })
     .from(users)
@@ -330,8 +330,8 @@ async function readAccount(
     .leftJoin(positions, and(eq(positions.userId, users.id), eq(positions.symbol, symbol)))
     .where(eq(users.id, userId))
   if (!row) throw new NotFoundError('No such account')
-  const { tier, role, shortLimit, repeatedId, sym, boughtToday, ...snap } = row
-  return { snap, user: { tier, role, shortLimit }, sym: sym ?? undefined, repeatedId, boughtToday }
+  const { tier, role, shortLimit, repeatedId, sym, tradedToday, ...snap } = row
+  return { snap, user: { tier, role, shortLimit }, sym: sym ?? undefined, repeatedId, tradedToday }
 }
 
 /** Buying power for a buy; shares (within a market maker's short limit) for a sell. */
@@ -399,7 +399,7 @@ export const inFlight = (orderId?: number) =>
   })
 
 /**
- * The pattern-day-trader rule for a retail trader's sell of a symbol it bought today
+ * The pattern-day-trader rule for a retail trader's order on a symbol it traded the other way today
  * (src/orders/day-trades.ts): refused with day_trade_limit when it would be the 4th day trade in
  * 5 trading days and equity is under $25,000.
  */
@@ -421,13 +421,14 @@ async function checkDayTrades(tx: DbOrTx, userId: number, cashCents: number, pla
     heldNow: (symbol) => bySymbol.get(symbol)?.qty ?? 0,
     today,
     symbol: plan.symbol,
+    side: plan.side,
     qty: plan.qty,
     reservedQty: bySymbol.get(plan.symbol)?.reservedQty ?? 0,
   })
   if (wouldDayTrade && used >= PDT_MAX_DAY_TRADES) {
     throw new OrderRejected(
       'day_trade_limit',
-      `This sell would be a day trade beyond ${PDT_MAX_DAY_TRADES} in ${PDT_WINDOW_DAYS} trading days, with equity under ${formatCents(PDT_MIN_EQUITY_CENTS)}`,
+      `This ${plan.side} would be a day trade beyond ${PDT_MAX_DAY_TRADES} in ${PDT_WINDOW_DAYS} trading days, with equity under ${formatCents(PDT_MIN_EQUITY_CENTS)}`,
       {
         day_trades_used: used,
         day_trades_remaining: Math.max(0, PDT_MAX_DAY_TRADES - used),

@@ -31,6 +31,16 @@ describe('counting day trades', () => {
     expect(walkDayTrades(more, held({ AAPL: 4 })).count).toBe(1)
   })
 
+  test('selling overnight shares and buying them back the same day is one day trade, counted on the buy', () => {
+    const d = '2026-11-24'
+    expect(walkDayTrades([fill(d, 'sell', 5), fill(d, 'buy', 2), fill(d, 'buy', 3)], held({ AAPL: 5 })).count).toBe(2)
+    // a buy back on the next day is not one
+    expect(walkDayTrades([fill(d, 'sell', 5), fill('2026-11-25', 'buy', 5)], held({ AAPL: 5 })).count).toBe(0)
+    // sell, buy back, sell the bought-back shares: two
+    const fills = [fill(d, 'sell', 1), fill(d, 'buy', 1), fill(d, 'sell', 1)]
+    expect(walkDayTrades(fills, held({ AAPL: 0 })).count).toBe(2)
+  })
+
   test('holdings from before the window count as overnight; symbols are counted apart', () => {
     const d = '2026-11-24'
     const fills = [fill(d, 'buy', 3, 1, 'MSFT'), fill(d, 'sell', 3, 2, 'AAPL'), fill(d, 'sell', 3, 3, 'MSFT')]
@@ -39,9 +49,9 @@ describe('counting day trades', () => {
   })
 })
 
-describe('the outlook of a new sell', () => {
+describe('the outlook of a new order', () => {
   const today = '2026-11-25'
-  const base = { today, symbol: 'AAPL', reservedQty: 0 }
+  const base = { today, symbol: 'AAPL', side: 'sell' as const, reservedQty: 0 }
 
   test('a sell of shares bought today beyond the overnight ones would be a day trade', () => {
     const fills = [fill(today, 'buy', 5)]
@@ -61,6 +71,20 @@ describe('the outlook of a new sell', () => {
     expect(dayTradeOutlook({ ...base, fills, heldNow: held({ AAPL: 2 }), qty: 2 })).toEqual({
       wouldDayTrade: false,
       used: 2,
+    })
+  })
+
+  test('a buy after selling overnight shares today would be a day trade; after none, not', () => {
+    const buy = { ...base, side: 'buy' as const, qty: 1 }
+    const sold = [fill(today, 'sell', 3)]
+    expect(dayTradeOutlook({ ...buy, fills: sold, heldNow: held({ AAPL: 7 }) }).wouldDayTrade).toBe(true)
+    expect(dayTradeOutlook({ ...buy, fills: [fill('2026-11-24', 'sell', 3)], heldNow: held({ AAPL: 7 }) }))
+      .toEqual({ wouldDayTrade: false, used: 0 })
+    // all that was sold today was bought today (already a day trade): a new buy pairs with nothing
+    const roundTrip = [fill(today, 'buy', 2), fill(today, 'sell', 2)]
+    expect(dayTradeOutlook({ ...buy, fills: roundTrip, heldNow: held({ AAPL: 0 }) })).toEqual({
+      wouldDayTrade: false,
+      used: 1,
     })
   })
 })

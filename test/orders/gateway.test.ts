@@ -498,7 +498,7 @@ describe('the pattern-day-trader rule', () => {
   test('under $25,000 equity, the 4th day trade in 5 trading days is refused with its numbers', async () => {
     const sym = await newSymbol()
     const u = await trader('10000.00')
-    const mm = await trader('10000.00')
+    const mm = await trader('30000.00') // its own day trades never limited
     await fixtures.giveShares(mm.id, sym, 10, 150_000)
     for (let i = 0; i < 3; i++) expect((await roundTrip(sym, u, mm)).body.status).toBe('filled')
     const fourth = await roundTrip(sym, u, mm)
@@ -520,10 +520,35 @@ describe('the pattern-day-trader rule', () => {
     expect([pos.qty, pos.reservedQty]).toEqual([1, 0])
   })
 
+  test('buying back shares held overnight and sold today is a day trade too: the 4th is refused', async () => {
+    const sym = await newSymbol()
+    const u = await trader('10000.00')
+    const mm = await trader('30000.00')
+    await fixtures.giveShares(mm.id, sym, 10, 150_000)
+    await fixtures.giveShares(u.id, sym, 4, 60_000) // counted as held overnight
+    /** `u` trades 1 share at 150.00 against `mm`; fills applied */
+    const trade = async (side: 'buy' | 'sell') => {
+      await call('POST', '/v1/orders', mm.auth, order(sym, side === 'buy' ? 'sell' : 'buy', 1, '150.00'))
+      const placed = await call('POST', '/v1/orders', u.auth, order(sym, side, 1, '150.00'))
+      await applyFills(db, sym, journal(sym).pendingFills())
+      return placed
+    }
+    // each sell takes an overnight share (no day trade); each buy back is one
+    for (let i = 0; i < 3; i++) {
+      expect((await trade('sell')).body.status).toBe('filled')
+      expect((await trade('buy')).body.status).toBe('filled')
+    }
+    expect((await trade('sell')).body.status).toBe('filled')
+    const fourth = await trade('buy')
+    expect(fourth.status).toBe(422)
+    expect(fourth.body).toMatchObject({ code: 'day_trade_limit', day_trades_used: 3, day_trades_remaining: 0 })
+    expect(fourth.body.detail).toContain('This buy would be a day trade')
+  })
+
   test('equity of $25,000 or more, or shares held overnight: no limit', async () => {
     const sym = await newSymbol()
     const rich = await trader('30000.00')
-    const mm = await trader('10000.00')
+    const mm = await trader('30000.00')
     await fixtures.giveShares(mm.id, sym, 10, 150_000)
     for (let i = 0; i < 4; i++) expect((await roundTrip(sym, rich, mm)).body.status).toBe('filled')
 
