@@ -27,7 +27,7 @@ export interface PdtFill {
 
 /** Where a symbol stands on the last date walked. */
 interface DayState {
-  date: IsoDate | null
+  date: IsoDate
   /** shares held since before that date, not yet sold that day */
   overnight: number
   /** shares bought that date and not yet sold */
@@ -47,11 +47,11 @@ export function walkDayTrades(fills: PdtFill[], heldNow: (symbol: string) => num
   const states = new Map<string, DayState>()
   const dayTrades = new Set<string>()
   for (const f of fills) {
-    let st = states.get(f.symbol) ?? { date: null, overnight: 0, boughtToday: 0 }
-    if (st.date !== f.date) {
+    let st = states.get(f.symbol)
+    if (st?.date !== f.date) {
       st = { date: f.date, overnight: holding.get(f.symbol)!, boughtToday: 0, soldOvernight: 0 }
+      states.set(f.symbol, st)
     }
-    states.set(f.symbol, st)
     if (f.side === 'buy') {
       const buyBack = Math.min(f.qty, st.soldOvernight)
       st.soldOvernight -= buyBack
