@@ -8,8 +8,9 @@
 // the order that would make the 4th is refused (day_trade_limit).
 //
 // Short sales are not counted: retail accounts, the only ones the rule applies to, cannot sell
-// short. A fill still in a symbol's outbox is not yet counted (it reaches Postgres milliseconds
-// later); a transfer of shares in is counted as held overnight.
+// short. A fill still in the order's symbol's outbox counts too (the order desk reads the outbox
+// before the account); one in another symbol's is counted once it reaches Postgres, milliseconds
+// later. A transfer of shares in is counted as held overnight.
 import type { IsoDate } from '../settlement/calendar.ts'
 
 export const PDT_MIN_EQUITY_CENTS = 2_500_000

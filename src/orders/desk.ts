@@ -10,7 +10,7 @@
 import { withOriginOf } from '../audit/origin.ts'
 import type { Origin } from '../audit/origin.ts'
 import type { Db } from '../db/client.ts'
-import type { Ack } from '../engine/journal.ts'
+import type { Ack, OutboxFill } from '../engine/journal.ts'
 import type { NewOrder } from '../engine/types.ts'
 import { AppError } from '../errors.ts'
 import type { OrderBody } from './schema.ts'
@@ -52,6 +52,7 @@ export interface LocalBook {
   submit(order: NewOrder): Ack
   submitBatch(orders: NewOrder[]): Ack[]
   refuseUnseen(orders: NewOrder[]): Ack[]
+  pendingFills(limit?: number): OutboxFill[]
 }
 
 export const toProblem = (e: AppError): Problem => ({
@@ -80,6 +81,7 @@ export class OrderDesk {
       submit: async (order) => book.submit(order),
       submitBatch: async (orders) => book.submitBatch(orders),
       refuseUnseen: async (orders) => book.refuseUnseen(orders),
+      pendingFills: async (limit) => book.pendingFills(limit),
     }
   }
 

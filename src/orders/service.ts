@@ -26,6 +26,7 @@ import { dayOrderClose, nyDate, nyDayStart, nyInstant, tradingDaysEndingAt } fro
 import {
   PDT_MAX_DAY_TRADES, PDT_MIN_EQUITY_CENTS, PDT_WINDOW_DAYS, dayTradeOutlook,
 } from './day-trades.ts'
+import type { PdtFill } from './day-trades.ts'
 import type { OrderBody } from './schema.ts'
 
 export type OrderRow = typeof orders.$inferSelect
@@ -42,8 +43,8 @@ export interface BookClient {
   pendingFills(limit?: number): Promise<OutboxFill[]>
 }
 export type Books = (symbol: string) => BookClient
-/** What placing needs of a book. */
-export type Submitter = Pick<BookClient, 'submit' | 'submitBatch' | 'refuseUnseen'>
+/** What placing needs of a book (its outbox: fills of today not yet in Postgres count for PDT). */
+export type Submitter = Pick<BookClient, 'submit' | 'submitBatch' | 'refuseUnseen' | 'pendingFills'>
 export type Submitters = (symbol: string) => Submitter
 
 /** Each symbol's Durable Object (SymbolBook), reached by name. */
@@ -98,7 +99,10 @@ export async function placeOrder(
   span: Span = untimed,
   market?: MarketQuote,
 ): Promise<Placed> {
-  const reserved = await span('risk', () => reserveOrder(db, userId, request, market))
+  const book = books(request.body.symbol)
+  const reserved = await span('risk', async () =>
+    reserveOrder(db, userId, request, market, await unappliedFills(book)),
+  )
   const { order } = reserved
   const open = !request.closed
   const ack = await span('book', async () => {
@@ -124,8 +128,9 @@ export async function placeBatch(
 ): Promise<BatchResult[]> {
   const results: BatchResult[] = []
   const held: { index: number; reserved: Reserved }[] = []
+  const unapplied = await unappliedFills(book)
   for (const [index, item] of items.entries()) {
-    const reserved = await refusal(() => reserveOrder(db, userId, item, market))
+    const reserved = await refusal(() => reserveOrder(db, userId, item, market, unapplied))
     if (reserved instanceof AppError) results[index] = reserved
     else held.push({ index, reserved })
   }
@@ -240,15 +245,16 @@ async function reserveOrder(
   userId: number,
   request: PlaceRequest,
   market: MarketQuote | undefined,
+  unapplied: OutboxFill[],
 ): Promise<Reserved> {
   for (let attempt = 1; attempt <= RESERVE_ATTEMPTS; attempt++) {
     const reserved =
       attempt <= OPTIMISTIC_ATTEMPTS
-        ? await tryReserve(db, userId, request, market)
+        ? await tryReserve(db, userId, request, market, unapplied)
         : await withRetries(() =>
             db.transaction(async (tx) => {
               await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update')
-              return tryReserve(tx, userId, request, market)
+              return tryReserve(tx, userId, request, market, unapplied)
             }),
           )
     if (reserved) return reserved
@@ -260,16 +266,21 @@ async function reserveOrder(
   })
 }
 
-/** One read, the checks, one guarded write (src/orders/reserve.ts); undefined when the guard failed. */
+/**
+ * One read, the checks, one guarded write (src/orders/reserve.ts); undefined when the guard failed.
+ * `unapplied`: the symbol's fills still in its outbox, read before the account.
+ */
 async function tryReserve(
   q: DbOrTx,
   userId: number,
   { body, idempotencyKey, closed }: PlaceRequest,
   market: MarketQuote | undefined,
+  unapplied: OutboxFill[],
 ): Promise<Reserved | undefined> {
   const request = orderRequest(body)
   const keys = { clientOrderId: request.client_order_id, idempotencyKey: idempotencyKey ?? null }
-  const { snap, user, sym, repeatedId, tradedToday } = await readAccount(q, userId, body, keys)
+  const read = await readAccount(q, userId, body, keys, orderIdsOf(unapplied))
+  const { snap, user, sym, repeatedId, tradedToday } = read
   if (repeatedId !== null) {
     const [order] = await q.select().from(orders).where(eq(orders.id, repeatedId))
     return repeatedOrder(order, request)
@@ -277,7 +288,7 @@ async function tryReserve(
   if (closed) throw closed
   const plan = planOrder(body, sym && { ...sym, nbbo: market })
   checkHoldings(plan, snap, user.shortLimit)
-  if (tradedToday) await checkDayTrades(q, userId, snap.cash, plan)
+  if (tradedToday) await checkDayTrades(q, userId, snap.cash, plan, unapplied)
   const data = {
     order_id: snap.nextOrderId,
     symbol: plan.symbol,
@@ -293,14 +304,17 @@ async function tryReserve(
 /**
  * What reserving reads, in one round trip and without a lock (src/orders/reserve.ts); also
  * whether the pattern-day-trader rule needs a look (a retail trader's sell of a symbol it bought
- * today, or buy of one it sold today).
+ * today, or buy of one it sold today, in Postgres or among `unappliedIds`, the orders of the
+ * symbol's fills still in its outbox).
  */
 async function readAccount(
   q: DbOrTx,
   userId: number,
   { symbol, side }: Pick<OrderBody, 'symbol' | 'side'>,
   keys: { clientOrderId: string | null; idempotencyKey: string | null },
+  unappliedIds: number[],
 ) {
+  const otherSide = side === 'buy' ? 'sell' : 'buy'
   const [row] = await q
     .select({
       cash: users.cashCents,
@@ -321,9 +335,11 @@ async function readAccount(
         order by (o.idempotency_key = ${keys.idempotencyKey}::text) desc nulls last limit 1)`.mapWith(Number),
       sym: { ...getTableColumns(symbols), lastPriceCents: lastTrade },
       tradedToday: sql<boolean>`${users.tier} = 'retail' and ${users.role} = 'trader'
-        and exists (select 1 from fills f where f.user_id = ${userId}
-          and f.symbol = ${symbol}::text and f.side = ${side === 'buy' ? 'sell' : 'buy'}::order_side
-          and f.ts >= ${nyDayStart(Date.now()).toISOString()}::timestamptz)`,
+        and (exists (select 1 from fills f where f.user_id = ${userId}
+          and f.symbol = ${symbol}::text and f.side = ${otherSide}::order_side
+          and f.ts >= ${nyDayStart(Date.now()).toISOString()}::timestamptz)
+        or exists (select 1 from orders o where o.id = any(${pgArray(unappliedIds)}::bigint[])
+          and o.user_id = ${userId} and o.side = ${otherSide}::order_side))`,
     })
     .from(users)
     .leftJoin(symbols, eq(symbols.symbol, symbol))
@@ -403,22 +419,32 @@ export const inFlight = (orderId?: number) =>
  * (src/orders/day-trades.ts): refused with day_trade_limit when it would be the 4th day trade in
  * 5 trading days and equity is under $25,000.
  */
-async function checkDayTrades(tx: DbOrTx, userId: number, cashCents: number, plan: OrderPlan) {
+async function checkDayTrades(
+  tx: DbOrTx,
+  userId: number,
+  cashCents: number,
+  plan: OrderPlan,
+  unapplied: OutboxFill[],
+) {
   const today = nyDate(Date.now())
   const equity = cashCents + (await positionsValue(tx, userId))
   if (equity >= PDT_MIN_EQUITY_CENTS) return
   const window = tradingDaysEndingAt(today, PDT_WINDOW_DAYS)
-  const { orderId, symbol, side, qty, ts } = fills
+  const { orderId, symbol, side, qty, ts, seq } = fills
   const rows = await tx
-    .select({ orderId, symbol, side, qty, ts })
+    .select({ orderId, symbol, side, qty, ts, seq })
     .from(fills)
     .where(and(eq(fills.userId, userId), gte(fills.ts, nyInstant(window[0], 0))))
     .orderBy(fills.ts, fills.symbol, fills.seq)
   const held = await tx.select().from(positions).where(eq(positions.userId, userId))
   const bySymbol = new Map(held.map((p) => [p.symbol, p]))
+  const recorded = rows.map((f) => ({ ...f, date: nyDate(f.ts) }))
+  // the outbox's fills come after Postgres's of the symbol (the drain applies them in order)
+  const pending = await unappliedOfUser(tx, userId, plan.symbol, unapplied, recorded)
+  const pendingNet = pending.reduce((n, f) => n + (f.side === 'buy' ? f.qty : -f.qty), 0)
   const { wouldDayTrade, used } = dayTradeOutlook({
-    fills: rows.map((f) => ({ ...f, date: nyDate(f.ts) })),
-    heldNow: (symbol) => bySymbol.get(symbol)?.qty ?? 0,
+    fills: [...recorded, ...pending.filter((f) => f.date >= window[0])],
+    heldNow: (symbol) => (bySymbol.get(symbol)?.qty ?? 0) + (symbol === plan.symbol ? pendingNet : 0),
     today,
     symbol: plan.symbol,
     side: plan.side,
@@ -440,6 +466,41 @@ async function checkDayTrades(tx: DbOrTx, userId: number, cashCents: number, pla
       },
     )
   }
+}
+
+/** The symbol's fills still in its outbox, read before the account (at most the first 500). */
+const unappliedFills = (book: Submitter) => book.pendingFills()
+
+/** The orders of ours on either side of `fills` (a venue's fill has no maker of ours: 0). */
+const orderIdsOf = (fills: OutboxFill[]) => [...new Set(fills.flatMap((f) => [f.taker, f.maker]))]
+
+/** A Postgres array literal of integers: one parameter however many (drizzle spreads a JS array). */
+const pgArray = (ids: number[]) => `{${ids.join(',')}}`
+
+/**
+ * The user's side of the symbol's outbox fills that Postgres does not have yet (`recorded`, read
+ * after the outbox, may have some of them already), as the PDT walk takes fills.
+ */
+async function unappliedOfUser(
+  q: DbOrTx,
+  userId: number,
+  symbol: string,
+  unapplied: OutboxFill[],
+  recorded: { symbol: string; seq: number }[],
+): Promise<PdtFill[]> {
+  const inPostgres = new Set(recorded.filter((f) => f.symbol === symbol).map((f) => f.seq))
+  const waiting = unapplied.filter((f) => !inPostgres.has(f.fillSeq))
+  if (waiting.length === 0) return []
+  const mine = await q
+    .select({ id: orders.id, side: orders.side })
+    .from(orders)
+    .where(and(eq(orders.userId, userId), inArray(orders.id, orderIdsOf(waiting))))
+  const sideOf = new Map(mine.map((o) => [o.id, o.side]))
+  return waiting.flatMap((f) =>
+    [f.taker, f.maker]
+      .filter((id) => sideOf.has(id))
+      .map((id) => ({ orderId: id, symbol, side: sideOf.get(id)!, qty: f.qty, date: nyDate(f.ts) })),
+  )
 }
 
 /**

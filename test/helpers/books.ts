@@ -29,6 +29,7 @@ export function inProcessBooks(db: () => Db) {
         submit: (o: never) => journal(symbol).submit(o),
         submitBatch: (os: never[]) => os.map((o) => journal(symbol).submit(o)),
         refuseUnseen: (os: never[]) => os.map((o) => journal(symbol).refuseUnseen(o)),
+        pendingFills: (limit?: number) => journal(symbol).pendingFills(limit),
       }
       d = new OrderDesk(db, book)
       desks.set(symbol, d)

@@ -58,6 +58,7 @@ function desk(symbol: string) {
     submit: (o: NewOrder) => (up(), journal(symbol).submit(o)),
     submitBatch: (os: NewOrder[]) => (up(), os.map((o) => journal(symbol).submit(o))),
     refuseUnseen: (os: NewOrder[]) => (up(), os.map((o) => journal(symbol).refuseUnseen(o))),
+    pendingFills: (limit?: number) => journal(symbol).pendingFills(limit),
   }
   if (!desks.has(symbol)) desks.set(symbol, new OrderDesk(() => db, book))
   return desks.get(symbol)!
@@ -520,17 +521,21 @@ describe('the pattern-day-trader rule', () => {
     expect([pos.qty, pos.reservedQty]).toEqual([1, 0])
   })
 
-  test('buying back shares held overnight and sold today is a day trade too: the 4th is refused', async () => {
+  /**
+   * `u` holds 4 shares overnight, sells one and buys it back three times (three day trades), then
+   * sells one more (its fill left in the outbox unless `applied`) and tries to buy it back
+   */
+  async function fourthBuyBack(applied: boolean) {
     const sym = await newSymbol()
     const u = await trader('10000.00')
     const mm = await trader('30000.00')
     await fixtures.giveShares(mm.id, sym, 10, 150_000)
     await fixtures.giveShares(u.id, sym, 4, 60_000) // counted as held overnight
-    /** `u` trades 1 share at 150.00 against `mm`; fills applied */
-    const trade = async (side: 'buy' | 'sell') => {
+    /** `u` trades 1 share at 150.00 against `mm` */
+    const trade = async (side: 'buy' | 'sell', apply = true) => {
       await call('POST', '/v1/orders', mm.auth, order(sym, side === 'buy' ? 'sell' : 'buy', 1, '150.00'))
       const placed = await call('POST', '/v1/orders', u.auth, order(sym, side, 1, '150.00'))
-      await applyFills(db, sym, journal(sym).pendingFills())
+      if (apply) await applyFills(db, sym, journal(sym).pendingFills())
       return placed
     }
     // each sell takes an overnight share (no day trade); each buy back is one
@@ -538,11 +543,21 @@ describe('the pattern-day-trader rule', () => {
       expect((await trade('sell')).body.status).toBe('filled')
       expect((await trade('buy')).body.status).toBe('filled')
     }
-    expect((await trade('sell')).body.status).toBe('filled')
-    const fourth = await trade('buy')
+    expect((await trade('sell', applied)).body.status).toBe('filled')
+    return trade('buy')
+  }
+
+  test('buying back shares held overnight and sold today is a day trade too: the 4th is refused', async () => {
+    const fourth = await fourthBuyBack(true)
     expect(fourth.status).toBe(422)
     expect(fourth.body).toMatchObject({ code: 'day_trade_limit', day_trades_used: 3, day_trades_remaining: 0 })
     expect(fourth.body.detail).toContain('This buy would be a day trade')
+  })
+
+  test('a fill still in the outbox counts: the sale the drain has not applied yet makes the buy back the 4th', async () => {
+    const fourth = await fourthBuyBack(false)
+    expect(fourth.status).toBe(422)
+    expect(fourth.body).toMatchObject({ code: 'day_trade_limit', day_trades_used: 3 })
   })
 
   test('equity of $25,000 or more, or shares held overnight: no limit', async () => {
