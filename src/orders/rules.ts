@@ -262,7 +262,15 @@ export function requestOf(o: typeof orders.$inferSelect): OrderRequest {
 
 /** The fields in which a repeated request differs from the first (none: the same request). */
 export function requestDifferences(first: OrderRequest, repeated: OrderRequest): string[] {
-  return (Object.keys(repeated) as (keyof OrderRequest)[]).filter((k) => first[k] !== repeated[k])
+  return (Object.keys(repeated) as (keyof OrderRequest)[])
+    .filter((k) => first[k] !== repeated[k])
+    .map((k) => BODY_FIELD[k] ?? k)
+}
+
+/** the request body's names of the fields kept in cents */
+const BODY_FIELD: Partial<Record<keyof OrderRequest, string>> = {
+  price_cents: 'price',
+  stop_price_cents: 'stop_price',
 }
 
 /** market → limit at the collar; stop → stop_limit at the collar; the rest as they are. */
