@@ -58,10 +58,15 @@ export function openDb(cfg: DbConfig, max = 5): DbHandle {
   if (!cfg.DATABASE_URL) throw new ServiceUnavailableError('DATABASE_URL is not configured')
   configureNeon(cfg)
   const pool = new Pool({ connectionString: cfg.DATABASE_URL, max })
-  // An idle client's socket error must not become an unhandled error event.
-  pool.on('error', (err: unknown) => console.error('postgres pool error', err))
-  const db = drizzle({ client: pool, schema })
   let ended: Promise<void> | undefined
+  // An idle client's socket error must not become an unhandled error event. Closing the pool
+  // loses its sockets on purpose ("Network connection lost"): nothing to report then.
+  pool.on('error', (err: unknown) => {
+    if (ended) return
+    const error = err instanceof Error ? err.message : String((err as { message?: unknown })?.message ?? err)
+    console.warn(JSON.stringify({ level: 'warn', msg: 'postgres pool error', error }))
+  })
+  const db = drizzle({ client: pool, schema })
   return { db, pool, end: () => (ended ??= pool.end()) }
 }
 
