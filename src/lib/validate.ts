@@ -29,15 +29,25 @@ function nulAt(value: unknown, path: string[] = []): string | undefined {
 /** Each validator middleware's target and schema: the OpenAPI document reads them (src/openapi.ts). */
 export const validators = new WeakMap<object, { target: keyof ValidationTargets; schema: ZodType }>()
 
+/** What each target is called in a problem's detail. */
+const TARGET_NAMES: Partial<Record<keyof ValidationTargets, string>> = {
+  json: 'request body',
+  query: 'query parameters',
+  param: 'path parameters',
+  header: 'headers',
+  form: 'form body',
+}
+
 export function validate<T extends ZodType, Target extends keyof ValidationTargets>(
   target: Target,
   schema: T,
 ) {
+  const what = `Invalid ${TARGET_NAMES[target] ?? target}`
   const middleware = zValidator(target, schema, (result) => {
-    if (!result.success) throw validationError(`Invalid ${target}`, result.error)
+    if (!result.success) throw validationError(what, result.error)
     const path = nulAt(result.data)
     if (path !== undefined) {
-      throw new ValidationError(`Invalid ${target}`, [{ path, message: 'must not contain NUL (\\u0000)' }])
+      throw new ValidationError(what, [{ path, message: 'must not contain NUL (\\u0000)' }])
     }
   })
   validators.set(middleware, { target, schema })
