@@ -120,6 +120,9 @@ const args = [
   varsFile,
   '--persist-to',
   join(stateDir, 'wrangler'),
+  // GET /__scheduled runs the Cron Trigger's jobs (wrangler's /cdn-cgi/handler/scheduled fails
+  // with static assets: "exception")
+  '--test-scheduled',
   ...(process.env.INSPECTOR_PORT ? ['--inspector-port', process.env.INSPECTOR_PORT] : []),
   ...(process.stdout.isTTY ? [] : ['--show-interactive-dev-session=false']),
   ...process.argv.slice(2),

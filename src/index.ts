@@ -27,6 +27,26 @@ export default {
     return app.fetch(request, env, ctx)
   },
   scheduled(_controller, env, ctx) {
-    ctx.waitUntil(Promise.all([sweepOrders(env), closeDayIfDue(env), followFeeds(env), openVenues(env)]))
+    ctx.waitUntil(runCronJobs(env))
   },
 } satisfies ExportedHandler<Env>
+
+const CRON_JOBS = { sweepOrders, closeDayIfDue, followFeeds, openVenues }
+
+/**
+ * Every job, each on its own: one failing is logged by name and fails the run, not the others.
+ * Each run ends with one line (a heartbeat: which jobs failed, how long it took).
+ */
+async function runCronJobs(env: Env) {
+  const started = Date.now()
+  const jobs = Object.entries(CRON_JOBS)
+  const results = await Promise.allSettled(jobs.map(([, job]) => job(env)))
+  const failed = jobs.flatMap(([name], i) => {
+    const r = results[i]
+    return r.status === 'rejected' ? [{ job: name, error: String(r.reason?.stack ?? r.reason) }] : []
+  })
+  for (const f of failed) console.error(JSON.stringify({ level: 'error', msg: 'cron job failed', ...f }))
+  const failedJobs = failed.map((f) => f.job)
+  console.log(JSON.stringify({ level: 'info', msg: 'cron run', ms: Date.now() - started, failed: failedJobs }))
+  if (failed.length > 0) throw new Error(`cron jobs failed: ${failedJobs.join(', ')}`)
+}

@@ -7,6 +7,9 @@ import { requestOf } from './rules.ts'
 import type { AckOutcome } from './rules.ts'
 import type { OrderRow } from './service.ts'
 
+/** statuses with shares still to trade (a pending order's too: the book has not answered yet) */
+const ACTIVE = new Set<string>(['pending', 'open', 'partial'])
+
 const money = (cents: number | null) => (cents === null ? null : formatCents(cents))
 
 /** the order's fields the client gave (and the collar the gateway added) */
@@ -62,6 +65,7 @@ export const orderView = (o: OrderRow, rows?: (typeof fills.$inferSelect)[]) => 
   ...orderFields(o),
   status: o.status,
   filled_qty: o.filledQty,
+  open_qty: ACTIVE.has(o.status) ? o.qty - o.filledQty : 0,
   avg_fill_price: money(o.avgPriceCents),
   reserved_cash: formatCents(o.reservedCashCents),
   reserved_qty: o.reservedQty,

@@ -208,6 +208,17 @@ describe('end of day', () => {
     expect((await api.call('GET', '/v1/admin/metrics', alice)).status).toBe(404)
   })
 
+  test('the Cron Trigger’s jobs run, none failing (GET /__scheduled, as npm run dev allows)', async () => {
+    const runs = () => dev.output().match(/"msg":"cron run"[^\n]*/g) ?? []
+    const before = runs().length
+    const res = await fetch(`${dev.base}/__scheduled`)
+    expect([res.status, await res.text()]).toEqual([200, 'Ran scheduled event'])
+    // the jobs run on after the answer (waitUntil); the run's last line says how they went
+    const deadline = Date.now() + 15_000
+    while (runs().length === before && Date.now() < deadline) await Bun.sleep(50)
+    expect(runs().slice(before)).toEqual([expect.stringContaining('"failed":[]')])
+  })
+
   test('refused for a day without a session, and before the close', async () => {
     const holiday = await api.call('POST', '/v1/admin/eod', admin, { date: '2026-11-26' })
     expect(holiday.status).toBe(422)
