@@ -1,6 +1,7 @@
 // The Worker entry point: the HTTP app, the Cron Trigger's jobs (the pending-order sweeper, the
 // end of day), and the Durable Object classes wrangler.toml binds.
 import { createApp } from './app.ts'
+import { runCronJobs } from './lib/cron.ts'
 import type { Env } from './env.ts'
 import { followFeeds, openVenues } from './execution/feeds.ts'
 import { sweepOrders } from './orders/scheduled.ts'
@@ -12,6 +13,9 @@ export { VenueSession } from './do/venue-session.ts'
 export { SymbolBook } from './do/symbol-book.ts'
 
 const app = createApp()
+
+/** what the Cron Trigger runs every minute (wrangler.toml [triggers]) */
+const CRON_JOBS = { sweepOrders, closeDayIfDue, followFeeds, openVenues }
 
 export default {
   fetch(request, env, ctx) {
@@ -27,26 +31,6 @@ export default {
     return app.fetch(request, env, ctx)
   },
   scheduled(_controller, env, ctx) {
-    ctx.waitUntil(runCronJobs(env))
+    ctx.waitUntil(runCronJobs(CRON_JOBS, env))
   },
 } satisfies ExportedHandler<Env>
-
-const CRON_JOBS = { sweepOrders, closeDayIfDue, followFeeds, openVenues }
-
-/**
- * Every job, each on its own: one failing is logged by name and fails the run, not the others.
- * Each run ends with one line (a heartbeat: which jobs failed, how long it took).
- */
-async function runCronJobs(env: Env) {
-  const started = Date.now()
-  const jobs = Object.entries(CRON_JOBS)
-  const results = await Promise.allSettled(jobs.map(([, job]) => job(env)))
-  const failed = jobs.flatMap(([name], i) => {
-    const r = results[i]
-    return r.status === 'rejected' ? [{ job: name, error: String(r.reason?.stack ?? r.reason) }] : []
-  })
-  for (const f of failed) console.error(JSON.stringify({ level: 'error', msg: 'cron job failed', ...f }))
-  const failedJobs = failed.map((f) => f.job)
-  console.log(JSON.stringify({ level: 'info', msg: 'cron run', ms: Date.now() - started, failed: failedJobs }))
-  if (failed.length > 0) throw new Error(`cron jobs failed: ${failedJobs.join(', ')}`)
-}

@@ -436,20 +436,14 @@ async function checkDayTrades(
     .from(fills)
     .where(and(eq(fills.userId, userId), gte(fills.ts, nyInstant(window[0], 0))))
     .orderBy(fills.ts, fills.symbol, fills.seq)
-  const held = await tx.select().from(positions).where(eq(positions.userId, userId))
-  const bySymbol = new Map(held.map((p) => [p.symbol, p]))
   const recorded = rows.map((f) => ({ ...f, date: nyDate(f.ts) }))
   // the outbox's fills come after Postgres's of the symbol (the drain applies them in order)
   const pending = await unappliedOfUser(tx, userId, plan.symbol, unapplied, recorded)
-  const pendingNet = pending.reduce((n, f) => n + (f.side === 'buy' ? f.qty : -f.qty), 0)
   const { wouldDayTrade, used } = dayTradeOutlook({
     fills: [...recorded, ...pending.filter((f) => f.date >= window[0])],
-    heldNow: (symbol) => (bySymbol.get(symbol)?.qty ?? 0) + (symbol === plan.symbol ? pendingNet : 0),
     today,
     symbol: plan.symbol,
     side: plan.side,
-    qty: plan.qty,
-    reservedQty: bySymbol.get(plan.symbol)?.reservedQty ?? 0,
   })
   if (wouldDayTrade && used >= PDT_MAX_DAY_TRADES) {
     throw new OrderRejected(

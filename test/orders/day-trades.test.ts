@@ -7,84 +7,72 @@ let nextId = 1
 const fill = (date: string, side: 'buy' | 'sell', qty: number, orderId = nextId++, symbol = 'AAPL'): PdtFill => ({
   orderId, symbol, side, qty, date,
 })
-const held = (qty: Record<string, number>) => (s: string) => qty[s] ?? 0
+const count = (fills: PdtFill[]) => walkDayTrades(fills).count
 
 describe('counting day trades', () => {
+  const d = '2026-11-24'
+
   test('buy 1, buy 1, sell 2 is one; buy 1, sell 1, buy 1, sell 1 is two', () => {
-    const d = '2026-11-23'
-    expect(walkDayTrades([fill(d, 'buy', 1), fill(d, 'buy', 1), fill(d, 'sell', 2)], held({})).count).toBe(1)
-    const fills = [fill(d, 'buy', 1), fill(d, 'sell', 1), fill(d, 'buy', 1), fill(d, 'sell', 1)]
-    expect(walkDayTrades(fills, held({})).count).toBe(2)
+    expect(count([fill(d, 'buy', 1), fill(d, 'buy', 1), fill(d, 'sell', 2)])).toBe(1)
+    expect(count([fill(d, 'buy', 1), fill(d, 'sell', 1), fill(d, 'buy', 1), fill(d, 'sell', 1)])).toBe(2)
   })
 
   test('an order counts once however many fills it has', () => {
-    const d = '2026-11-23'
-    const fills = [fill(d, 'buy', 10), fill(d, 'sell', 4, 99), fill(d, 'sell', 6, 99)]
-    expect(walkDayTrades(fills, held({})).count).toBe(1)
+    expect(count([fill(d, 'buy', 10), fill(d, 'sell', 4, 99), fill(d, 'sell', 6, 99)])).toBe(1)
   })
 
-  test('shares held overnight are sold first: selling them is not a day trade', () => {
-    const fills = [fill('2026-11-23', 'buy', 10), fill('2026-11-24', 'buy', 5), fill('2026-11-24', 'sell', 10)]
-    expect(walkDayTrades(fills, held({ AAPL: 5 })).count).toBe(0)
-    // an 11th share comes from today's purchase
-    const more = [...fills.slice(0, 2), fill('2026-11-24', 'sell', 11)]
-    expect(walkDayTrades(more, held({ AAPL: 4 })).count).toBe(1)
+  test('shares held overnight sold before any purchase: not a day trade; after one, a day trade', () => {
+    expect(count([fill('2026-11-23', 'buy', 10), fill(d, 'sell', 10)])).toBe(0)
+    // FINRA exempts an overnight position only when sold "prior to any new purchase"
+    expect(count([fill('2026-11-23', 'buy', 10), fill(d, 'buy', 5), fill(d, 'sell', 10)])).toBe(1)
   })
 
-  test('selling overnight shares and buying them back the same day is one day trade, counted on the buy', () => {
-    const d = '2026-11-24'
-    expect(walkDayTrades([fill(d, 'sell', 5), fill(d, 'buy', 2), fill(d, 'buy', 3)], held({ AAPL: 5 })).count).toBe(2)
-    // a buy back on the next day is not one
-    expect(walkDayTrades([fill(d, 'sell', 5), fill('2026-11-25', 'buy', 5)], held({ AAPL: 5 })).count).toBe(0)
-    // sell, buy back, sell the bought-back shares: two
-    const fills = [fill(d, 'sell', 1), fill(d, 'buy', 1), fill(d, 'sell', 1)]
-    expect(walkDayTrades(fills, held({ AAPL: 0 })).count).toBe(2)
+  test('a sale then a purchase the same day is one, counted on the buy; the next day, none', () => {
+    expect(count([fill(d, 'sell', 5), fill(d, 'buy', 2), fill(d, 'buy', 3)])).toBe(2)
+    expect(count([fill(d, 'sell', 5), fill('2026-11-25', 'buy', 5)])).toBe(0)
   })
 
-  test('holdings from before the window count as overnight; symbols are counted apart', () => {
-    const d = '2026-11-24'
+  test('each share pairs once: sell, buy back, sell the bought-back share is one', () => {
+    expect(count([fill(d, 'sell', 1), fill(d, 'buy', 1), fill(d, 'sell', 1)])).toBe(1)
+  })
+
+  test('symbols are counted apart', () => {
     const fills = [fill(d, 'buy', 3, 1, 'MSFT'), fill(d, 'sell', 3, 2, 'AAPL'), fill(d, 'sell', 3, 3, 'MSFT')]
-    // 3 AAPL were held before the window; MSFT bought and sold the same day
-    expect(walkDayTrades(fills, held({ AAPL: 0, MSFT: 0 })).count).toBe(1)
+    expect(count(fills)).toBe(1)
   })
 })
 
 describe('the outlook of a new order', () => {
   const today = '2026-11-25'
-  const base = { today, symbol: 'AAPL', side: 'sell' as const, reservedQty: 0 }
+  const base = { today, symbol: 'AAPL' }
 
-  test('a sell of shares bought today beyond the overnight ones would be a day trade', () => {
-    const fills = [fill(today, 'buy', 5)]
-    const heldNow = held({ AAPL: 15 }) // 10 overnight + 5 today
-    expect(dayTradeOutlook({ ...base, fills, heldNow, qty: 10 }).wouldDayTrade).toBe(false)
-    expect(dayTradeOutlook({ ...base, fills, heldNow, qty: 11 }).wouldDayTrade).toBe(true)
-    // other open sells take the overnight shares first
-    expect(dayTradeOutlook({ ...base, fills, heldNow, qty: 1, reservedQty: 10 }).wouldDayTrade).toBe(true)
+  test('a sell after a purchase today not yet paired would be a day trade', () => {
+    const bought = [fill(today, 'buy', 5)]
+    expect(dayTradeOutlook({ ...base, side: 'sell', fills: bought }).wouldDayTrade).toBe(true)
+    // paired already (buy 5, sell 5): a further sell of overnight shares pairs with nothing
+    const paired = [...bought, fill(today, 'sell', 5)]
+    expect(dayTradeOutlook({ ...base, side: 'sell', fills: paired })).toEqual({ wouldDayTrade: false, used: 1 })
   })
 
-  test('nothing bought today: never a day trade; the window’s count is reported', () => {
+  test('a buy after a sale today not yet paired would be a day trade; after one the day before, not', () => {
+    expect(dayTradeOutlook({ ...base, side: 'buy', fills: [fill(today, 'sell', 3)] }).wouldDayTrade).toBe(true)
+    expect(dayTradeOutlook({ ...base, side: 'buy', fills: [fill('2026-11-24', 'sell', 3)] })).toEqual({
+      wouldDayTrade: false,
+      used: 0,
+    })
+  })
+
+  test('nothing traded today: never a day trade; the window’s count is reported', () => {
     const fills = [
       fill('2026-11-20', 'buy', 1), fill('2026-11-20', 'sell', 1),
       fill('2026-11-23', 'buy', 1), fill('2026-11-23', 'sell', 1),
       fill('2026-11-24', 'buy', 2),
     ]
-    expect(dayTradeOutlook({ ...base, fills, heldNow: held({ AAPL: 2 }), qty: 2 })).toEqual({
-      wouldDayTrade: false,
-      used: 2,
-    })
+    expect(dayTradeOutlook({ ...base, side: 'sell', fills })).toEqual({ wouldDayTrade: false, used: 2 })
   })
 
-  test('a buy after selling overnight shares today would be a day trade; after none, not', () => {
-    const buy = { ...base, side: 'buy' as const, qty: 1 }
-    const sold = [fill(today, 'sell', 3)]
-    expect(dayTradeOutlook({ ...buy, fills: sold, heldNow: held({ AAPL: 7 }) }).wouldDayTrade).toBe(true)
-    expect(dayTradeOutlook({ ...buy, fills: [fill('2026-11-24', 'sell', 3)], heldNow: held({ AAPL: 7 }) }))
-      .toEqual({ wouldDayTrade: false, used: 0 })
-    // all that was sold today was bought today (already a day trade): a new buy pairs with nothing
-    const roundTrip = [fill(today, 'buy', 2), fill(today, 'sell', 2)]
-    expect(dayTradeOutlook({ ...buy, fills: roundTrip, heldNow: held({ AAPL: 0 }) })).toEqual({
-      wouldDayTrade: false,
-      used: 1,
-    })
+  test('another symbol’s trades today do not make this one a day trade', () => {
+    const fills = [fill(today, 'buy', 1, undefined, 'MSFT')]
+    expect(dayTradeOutlook({ ...base, side: 'sell', fills }).wouldDayTrade).toBe(false)
   })
 })

@@ -560,6 +560,21 @@ describe('the pattern-day-trader rule', () => {
     expect(fourth.body).toMatchObject({ code: 'day_trade_limit', day_trades_used: 3 })
   })
 
+  test('with 3 day trades used, sales of shares held overnight before any purchase are not day trades', async () => {
+    const sym = await newSymbol()
+    const u = await trader('10000.00')
+    const mm = await trader('30000.00')
+    await fixtures.giveShares(mm.id, sym, 10, 150_000)
+    for (let i = 0; i < 3; i++) expect((await roundTrip(sym, u, mm)).body.status).toBe('filled')
+    // round trips pair every share they bought; these 10 were held before (a transfer in)
+    await fixtures.giveShares(u.id, sym, 10, 150_000)
+    await call('POST', '/v1/orders', mm.auth, order(sym, 'buy', 10, '150.00'))
+    // the first sale's fill is left in the outbox: it must not count against the second
+    expect((await call('POST', '/v1/orders', u.auth, order(sym, 'sell', 5, '150.00'))).body.status).toBe('filled')
+    const second = await call('POST', '/v1/orders', u.auth, order(sym, 'sell', 5, '150.00'))
+    expect([second.status, second.body.status]).toEqual([201, 'filled'])
+  })
+
   test('equity of $25,000 or more, or shares held overnight: no limit', async () => {
     const sym = await newSymbol()
     const rich = await trader('30000.00')
