@@ -51,6 +51,7 @@ import { fills, orders, positions, symbols } from '../db/schema.ts'
 import type { OutboxFill } from '../engine/journal.ts'
 import { accountUpdate, orderUpdate } from '../accounts/stream.ts'
 import type { AccountEvent } from '../accounts/stream.ts'
+import { isActive } from './rules.ts'
 
 export const SERIALIZATION_FAILURE = '40001'
 export const DEADLOCK_DETECTED = '40P01'
@@ -169,8 +170,6 @@ const sameFill = (a: OutboxFill, b: OutboxFill) =>
 
 type OrderRow = typeof orders.$inferSelect
 type PositionState = { qty: number; reservedQty: number; costCents: number; exists: boolean }
-
-const ACTIVE = new Set<OrderRow['status']>(['pending', 'open', 'partial'])
 
 /** Runs inside the batch's transaction; returns how many fills it applied, and their events. */
 async function applyInTx(tx: Tx, symbol: string, batch: OutboxFill[]) {
@@ -474,7 +473,7 @@ function fillOrder(
     reject(f.fillSeq, `order ${o.id} would fill ${o.filledQty + f.qty} of ${o.qty}`)
   }
   o.filledQty += f.qty
-  if (ACTIVE.has(o.status)) {
+  if (isActive(o.status)) {
     o.status = o.filledQty === o.qty ? 'filled' : 'partial'
     if (o.status === 'filled') o.filledAt = new Date(f.ts)
   }

@@ -18,11 +18,10 @@ import type { Db, Tx } from '../db/client.ts'
 import { fills, orderEvents, orders, positions, routedOrders, users } from '../db/schema.ts'
 import type { OutboxOrderEvent, RoutedEvent } from '../engine/journal.ts'
 import { FillRejected, withRetries } from './fills.ts'
+import { isActive } from './rules.ts'
 
 type OrderRow = typeof orders.$inferSelect
 export type BookOrderEvent = Omit<OutboxOrderEvent, 'id'>
-
-const ACTIVE = new Set<OrderRow['status']>(['pending', 'open', 'partial'])
 
 /** The user's row, then the orders' rows (by id), locked: the lock order of fills.ts. */
 export async function lockOrders(tx: Tx, ids: number[]): Promise<Map<number, OrderRow>> {
@@ -119,7 +118,7 @@ export async function applyOrderEvent(
   }
   if (ev.type === 'routed') return recordRoute(tx, symbol, e.ts, ev, order)
   // an order Postgres already ended (or one acked before order events existed) holds nothing more
-  const active = ACTIVE.has(order.status)
+  const active = isActive(order.status)
   // ...but for an amend's cut that reaches Postgres after a later cancel or expiry (the amend's
   // own transaction lost to a crash, the drain bringing it later): that end released only what
   // was open after the amend, so the cut is still held (a fill that ends an order releases all)
@@ -244,7 +243,7 @@ const ACTIONS = {
 
 /** An amend's new quantity; an active order its fills have reached by then is filled. */
 function amendedTo(order: OrderRow, qty: number) {
-  const filled = ACTIVE.has(order.status) && order.filledQty === qty
+  const filled = isActive(order.status) && order.filledQty === qty
   return { qty, ...(filled && { status: 'filled' as const, filledAt: sql`now()` }) }
 }
 

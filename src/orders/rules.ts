@@ -290,6 +290,9 @@ export function engineOrder(o: EngineOrderRow): NewOrder {
 
 export type OrderStatus = 'open' | 'partial' | 'filled' | 'canceled' | 'rejected'
 
+/** An order with shares still to trade (a pending one's too: the book has not answered yet). */
+export const isActive = (status: string) => status === 'pending' || status === 'open' || status === 'partial'
+
 /** What the book did with one order, from the ack of its submit. */
 export interface AckOutcome {
   status: OrderStatus

@@ -18,7 +18,7 @@ import { applyOrderEvent, lockOrders } from './order-events.ts'
 import { writeReservation } from './reserve.ts'
 import type { AccountSnapshot } from './reserve.ts'
 import {
-  OrderRejected, engineOrder, orderRequest, outcomeOf, planOrder, requestDifferences, requestOf,
+  OrderRejected, engineOrder, isActive, orderRequest, outcomeOf, planOrder, requestDifferences, requestOf,
 } from './rules.ts'
 import type { MarketQuote } from './rules.ts'
 import type { AckOutcome, OrderPlan } from './rules.ts'
@@ -43,7 +43,7 @@ export interface BookClient {
   pendingFills(limit?: number): Promise<OutboxFill[]>
 }
 export type Books = (symbol: string) => BookClient
-/** What placing needs of a book (its outbox: fills of today not yet in Postgres count for PDT). */
+/** What placing needs of a book (its outbox too: fills not yet in Postgres count for PDT). */
 export type Submitter = Pick<BookClient, 'submit' | 'submitBatch' | 'refuseUnseen' | 'pendingFills'>
 export type Submitters = (symbol: string) => Submitter
 
@@ -63,8 +63,6 @@ const untimed: Span = (_, fn) => fn()
  * in flight (409); otherwise it is submitted again (the book is idempotent on the id).
  */
 export const IN_FLIGHT_MS = 5_000
-
-const ACTIVE = ['pending', 'open', 'partial'] as const
 
 export interface Placed {
   order: OrderRow
@@ -279,8 +277,9 @@ async function tryReserve(
 ): Promise<Reserved | undefined> {
   const request = orderRequest(body)
   const keys = { clientOrderId: request.client_order_id, idempotencyKey: idempotencyKey ?? null }
-  const read = await readAccount(q, userId, body, keys, orderIdsOf(unapplied))
-  const { snap, user, sym, repeatedId, tradedToday } = read
+  const { snap, user, sym, repeatedId, tradedToday } = await readAccount(
+    q, userId, body, keys, orderIdsOf(unapplied),
+  )
   if (repeatedId !== null) {
     const [order] = await q.select().from(orders).where(eq(orders.id, repeatedId))
     return repeatedOrder(order, request)
@@ -625,7 +624,7 @@ export async function cancelOrder(
   marketOpen: (symbol: string) => Promise<boolean>,
 ) {
   let order = await getOrder(db, userId, id)
-  if (!(ACTIVE as readonly string[]).includes(order.status)) throw notCancelable(order)
+  if (!isActive(order.status)) throw notCancelable(order)
   const book = books(order.symbol)
   if (order.status === 'pending') {
     // the book may have it: learn its outcome first (not placing it late if it does not)

@@ -3,12 +3,9 @@
 import type { fills } from '../db/schema.ts'
 import type { Ack, OutboxFill } from '../engine/journal.ts'
 import { formatCents } from '../lib/money.ts'
-import { requestOf } from './rules.ts'
+import { isActive, requestOf } from './rules.ts'
 import type { AckOutcome } from './rules.ts'
 import type { OrderRow } from './service.ts'
-
-/** statuses with shares still to trade (a pending order's too: the book has not answered yet) */
-const ACTIVE = new Set<string>(['pending', 'open', 'partial'])
 
 const money = (cents: number | null) => (cents === null ? null : formatCents(cents))
 
@@ -65,7 +62,7 @@ export const orderView = (o: OrderRow, rows?: (typeof fills.$inferSelect)[]) => 
   ...orderFields(o),
   status: o.status,
   filled_qty: o.filledQty,
-  open_qty: ACTIVE.has(o.status) ? o.qty - o.filledQty : 0,
+  open_qty: isActive(o.status) ? o.qty - o.filledQty : 0,
   avg_fill_price: money(o.avgPriceCents),
   reserved_cash: formatCents(o.reservedCashCents),
   reserved_qty: o.reservedQty,

@@ -485,6 +485,15 @@ describe('POST /v1/orders/batch', () => {
 })
 
 describe('the pattern-day-trader rule', () => {
+  /** a new symbol, a trader with `cash`, and a counterparty holding 10 shares (its own day trades never limited) */
+  async function market(cash: string) {
+    const sym = await newSymbol()
+    const u = await trader(cash)
+    const mm = await trader('30000.00')
+    await fixtures.giveShares(mm.id, sym, 10, 150_000)
+    return { sym, u, mm }
+  }
+
   /** a round trip by `u` against `mm`: buy 1 at 150.00, then sell it back; fills applied */
   async function roundTrip(sym: string, u: Json, mm: Json) {
     await call('POST', '/v1/orders', mm.auth, order(sym, 'sell', 1, '150.00'))
@@ -497,10 +506,7 @@ describe('the pattern-day-trader rule', () => {
   }
 
   test('under $25,000 equity, the 4th day trade in 5 trading days is refused with its numbers', async () => {
-    const sym = await newSymbol()
-    const u = await trader('10000.00')
-    const mm = await trader('30000.00') // its own day trades never limited
-    await fixtures.giveShares(mm.id, sym, 10, 150_000)
+    const { sym, u, mm } = await market('10000.00')
     for (let i = 0; i < 3; i++) expect((await roundTrip(sym, u, mm)).body.status).toBe('filled')
     const fourth = await roundTrip(sym, u, mm)
     expect(fourth.status).toBe(422)
@@ -526,10 +532,7 @@ describe('the pattern-day-trader rule', () => {
    * sells one more (its fill left in the outbox unless `applied`) and tries to buy it back
    */
   async function fourthBuyBack(applied: boolean) {
-    const sym = await newSymbol()
-    const u = await trader('10000.00')
-    const mm = await trader('30000.00')
-    await fixtures.giveShares(mm.id, sym, 10, 150_000)
+    const { sym, u, mm } = await market('10000.00')
     await fixtures.giveShares(u.id, sym, 4, 60_000) // counted as held overnight
     /** `u` trades 1 share at 150.00 against `mm` */
     const trade = async (side: 'buy' | 'sell', apply = true) => {
@@ -561,10 +564,7 @@ describe('the pattern-day-trader rule', () => {
   })
 
   test('with 3 day trades used, sales of shares held overnight before any purchase are not day trades', async () => {
-    const sym = await newSymbol()
-    const u = await trader('10000.00')
-    const mm = await trader('30000.00')
-    await fixtures.giveShares(mm.id, sym, 10, 150_000)
+    const { sym, u, mm } = await market('10000.00')
     for (let i = 0; i < 3; i++) expect((await roundTrip(sym, u, mm)).body.status).toBe('filled')
     // round trips pair every share they bought; these 10 were held before (a transfer in)
     await fixtures.giveShares(u.id, sym, 10, 150_000)
@@ -576,10 +576,7 @@ describe('the pattern-day-trader rule', () => {
   })
 
   test('equity of $25,000 or more, or shares held overnight: no limit', async () => {
-    const sym = await newSymbol()
-    const rich = await trader('30000.00')
-    const mm = await trader('30000.00')
-    await fixtures.giveShares(mm.id, sym, 10, 150_000)
+    const { sym, u: rich, mm } = await market('30000.00')
     for (let i = 0; i < 4; i++) expect((await roundTrip(sym, rich, mm)).body.status).toBe('filled')
 
     const holder = await trader('1000.00')
